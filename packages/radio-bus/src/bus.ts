@@ -1,0 +1,787 @@
+/**
+ * The radio bus: the one owner of virtual time and of the shared medium.
+ *
+ * Conservative lock-step (as OTNS does): every attached radio is either *awaiting* (it was
+ * sent something and has not yet reported idle) or idle with a next-timer time. Only when
+ * no radio is awaiting does the bus (1) apply the actions radios sent during the instant,
+ * in EUI64 order, and (2) advance to the earliest of its own events and the radios' timers.
+ * Applying actions at the barrier in a fixed order is what makes a run repeat byte for byte
+ * whatever order messages arrived in over the sockets.
+ */
+import { performance } from 'node:perf_hooks';
+import { MinHeap } from '@gbhan/clock';
+import type { CapturedFrame } from './capture.js';
+import { DEFAULT_DUTY_CYCLE, DutyCycleMeter, type DutyCycleThresholds } from './duty-cycle.js';
+import {
+  type BandModel,
+  DEFAULT_BAND_MODELS,
+  distance,
+  lqiFor,
+  type Position,
+  pathLossDb,
+  type Wall,
+  wallLossDb,
+} from './medium.js';
+import { airtimeUs, type Band, defaultTiming, isValidChannel, type PhyTiming } from './phy.js';
+import { Prng } from './prng.js';
+import {
+  BusProtocolError,
+  type BusErrorCode,
+  type BusMessage,
+  type ClientMessage,
+  type HelloMessage,
+  PROTOCOL_VERSION,
+  parseClientMessage,
+} from './protocol.js';
+import type { BusTraceEvent, DropReason, TraceListener } from './trace.js';
+
+export interface JammerConfig {
+  band: Band;
+  page: number;
+  channel: number;
+  position: Position;
+  txPowerDbm: number;
+  startUs: number;
+  endUs: number;
+}
+
+export interface RadioBusConfig {
+  /** Seed for loss and shadowing draws; same seed + same inputs = same trace and capture. */
+  seed?: number | string;
+  bands?: Partial<Record<Band, Partial<BandModel>>>;
+  timing?: Partial<Record<Band, Partial<PhyTiming>>>;
+  walls?: Wall[];
+  /** Probability that a frame a receiver would otherwise get is lost (0..1). */
+  lossRate?: number;
+  /**
+   * Capture effect: a frame survives an overlap if it is this many dB stronger than every
+   * interferer at the receiver. null (default) = any audible overlap destroys both.
+   */
+  captureThresholdDb?: number | null;
+  dutyCycle?: Partial<DutyCycleThresholds>;
+  jammers?: JammerConfig[];
+  /** Pace virtual time to the wall clock (speed 1 = real time). Omitted: as fast as possible. */
+  realTime?: { speed: number };
+  /** Wall-clock ms a radio may stay awaiting before it is timed out and dropped (0 = never). */
+  idleTimeoutMs?: number;
+  /** Virtual time does not start before this many radios have registered. */
+  expectRadios?: number;
+}
+
+/** How the bus reaches one client: a socket or the in-process transport. */
+export interface BusLink {
+  send(msg: BusMessage): void;
+  close(): void;
+}
+
+interface Radio {
+  eui64: string;
+  name: string | undefined;
+  port: Port;
+  band: Band;
+  page: number;
+  channel: number;
+  position: Position;
+  txPowerDbm: number;
+  lossDb: number;
+  sensitivityDbm: number;
+  powered: boolean;
+  model: BandModel;
+  timing: PhyTiming;
+  /** Sent something, no idle report yet. */
+  awaiting: boolean;
+  awaitingSinceWall: number;
+  next: number | null;
+  actions: ClientMessage[];
+  channelSince: number;
+  poweredSince: number;
+  /** Own recent transmissions, for half-duplex checks. */
+  txIntervals: { start: number; end: number }[];
+  duty: DutyCycleMeter | null;
+  dutyRecheckAt: number | null;
+}
+
+interface Transmission {
+  frame: number;
+  from: Radio;
+  txId: number;
+  band: Band;
+  page: number;
+  channel: number;
+  start: number;
+  end: number;
+  psdu: Uint8Array;
+}
+
+type BusEvent =
+  | { t: number; seq: number; kind: 'tx-end'; tx: Transmission }
+  | { t: number; seq: number; kind: 'duty-recheck'; radio: Radio }
+  | { t: number; seq: number; kind: 'jam'; jammer: number; on: boolean };
+
+type Unsequenced<E> = E extends unknown ? Omit<E, 'seq'> : never;
+
+/** One attached client. `receive` takes decoded-but-unvalidated messages. */
+export class Port {
+  radio: Radio | null = null;
+  closed = false;
+  constructor(
+    private readonly bus: RadioBus,
+    readonly link: BusLink,
+  ) {}
+
+  /** A message from the client (a parsed JSON value, not yet validated). */
+  receive(value: unknown): void {
+    if (this.closed) return;
+    let msg: ClientMessage;
+    try {
+      msg = parseClientMessage(value);
+    } catch (e) {
+      this.fail(e);
+      return;
+    }
+    this.bus.handle(this, msg);
+  }
+
+  /** Report a protocol error to this client and disconnect it. */
+  fail(error: unknown): void {
+    if (this.closed) return;
+    const code: BusErrorCode = error instanceof BusProtocolError ? error.code : 'BUS_MALFORMED';
+    const message = error instanceof Error ? error.message : String(error);
+    this.bus.reportError(this, code, message);
+  }
+
+  /** The transport went away (socket closed, process died). */
+  detached(reason = 'disconnected'): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.bus.detach(this, reason);
+  }
+}
+
+interface Waiter {
+  until: number;
+  resolve: () => void;
+}
+
+export class RadioBus {
+  private now = 0;
+  private seq = 0;
+  private frameSeq = 0;
+  private readonly prng: Prng;
+  private readonly bandModels: Record<Band, BandModel>;
+  private readonly timings: Record<Band, PhyTiming>;
+  private readonly dutyThresholds: DutyCycleThresholds;
+  private readonly walls: Wall[];
+  private readonly lossRate: number;
+  private readonly captureThresholdDb: number | null;
+  private readonly jammers: JammerConfig[];
+  private readonly idleTimeoutMs: number;
+  private readonly expectRadios: number;
+  private readonly realTime: { speed: number } | null;
+
+  private readonly ports = new Set<Port>();
+  /** Registered radios sorted by EUI64: the bus's canonical order. */
+  private sorted: Radio[] = [];
+  private readonly byEui = new Map<string, Radio>();
+  private readonly queue = new MinHeap<BusEvent>((a, b) => a.t < b.t || (a.t === b.t && a.seq < b.seq));
+  private onAir: Transmission[] = [];
+  private readonly linkLoss = new Map<string, number>();
+  private maxAirtime = 0;
+
+  private readonly traceListeners: TraceListener[] = [];
+  private readonly frameListeners: ((f: CapturedFrame) => void)[] = [];
+  private waiters: Waiter[] = [];
+  private until = -1;
+  private stepping = false;
+  private closed = false;
+  private watchdog: NodeJS.Timeout | null = null;
+  private pacing: NodeJS.Timeout | null = null;
+  private wallAnchor = 0;
+  private virtAnchor = 0;
+
+  constructor(config: RadioBusConfig = {}) {
+    this.prng = new Prng(config.seed ?? 1);
+    this.bandModels = {
+      '2.4GHz': { ...DEFAULT_BAND_MODELS['2.4GHz'], ...config.bands?.['2.4GHz'] },
+      GB868: { ...DEFAULT_BAND_MODELS.GB868, ...config.bands?.GB868 },
+    };
+    this.timings = {
+      '2.4GHz': { ...defaultTiming('2.4GHz'), ...config.timing?.['2.4GHz'] },
+      GB868: { ...defaultTiming('GB868'), ...config.timing?.GB868 },
+    };
+    for (const b of ['2.4GHz', 'GB868'] as const) {
+      this.maxAirtime = Math.max(this.maxAirtime, airtimeUs(this.timings[b].maxPsduBytes, this.timings[b]));
+    }
+    this.dutyThresholds = { ...DEFAULT_DUTY_CYCLE, ...config.dutyCycle };
+    this.walls = config.walls ?? [];
+    this.lossRate = config.lossRate ?? 0;
+    this.captureThresholdDb = config.captureThresholdDb ?? null;
+    this.jammers = [...(config.jammers ?? [])];
+    this.idleTimeoutMs = config.idleTimeoutMs ?? 10_000;
+    this.expectRadios = config.expectRadios ?? 0;
+    this.realTime = config.realTime ?? null;
+    this.jammers.forEach((j, i) => this.scheduleJammer(j, i));
+  }
+
+  /** Current virtual time (us). */
+  get time(): number {
+    return this.now;
+  }
+
+  get radioCount(): number {
+    return this.sorted.length;
+  }
+
+  onTrace(listener: TraceListener): void {
+    this.traceListeners.push(listener);
+  }
+
+  /** Every frame put on the air, at its start time (what a sniffer captures). */
+  onFrame(listener: (f: CapturedFrame) => void): void {
+    this.frameListeners.push(listener);
+  }
+
+  /** Attach a client transport; the returned port is fed with the client's messages. */
+  attach(link: BusLink): Port {
+    const port = new Port(this, link);
+    if (this.closed) {
+      link.send({ type: 'error', t: this.now, code: 'BUS_SHUTDOWN', message: 'the bus is shutting down' });
+      link.close();
+      port.closed = true;
+      return port;
+    }
+    this.ports.add(port);
+    return port;
+  }
+
+  /** Add a jammer at run time (radio faults in scenarios). */
+  addJammer(j: JammerConfig): void {
+    this.jammers.push(j);
+    this.scheduleJammer(j, this.jammers.length - 1);
+    this.kick();
+  }
+
+  /**
+   * Let virtual time run up to `untilUs` (inclusive). Resolves once time has reached it and
+   * every radio is idle, or earlier if nothing at all is left to happen before it.
+   */
+  runUntil(untilUs: number): Promise<void> {
+    this.until = Math.max(this.until, untilUs);
+    if (this.realTime && this.wallAnchor === 0) {
+      this.wallAnchor = performance.now();
+      this.virtAnchor = this.now;
+    }
+    const p = new Promise<void>((resolve) => this.waiters.push({ until: untilUs, resolve }));
+    this.kick();
+    return p;
+  }
+
+  /** Disconnect every client and stop. Pending runUntil promises resolve. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    for (const port of [...this.ports]) {
+      port.closed = true;
+      this.detach(port, 'shutdown');
+      port.link.close();
+    }
+    this.clearTimers();
+    for (const w of this.waiters) w.resolve();
+    this.waiters = [];
+  }
+
+  // ---- client messages -------------------------------------------------------------------
+
+  /** @internal called by Port with a validated message. */
+  handle(port: Port, msg: ClientMessage): void {
+    const radio = port.radio;
+    if (msg.type === 'hello') {
+      this.register(port, msg);
+      return;
+    }
+    if (radio === null) {
+      this.reportError(port, 'BUS_NOT_REGISTERED', `${msg.type} before hello`);
+      return;
+    }
+    switch (msg.type) {
+      case 'idle':
+        radio.next = msg.next;
+        radio.awaiting = false;
+        this.kick();
+        return;
+      case 'bye':
+        port.closed = true;
+        this.detach(port, 'bye');
+        port.link.close();
+        return;
+      default:
+        // tx, cca, set-channel, power: applied at the next barrier, in EUI64 order.
+        radio.actions.push(msg);
+        this.markAwaiting(radio);
+    }
+  }
+
+  private register(port: Port, msg: HelloMessage): void {
+    if (port.radio !== null) {
+      this.reportError(port, 'BUS_ALREADY_REGISTERED', `already registered as ${port.radio.eui64}`);
+      return;
+    }
+    if (msg.version !== PROTOCOL_VERSION) {
+      this.reportError(port, 'BUS_VERSION', `protocol version ${msg.version} not supported (this bus speaks ${PROTOCOL_VERSION})`);
+      return;
+    }
+    if (this.byEui.has(msg.eui64)) {
+      this.reportError(port, 'BUS_DUPLICATE_EUI64', `${msg.eui64} is already on the bus`);
+      return;
+    }
+    if (!isValidChannel(msg.band, msg.page, msg.channel)) {
+      this.reportError(port, 'BUS_BAD_CHANNEL', `page ${msg.page} channel ${msg.channel} is not on band ${msg.band}`);
+      return;
+    }
+    const model = this.bandModels[msg.band];
+    const radio: Radio = {
+      eui64: msg.eui64,
+      name: msg.name,
+      port,
+      band: msg.band,
+      page: msg.page,
+      channel: msg.channel,
+      position: msg.position,
+      txPowerDbm: msg.txPowerDbm ?? model.defaultTxPowerDbm,
+      lossDb: msg.lossDb ?? 0,
+      sensitivityDbm: msg.sensitivityDbm ?? model.defaultSensitivityDbm,
+      powered: msg.powered ?? true,
+      model,
+      timing: this.timings[msg.band],
+      awaiting: false,
+      awaitingSinceWall: 0,
+      next: null,
+      actions: [],
+      channelSince: this.now,
+      poweredSince: this.now,
+      txIntervals: [],
+      duty: msg.band === 'GB868' ? new DutyCycleMeter(this.dutyThresholds) : null,
+      dutyRecheckAt: null,
+    };
+    port.radio = radio;
+    this.byEui.set(radio.eui64, radio);
+    this.sorted.push(radio);
+    this.sorted.sort((a, b) => (a.eui64 < b.eui64 ? -1 : a.eui64 > b.eui64 ? 1 : 0));
+    this.emit({
+      t: this.now,
+      type: 'attach',
+      radio: radio.eui64,
+      ...(radio.name === undefined ? {} : { name: radio.name }),
+      band: radio.band,
+      page: radio.page,
+      channel: radio.channel,
+      position: radio.position,
+    });
+    this.send(radio, { type: 'welcome', version: PROTOCOL_VERSION, t: this.now, eui64: radio.eui64 });
+  }
+
+  /** @internal */
+  reportError(port: Port, code: BusErrorCode, message: string): void {
+    this.emit({ t: this.now, type: 'error', radio: port.radio?.eui64 ?? null, code, message });
+    try {
+      port.link.send({ type: 'error', t: this.now, code, message });
+    } finally {
+      port.closed = true;
+      this.detach(port, code);
+      port.link.close();
+    }
+  }
+
+  /** @internal the client is gone: take it out of the lock-step so time keeps moving. */
+  detach(port: Port, reason: string): void {
+    this.ports.delete(port);
+    const radio = port.radio;
+    if (radio !== null && this.byEui.get(radio.eui64) === radio) {
+      this.byEui.delete(radio.eui64);
+      this.sorted = this.sorted.filter((r) => r !== radio);
+      this.emit({ t: this.now, type: 'detach', radio: radio.eui64, reason });
+    }
+    this.kick();
+  }
+
+  // ---- the lock-step ----------------------------------------------------------------------
+
+  private markAwaiting(radio: Radio): void {
+    if (!radio.awaiting) {
+      radio.awaiting = true;
+      radio.awaitingSinceWall = performance.now();
+    }
+  }
+
+  private send(radio: Radio, msg: BusMessage): void {
+    this.markAwaiting(radio);
+    radio.port.link.send(msg);
+  }
+
+  /** Try to make progress; safe to call from anywhere (re-entrant calls are folded). */
+  private kick(): void {
+    if (this.stepping || this.closed) return;
+    this.stepping = true;
+    try {
+      this.step();
+    } finally {
+      this.stepping = false;
+    }
+  }
+
+  private anyAwaiting(): boolean {
+    for (const r of this.sorted) if (r.awaiting) return true;
+    return false;
+  }
+
+  private step(): void {
+    for (;;) {
+      if (this.closed) return;
+      if (this.anyAwaiting()) {
+        this.armWatchdog();
+        return;
+      }
+      if (this.applyActions()) continue;
+      if (this.pacing !== null) return;
+      if (this.sorted.length < this.expectRadios) return;
+      if (this.until < 0) return;
+
+      let tNext = this.queue.peek()?.t ?? Number.POSITIVE_INFINITY;
+      for (const r of this.sorted) if (r.next !== null && r.next < tNext) tNext = r.next;
+      tNext = Math.max(tNext, this.now);
+      if (tNext > this.until) {
+        if (!Number.isFinite(this.until)) return; // nothing to do: wait for clients
+        if (this.waitForWall(this.until)) return;
+        this.now = Math.max(this.now, this.until);
+        this.resolveWaiters();
+        return;
+      }
+      if (this.waitForWall(tNext)) return;
+      this.advanceTo(tNext);
+      this.resolveWaiters();
+    }
+  }
+
+  private resolveWaiters(): void {
+    if (this.waiters.length === 0) return;
+    const done = this.waiters.filter((w) => w.until <= this.now);
+    if (done.length === 0) return;
+    this.waiters = this.waiters.filter((w) => w.until > this.now);
+    for (const w of done) w.resolve();
+  }
+
+  /** Real-time mode: if the wall clock is behind `t`, wait for it (returns true if waiting). */
+  private waitForWall(t: number): boolean {
+    if (this.realTime === null || t <= this.now) return false;
+    const due = this.wallAnchor + (t - this.virtAnchor) / 1000 / this.realTime.speed;
+    const wait = due - performance.now();
+    if (wait <= 0.5) return false;
+    // Real-time pacing is the one place virtual time waits on the wall clock.
+    this.pacing = setTimeout(() => {
+      this.pacing = null;
+      this.kick();
+    }, wait);
+    return true;
+  }
+
+  /** Idle watchdog (wall clock): a radio that never reports idle is dropped, not waited on. */
+  private armWatchdog(): void {
+    if (this.watchdog !== null || this.idleTimeoutMs <= 0) return;
+    this.watchdog = setTimeout(() => {
+      this.watchdog = null;
+      const limit = performance.now() - this.idleTimeoutMs;
+      for (const r of [...this.sorted]) {
+        if (r.awaiting && r.awaitingSinceWall <= limit) {
+          this.reportError(r.port, 'BUS_IDLE_TIMEOUT', `no idle report within ${this.idleTimeoutMs} ms`);
+        }
+      }
+      this.kick();
+    }, this.idleTimeoutMs);
+  }
+
+  private clearTimers(): void {
+    if (this.watchdog !== null) clearTimeout(this.watchdog);
+    if (this.pacing !== null) clearTimeout(this.pacing);
+    this.watchdog = null;
+    this.pacing = null;
+  }
+
+  /** Apply queued client actions in EUI64 order, then each radio's in arrival order. */
+  private applyActions(): boolean {
+    let any = false;
+    for (const radio of this.sorted) {
+      if (radio.actions.length === 0) continue;
+      any = true;
+      const actions = radio.actions;
+      radio.actions = [];
+      for (const a of actions) {
+        if (this.byEui.get(radio.eui64) !== radio) break;
+        this.applyAction(radio, a);
+      }
+    }
+    return any;
+  }
+
+  private applyAction(radio: Radio, a: ClientMessage): void {
+    switch (a.type) {
+      case 'tx':
+        this.startTransmission(radio, a.id, a.psdu);
+        return;
+      case 'cca':
+        this.send(radio, { type: 'cca-result', t: this.now, id: a.id, busy: this.channelBusy(radio) });
+        return;
+      case 'set-channel':
+        if (!isValidChannel(radio.band, a.page, a.channel)) {
+          this.reportError(radio.port, 'BUS_BAD_CHANNEL', `page ${a.page} channel ${a.channel} is not on band ${radio.band}`);
+          return;
+        }
+        radio.page = a.page;
+        radio.channel = a.channel;
+        radio.channelSince = this.now;
+        this.emit({ t: this.now, type: 'channel', radio: radio.eui64, page: a.page, channel: a.channel });
+        return;
+      case 'power':
+        if (radio.powered === a.on) return;
+        radio.powered = a.on;
+        radio.poweredSince = this.now;
+        this.emit({ t: this.now, type: 'power', radio: radio.eui64, on: a.on });
+        return;
+      default:
+        return;
+    }
+  }
+
+  private advanceTo(t: number): void {
+    this.now = t;
+    for (;;) {
+      const ev = this.queue.peek();
+      if (ev === undefined || ev.t > t) break;
+      this.queue.pop();
+      if (ev.kind === 'tx-end') this.endTransmission(ev.tx);
+      else if (ev.kind === 'duty-recheck') this.dutyRecheck(ev.radio);
+      else {
+        const j = this.jammers[ev.jammer]!;
+        this.emit({ t, type: 'jam', band: j.band, page: j.page, channel: j.channel, on: ev.on, jammer: ev.jammer });
+      }
+    }
+    for (const r of this.sorted) {
+      if (r.next !== null && r.next <= t && !r.awaiting) {
+        r.next = null;
+        this.send(r, { type: 'time', t });
+      }
+    }
+  }
+
+  private push(ev: Unsequenced<BusEvent>): void {
+    this.queue.push({ ...ev, seq: this.seq++ } as BusEvent);
+  }
+
+  private scheduleJammer(j: JammerConfig, index: number): void {
+    if (!isValidChannel(j.band, j.page, j.channel)) {
+      throw new BusProtocolError('BUS_BAD_CHANNEL', `jammer page ${j.page} channel ${j.channel} is not on band ${j.band}`);
+    }
+    this.push({ t: Math.max(this.now, j.startUs), kind: 'jam', jammer: index, on: true });
+    this.push({ t: Math.max(this.now, j.endUs), kind: 'jam', jammer: index, on: false });
+  }
+
+  // ---- the medium -------------------------------------------------------------------------
+
+  private startTransmission(radio: Radio, txId: number, psduB64: string): void {
+    const psdu = new Uint8Array(Buffer.from(psduB64, 'base64'));
+    if (psdu.length > radio.timing.maxPsduBytes || psdu.length === 0) {
+      this.reportError(radio.port, 'BUS_PSDU_TOO_LONG', `PSDU of ${psdu.length} bytes (1..${radio.timing.maxPsduBytes} allowed)`);
+      return;
+    }
+    const airtime = airtimeUs(psdu.length, radio.timing);
+    const refuse = (status: 'busy' | 'off' | 'duty-cycle') =>
+      this.send(radio, { type: 'tx-done', t: this.now, id: txId, status, airtimeUs: 0 });
+    if (!radio.powered) return refuse('off');
+    const last = radio.txIntervals[radio.txIntervals.length - 1];
+    if (last !== undefined && last.end > this.now) return refuse('busy');
+    if (radio.duty?.wouldExceed(this.now, airtime)) {
+      this.emit({ t: this.now, type: 'drop', radio: null, from: radio.eui64, frame: null, reason: 'duty-cycle' });
+      this.updateDutyState(radio, this.now, airtime);
+      return refuse('duty-cycle');
+    }
+    const tx: Transmission = {
+      frame: this.frameSeq++,
+      from: radio,
+      txId,
+      band: radio.band,
+      page: radio.page,
+      channel: radio.channel,
+      start: this.now,
+      end: this.now + airtime,
+      psdu,
+    };
+    radio.txIntervals.push({ start: tx.start, end: tx.end });
+    this.onAir.push(tx);
+    this.emit({
+      t: this.now,
+      type: 'tx',
+      radio: radio.eui64,
+      frame: tx.frame,
+      band: tx.band,
+      page: tx.page,
+      channel: tx.channel,
+      bytes: psdu.length,
+      airtimeUs: airtime,
+      psdu: Buffer.from(psdu).toString('hex'),
+    });
+    for (const l of this.frameListeners) l({ timeUs: tx.start, psdu, page: tx.page, channel: tx.channel });
+    if (radio.duty !== null) {
+      radio.duty.record(this.now, airtime);
+      this.updateDutyState(radio, tx.end, 0);
+    }
+    this.push({ t: tx.end, kind: 'tx-end', tx });
+  }
+
+  private endTransmission(tx: Transmission): void {
+    const horizon = this.now - this.maxAirtime;
+    this.onAir = this.onAir.filter((o) => o.end >= horizon || o === tx);
+    const overlapping = this.onAir.filter(
+      (o) =>
+        o !== tx &&
+        o.band === tx.band &&
+        o.page === tx.page &&
+        o.channel === tx.channel &&
+        o.start < tx.end &&
+        o.end > tx.start,
+    );
+    const activeJammers = this.jammers.filter(
+      (j) =>
+        j.band === tx.band &&
+        j.page === tx.page &&
+        j.channel === tx.channel &&
+        j.startUs < tx.end &&
+        j.endUs > tx.start,
+    );
+    for (const r of this.sorted) {
+      if (r === tx.from || r.band !== tx.band) continue;
+      const rssi = this.receivedPower(tx.from, r, tx.from.txPowerDbm);
+      const audible = rssi >= r.sensitivityDbm;
+      const sameChannel = r.page === tx.page && r.channel === tx.channel;
+      if (!audible) {
+        if (sameChannel) this.drop(tx, r, 'out-of-range');
+        continue;
+      }
+      let reason: DropReason | null = null;
+      if (!sameChannel || r.channelSince > tx.start) reason = 'wrong-channel';
+      else if (!r.powered || r.poweredSince > tx.start) reason = 'receiver-off';
+      else if (r.txIntervals.some((i) => i.start < tx.end && i.end > tx.start)) reason = 'receiver-busy';
+      else if (activeJammers.some((j) => this.powerAt(j.position, j.txPowerDbm, r, j.band) >= r.sensitivityDbm))
+        reason = 'jammed';
+      else if (this.collides(tx, rssi, r, overlapping)) reason = 'collision';
+      else if (this.lossRate > 0 && this.prng.next() < this.lossRate) reason = 'loss';
+      if (reason !== null) {
+        this.drop(tx, r, reason);
+        continue;
+      }
+      const lqi = lqiFor(rssi, r.sensitivityDbm, r.model);
+      this.emit({ t: this.now, type: 'rx', radio: r.eui64, from: tx.from.eui64, frame: tx.frame, rssi: round1(rssi), lqi });
+      this.send(r, {
+        type: 'rx',
+        t: this.now,
+        start: tx.start,
+        psdu: Buffer.from(tx.psdu).toString('base64'),
+        rssi: Math.round(rssi),
+        lqi,
+      });
+    }
+    const from = tx.from;
+    from.txIntervals = from.txIntervals.filter((i) => i.end >= horizon);
+    if (this.byEui.get(from.eui64) === from) {
+      this.send(from, { type: 'tx-done', t: this.now, id: tx.txId, status: 'sent', airtimeUs: tx.end - tx.start });
+    }
+  }
+
+  private collides(tx: Transmission, rssi: number, r: Radio, overlapping: Transmission[]): boolean {
+    for (const o of overlapping) {
+      if (o.from === r) continue;
+      const other = this.receivedPower(o.from, r, o.from.txPowerDbm);
+      if (other < r.sensitivityDbm) continue;
+      if (this.captureThresholdDb === null || rssi - other < this.captureThresholdDb) return true;
+    }
+    return false;
+  }
+
+  private drop(tx: Transmission, r: Radio, reason: DropReason): void {
+    this.emit({ t: this.now, type: 'drop', radio: r.eui64, from: tx.from.eui64, frame: tx.frame, reason });
+  }
+
+  /** Carrier sense: is any audible frame or jammer on this radio's channel right now? */
+  private channelBusy(r: Radio): boolean {
+    for (const o of this.onAir) {
+      if (o.from === r || o.band !== r.band || o.page !== r.page || o.channel !== r.channel) continue;
+      if (o.start <= this.now && o.end > this.now && this.receivedPower(o.from, r, o.from.txPowerDbm) >= r.sensitivityDbm)
+        return true;
+    }
+    return this.jammers.some(
+      (j) =>
+        j.band === r.band &&
+        j.page === r.page &&
+        j.channel === r.channel &&
+        j.startUs <= this.now &&
+        j.endUs > this.now &&
+        this.powerAt(j.position, j.txPowerDbm, r, j.band) >= r.sensitivityDbm,
+    );
+  }
+
+  /** Received power at `to` from `from` (dBm), shadowing drawn per call when configured. */
+  private receivedPower(from: Radio, to: Radio, txPowerDbm: number): number {
+    const key = from.eui64 < to.eui64 ? `${from.eui64}${to.eui64}` : `${to.eui64}${from.eui64}`;
+    let loss = this.linkLoss.get(key);
+    if (loss === undefined) {
+      const model = this.bandModels[from.band];
+      loss =
+        pathLossDb(distance(from.position, to.position), model) + wallLossDb(from.position, to.position, this.walls, model);
+      this.linkLoss.set(key, loss);
+    }
+    const sigma = this.bandModels[from.band].shadowingSigmaDb;
+    const shadow = sigma > 0 ? sigma * this.prng.gaussian() : 0;
+    return txPowerDbm - loss - from.lossDb - to.lossDb + shadow;
+  }
+
+  private powerAt(position: Position, txPowerDbm: number, to: Radio, band: Band): number {
+    const model = this.bandModels[band];
+    return (
+      txPowerDbm -
+      pathLossDb(distance(position, to.position), model) -
+      wallLossDb(position, to.position, this.walls, model) -
+      to.lossDb
+    );
+  }
+
+  // ---- duty cycle -------------------------------------------------------------------------
+
+  private updateDutyState(radio: Radio, at: number, extra: number): void {
+    const duty = radio.duty;
+    if (duty === null) return;
+    const percent = duty.percent(at, extra);
+    const state = duty.stateFor(percent);
+    if (state !== duty.state) {
+      duty.state = state;
+      const p = Math.round(percent * 1000) / 1000;
+      this.emit({ t: this.now, type: 'duty-cycle', radio: radio.eui64, state, percent: p });
+      if (this.byEui.get(radio.eui64) === radio) this.send(radio, { type: 'duty-cycle', t: this.now, state, percent: p });
+    }
+    const expiry = duty.nextExpiry();
+    if (duty.state !== 'normal' && expiry !== null && radio.dutyRecheckAt === null) {
+      radio.dutyRecheckAt = expiry;
+      this.push({ t: expiry, kind: 'duty-recheck', radio });
+    }
+  }
+
+  private dutyRecheck(radio: Radio): void {
+    radio.dutyRecheckAt = null;
+    this.updateDutyState(radio, this.now, 0);
+  }
+
+  private emit(event: BusTraceEvent): void {
+    for (const l of this.traceListeners) l(event);
+  }
+}
+
+function round1(x: number): number {
+  return Math.round(x * 10) / 10;
+}

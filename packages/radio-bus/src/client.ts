@@ -1,0 +1,265 @@
+/**
+ * The device side of the bus: a radio that transmits PSDUs and receives them, and a clock
+ * that only moves when the bus says so. After every bus message (and after anything the
+ * device does on its own) the radio reports idle with its next timer, once the device's
+ * handlers - including any promises they returned or holds they took - have settled.
+ */
+import { ManualClock, type Timer } from '@gbhan/clock';
+import type { Band } from './phy.js';
+import { type BusMessage, type DutyCycleStateName, PROTOCOL_VERSION, type TxStatus } from './protocol.js';
+import type { ClientTransport } from './transport.js';
+
+export interface RadioRegistration {
+  eui64: string;
+  band: Band;
+  page: number;
+  channel: number;
+  position: { x: number; y: number; z?: number };
+  txPowerDbm?: number;
+  lossDb?: number;
+  sensitivityDbm?: number;
+  powered?: boolean;
+  name?: string;
+}
+
+export interface ReceivedFrame {
+  psdu: Uint8Array;
+  rssi: number;
+  lqi: number;
+  /** Virtual time of the first bit. */
+  startUs: number;
+  /** Virtual time of the last bit (= now when the handler runs). */
+  endUs: number;
+}
+
+export interface TxResult {
+  status: TxStatus;
+  airtimeUs: number;
+  /** Virtual time the transmission ended (or was refused). */
+  t: number;
+}
+
+export class BusClientError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'BusClientError';
+  }
+}
+
+/** The device's view of virtual time; setting a timer while idle tells the bus. */
+class BusClock extends ManualClock {
+  constructor(private readonly onChange: () => void) {
+    super(0);
+  }
+  override setTimerAt(atUs: number, fn: () => void): Timer {
+    const t = super.setTimerAt(atUs, fn);
+    this.onChange();
+    return t;
+  }
+}
+
+type Handler<T> = (value: T) => void | Promise<void>;
+
+export class BusRadio {
+  readonly clock: BusClock;
+  private txId = 0;
+  private readonly pendingTx = new Map<number, (r: TxResult) => void>();
+  private readonly pendingCca = new Map<number, (busy: boolean) => void>();
+  private receiveHandlers: Handler<ReceivedFrame>[] = [];
+  private dutyHandlers: Handler<{ state: DutyCycleStateName; percent: number }>[] = [];
+  private closeHandlers: ((reason: string) => void)[] = [];
+  private holds = 0;
+  private owesIdle = false;
+  private idleScheduled = false;
+  private closedReason: string | null = null;
+  private welcomed: (() => void) | null = null;
+  private failed: ((e: Error) => void) | null = null;
+  private lastError: { code: string; message: string } | null = null;
+
+  private constructor(
+    private readonly transport: ClientTransport,
+    readonly registration: RadioRegistration,
+  ) {
+    this.clock = new BusClock(() => this.activity());
+  }
+
+  /** Connect, register and wait for the bus's welcome. */
+  static connect(transport: ClientTransport, registration: RadioRegistration): Promise<BusRadio> {
+    const radio = new BusRadio(transport, registration);
+    return new Promise<BusRadio>((resolve, reject) => {
+      radio.welcomed = () => resolve(radio);
+      radio.failed = reject;
+      transport.open(
+        (m) => radio.onBusMessage(m),
+        (reason) => radio.onClosed(reason),
+      );
+      transport.send({ type: 'hello', version: PROTOCOL_VERSION, ...registration });
+    });
+  }
+
+  get eui64(): string {
+    return this.registration.eui64;
+  }
+
+  get closed(): boolean {
+    return this.closedReason !== null;
+  }
+
+  onReceive(handler: Handler<ReceivedFrame>): void {
+    this.receiveHandlers.push(handler);
+  }
+
+  onDutyCycle(handler: Handler<{ state: DutyCycleStateName; percent: number }>): void {
+    this.dutyHandlers.push(handler);
+  }
+
+  onClose(handler: (reason: string) => void): void {
+    this.closeHandlers.push(handler);
+  }
+
+  /** Put a PSDU (FCS included) on the air; resolves when it has been sent or refused. */
+  transmit(psdu: Uint8Array): Promise<TxResult> {
+    const id = this.txId++;
+    this.post({ type: 'tx', id, psdu: Buffer.from(psdu).toString('base64') });
+    return new Promise((resolve) => this.pendingTx.set(id, resolve));
+  }
+
+  /** Clear-channel assessment (carrier sense) at the current instant. */
+  cca(): Promise<boolean> {
+    const id = this.txId++;
+    this.post({ type: 'cca', id });
+    return new Promise((resolve) => this.pendingCca.set(id, resolve));
+  }
+
+  setChannel(page: number, channel: number): void {
+    this.post({ type: 'set-channel', page, channel });
+  }
+
+  setPower(on: boolean): void {
+    this.post({ type: 'power', on });
+  }
+
+  /** Keep the bus from advancing while asynchronous work is outstanding; call the result to release. */
+  hold(): () => void {
+    this.holds++;
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      this.holds--;
+      this.activity();
+    };
+  }
+
+  close(): void {
+    if (this.closedReason !== null) return;
+    this.transport.send({ type: 'bye' });
+    this.transport.close();
+    this.onClosed('closed by device');
+  }
+
+  /** The error the bus reported before closing, if any. */
+  get error(): { code: string; message: string } | null {
+    return this.lastError;
+  }
+
+  private post(msg: Parameters<ClientTransport['send']>[0]): void {
+    if (this.closedReason !== null) throw new BusClientError('BUS_CLIENT_CLOSED', `radio closed: ${this.closedReason}`);
+    this.transport.send(msg);
+    this.activity();
+  }
+
+  /** Something happened on this side: an idle report is owed once everything settles. */
+  private activity(): void {
+    this.owesIdle = true;
+    if (this.idleScheduled || this.holds > 0 || this.closedReason !== null) return;
+    this.idleScheduled = true;
+    // setImmediate runs after every microtask, so promise chains started by handlers finish first.
+    setImmediate(() => {
+      this.idleScheduled = false;
+      if (!this.owesIdle || this.holds > 0 || this.closedReason !== null) return;
+      this.owesIdle = false;
+      this.transport.send({ type: 'idle', next: this.clock.nextDue() });
+    });
+  }
+
+  private onBusMessage(msg: BusMessage): void {
+    if (typeof msg !== 'object' || msg === null || typeof msg.t !== 'number') {
+      this.onClosed('bus sent a malformed message');
+      return;
+    }
+    if (msg.t > this.clock.now()) this.clock.advanceTo(msg.t);
+    switch (msg.type) {
+      case 'welcome':
+        this.welcomed?.();
+        this.welcomed = null;
+        break;
+      case 'time':
+        break;
+      case 'rx': {
+        const frame: ReceivedFrame = {
+          psdu: new Uint8Array(Buffer.from(msg.psdu, 'base64')),
+          rssi: msg.rssi,
+          lqi: msg.lqi,
+          startUs: msg.start,
+          endUs: msg.t,
+        };
+        for (const h of this.receiveHandlers) this.track(h(frame));
+        break;
+      }
+      case 'tx-done': {
+        const resolve = this.pendingTx.get(msg.id);
+        this.pendingTx.delete(msg.id);
+        resolve?.({ status: msg.status, airtimeUs: msg.airtimeUs, t: msg.t });
+        break;
+      }
+      case 'cca-result': {
+        const resolve = this.pendingCca.get(msg.id);
+        this.pendingCca.delete(msg.id);
+        resolve?.(msg.busy);
+        break;
+      }
+      case 'duty-cycle':
+        for (const h of this.dutyHandlers) this.track(h({ state: msg.state, percent: msg.percent }));
+        break;
+      case 'error':
+        this.lastError = { code: msg.code, message: msg.message };
+        break;
+      default:
+        this.onClosed(`bus sent an unknown message type ${JSON.stringify((msg as { type: unknown }).type)}`);
+        return;
+    }
+    this.activity();
+  }
+
+  /** A handler that returned a promise holds the bus until it settles. */
+  private track(result: void | Promise<void>): void {
+    if (result instanceof Promise) {
+      const release = this.hold();
+      result.then(release, (err: unknown) => {
+        release();
+        queueMicrotask(() => {
+          throw err;
+        });
+      });
+    }
+  }
+
+  private onClosed(reason: string): void {
+    if (this.closedReason !== null) return;
+    const why = this.lastError ? `${this.lastError.code}: ${this.lastError.message}` : reason;
+    this.closedReason = why;
+    if (this.welcomed) {
+      this.welcomed = null;
+      this.failed?.(new BusClientError(this.lastError?.code ?? 'BUS_CLIENT_CLOSED', why));
+    }
+    for (const resolve of this.pendingTx.values()) resolve({ status: 'off', airtimeUs: 0, t: this.clock.now() });
+    this.pendingTx.clear();
+    for (const resolve of this.pendingCca.values()) resolve(true);
+    this.pendingCca.clear();
+    for (const h of this.closeHandlers) h(why);
+  }
+}

@@ -1,0 +1,117 @@
+/**
+ * Bus protocol v1: JSON messages, one per WebSocket text frame (or one object per call on the
+ * in-process transport; both go through `parseClientMessage`, so the two paths cannot drift).
+ * The package README is the prose version of this file.
+ */
+import { z } from 'zod';
+import { BANDS } from './phy.js';
+
+export const PROTOCOL_VERSION = 1;
+/** Largest message the bus accepts: a 127-byte PSDU in base64 is ~170 characters. */
+export const MAX_MESSAGE_BYTES = 4096;
+
+const eui64 = z.string().regex(/^[0-9a-f]{16}$/, 'EUI64 as 16 lowercase hex digits');
+const int = z.number().int();
+const time = z.number().int().nonnegative();
+const base64 = z.string().regex(/^[A-Za-z0-9+/]*={0,2}$/, 'base64');
+
+export const HelloSchema = z.strictObject({
+  type: z.literal('hello'),
+  version: int,
+  eui64,
+  band: z.enum(BANDS as [string, ...string[]]),
+  page: int,
+  channel: int,
+  position: z.strictObject({ x: z.number(), y: z.number(), z: z.number().optional() }),
+  txPowerDbm: z.number().min(-40).max(30).optional(),
+  /** Antenna, enclosure or cupboard loss of this radio, dB (applied on send and receive). */
+  lossDb: z.number().min(0).max(100).optional(),
+  sensitivityDbm: z.number().min(-140).max(0).optional(),
+  powered: z.boolean().optional(),
+  name: z.string().max(64).optional(),
+});
+
+const ClientMessageSchema = z.discriminatedUnion('type', [
+  HelloSchema,
+  z.strictObject({ type: z.literal('set-channel'), page: int, channel: int }),
+  z.strictObject({ type: z.literal('tx'), id: int.nonnegative(), psdu: base64 }),
+  z.strictObject({ type: z.literal('cca'), id: int.nonnegative() }),
+  z.strictObject({ type: z.literal('power'), on: z.boolean() }),
+  z.strictObject({ type: z.literal('idle'), next: time.nullable() }),
+  z.strictObject({ type: z.literal('bye') }),
+]);
+
+export type HelloMessage = z.infer<typeof HelloSchema> & { band: import('./phy.js').Band };
+export type ClientMessage = Exclude<z.infer<typeof ClientMessageSchema>, { type: 'hello' }> | HelloMessage;
+
+export type TxStatus = 'sent' | 'duty-cycle' | 'busy' | 'off';
+export type DutyCycleStateName = 'normal' | 'limited' | 'critical' | 'suspended';
+
+/** Messages from the bus. Every one carries `t`, the virtual time (us) it happens at. */
+export type BusMessage =
+  | { type: 'welcome'; version: number; t: number; eui64: string }
+  | { type: 'time'; t: number }
+  | { type: 'rx'; t: number; start: number; psdu: string; rssi: number; lqi: number }
+  | { type: 'tx-done'; t: number; id: number; status: TxStatus; airtimeUs: number }
+  | { type: 'cca-result'; t: number; id: number; busy: boolean }
+  | { type: 'duty-cycle'; t: number; state: DutyCycleStateName; percent: number }
+  | { type: 'error'; t: number; code: BusErrorCode; message: string };
+
+/** Stable error codes; every one ends that client's connection. */
+export type BusErrorCode =
+  | 'BUS_MALFORMED'
+  | 'BUS_OVERSIZE'
+  | 'BUS_UNKNOWN_TYPE'
+  | 'BUS_VERSION'
+  | 'BUS_NOT_REGISTERED'
+  | 'BUS_ALREADY_REGISTERED'
+  | 'BUS_DUPLICATE_EUI64'
+  | 'BUS_BAD_CHANNEL'
+  | 'BUS_PSDU_TOO_LONG'
+  | 'BUS_IDLE_TIMEOUT'
+  | 'BUS_SHUTDOWN';
+
+export class BusProtocolError extends Error {
+  constructor(
+    readonly code: BusErrorCode,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'BusProtocolError';
+  }
+}
+
+const KNOWN_TYPES = new Set(['hello', 'set-channel', 'tx', 'cca', 'power', 'idle', 'bye']);
+
+/** Validate one decoded client message; throws BusProtocolError naming the field at fault. */
+export function parseClientMessage(value: unknown): ClientMessage {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new BusProtocolError('BUS_MALFORMED', 'a message must be a JSON object');
+  }
+  const type = (value as { type?: unknown }).type;
+  if (typeof type !== 'string' || !KNOWN_TYPES.has(type)) {
+    throw new BusProtocolError('BUS_UNKNOWN_TYPE', `unknown message type ${JSON.stringify(type)}`);
+  }
+  const r = ClientMessageSchema.safeParse(value);
+  if (!r.success) {
+    const issue = r.error.issues[0];
+    const field = issue?.path.join('.') || '(message)';
+    throw new BusProtocolError('BUS_MALFORMED', `${type}: field ${field}: ${issue?.message ?? 'invalid'}`);
+  }
+  return r.data as ClientMessage;
+}
+
+/** Decode a raw WebSocket text frame (size first, then JSON, then shape). */
+export function decodeClientFrame(data: string | Uint8Array): ClientMessage {
+  const size = typeof data === 'string' ? Buffer.byteLength(data) : data.length;
+  if (size > MAX_MESSAGE_BYTES) {
+    throw new BusProtocolError('BUS_OVERSIZE', `message of ${size} bytes exceeds ${MAX_MESSAGE_BYTES}`);
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(typeof data === 'string' ? data : Buffer.from(data).toString('utf8'));
+  } catch {
+    throw new BusProtocolError('BUS_MALFORMED', 'message is not valid JSON');
+  }
+  return parseClientMessage(value);
+}

@@ -1,0 +1,66 @@
+/**
+ * The bus behind a WebSocket server (ws), bound to 127.0.0.1 unless told otherwise. Each
+ * connection is one radio; a bad message ends that connection only.
+ */
+import type { AddressInfo } from 'node:net';
+import { WebSocketServer } from 'ws';
+import type { RadioBus } from './bus.js';
+import { BusProtocolError, decodeClientFrame, MAX_MESSAGE_BYTES } from './protocol.js';
+
+export interface BusServerOptions {
+  host?: string;
+  /** 0 = any free port. */
+  port?: number;
+}
+
+export interface BusServer {
+  readonly url: string;
+  readonly port: number;
+  close(): Promise<void>;
+}
+
+export function startBusServer(bus: RadioBus, options: BusServerOptions = {}): Promise<BusServer> {
+  const host = options.host ?? '127.0.0.1';
+  // ws itself cuts frames far over our limit (close 1009); ours get a proper BUS_OVERSIZE error.
+  const wss = new WebSocketServer({ host, port: options.port ?? 0, perMessageDeflate: false, maxPayload: 16 * MAX_MESSAGE_BYTES });
+  wss.on('connection', (ws) => {
+    const port = bus.attach({
+      send: (msg) => {
+        if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(msg));
+      },
+      close: () => ws.close(1000),
+    });
+    ws.on('message', (data, isBinary) => {
+      if (isBinary) {
+        port.fail(new BusProtocolError('BUS_MALFORMED', 'binary frames are not part of the bus protocol'));
+        return;
+      }
+      const text = Buffer.isBuffer(data) ? data : Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data);
+      let msg: unknown;
+      try {
+        msg = decodeClientFrame(text);
+      } catch (e) {
+        port.fail(e);
+        return;
+      }
+      port.receive(msg);
+    });
+    ws.on('error', (err) => port.fail(new BusProtocolError('BUS_OVERSIZE', `socket error: ${err.message}`)));
+    ws.on('close', () => port.detached('socket closed'));
+  });
+  return new Promise((resolve, reject) => {
+    wss.once('error', reject);
+    wss.once('listening', () => {
+      const addr = wss.address() as AddressInfo;
+      resolve({
+        url: `ws://${host}:${addr.port}`,
+        port: addr.port,
+        close: () =>
+          new Promise<void>((done) => {
+            for (const c of wss.clients) c.terminate();
+            wss.close(() => done());
+          }),
+      });
+    });
+  });
+}
