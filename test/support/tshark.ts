@@ -35,7 +35,14 @@ export function tshark(pcapPath: string, args: string[] = [], env: NodeJS.Proces
 
 /** One row per frame, one column per field, as tshark prints them with -T fields. */
 export function tsharkFields(pcapPath: string, fields: string[], extra: string[] = []): string[][] {
-  const out = tshark(pcapPath, [...extra, '-T', 'fields', '-E', 'separator=|', ...fields.flatMap((f) => ['-e', f])]);
+  const out = tshark(pcapPath, [
+    ...extra,
+    '-T',
+    'fields',
+    '-E',
+    'separator=|',
+    ...fields.flatMap((f) => ['-e', f]),
+  ]);
   return out
     .split('\n')
     .filter((l) => l.length > 0)

@@ -25,9 +25,9 @@ import {
 import { airtimeUs, type Band, defaultTiming, isValidChannel, type PhyTiming } from './phy.js';
 import { Prng } from './prng.js';
 import {
-  BusProtocolError,
   type BusErrorCode,
   type BusMessage,
+  BusProtocolError,
   type ClientMessage,
   type HelloMessage,
   PROTOCOL_VERSION,
@@ -193,6 +193,7 @@ export class RadioBus {
   private waiters: Waiter[] = [];
   private until = -1;
   private stepping = false;
+  private started = false;
   private closed = false;
   private watchdog: NodeJS.Timeout | null = null;
   private pacing: NodeJS.Timeout | null = null;
@@ -220,7 +221,7 @@ export class RadioBus {
     this.idleTimeoutMs = config.idleTimeoutMs ?? 10_000;
     this.expectRadios = config.expectRadios ?? 0;
     this.realTime = config.realTime ?? null;
-    this.jammers.forEach((j, i) => this.scheduleJammer(j, i));
+    for (const [i, j] of this.jammers.entries()) this.scheduleJammer(j, i);
   }
 
   /** Current virtual time (us). */
@@ -327,7 +328,11 @@ export class RadioBus {
       return;
     }
     if (msg.version !== PROTOCOL_VERSION) {
-      this.reportError(port, 'BUS_VERSION', `protocol version ${msg.version} not supported (this bus speaks ${PROTOCOL_VERSION})`);
+      this.reportError(
+        port,
+        'BUS_VERSION',
+        `protocol version ${msg.version} not supported (this bus speaks ${PROTOCOL_VERSION})`,
+      );
       return;
     }
     if (this.byEui.has(msg.eui64)) {
@@ -335,7 +340,11 @@ export class RadioBus {
       return;
     }
     if (!isValidChannel(msg.band, msg.page, msg.channel)) {
-      this.reportError(port, 'BUS_BAD_CHANNEL', `page ${msg.page} channel ${msg.channel} is not on band ${msg.band}`);
+      this.reportError(
+        port,
+        'BUS_BAD_CHANNEL',
+        `page ${msg.page} channel ${msg.channel} is not on band ${msg.band}`,
+      );
       return;
     }
     const model = this.bandModels[msg.band];
@@ -445,6 +454,14 @@ export class RadioBus {
       if (this.pacing !== null) return;
       if (this.sorted.length < this.expectRadios) return;
       if (this.until < 0) return;
+      if (!this.started) {
+        // Start round: wake every radio at the start instant. Messages on a link are ordered,
+        // so the idle replies carry timers a device set before time began, even if its own
+        // updates were still in flight.
+        this.started = true;
+        for (const r of this.sorted) this.send(r, { type: 'time', t: this.now });
+        continue;
+      }
 
       let tNext = this.queue.peek()?.t ?? Number.POSITIVE_INFINITY;
       for (const r of this.sorted) if (r.next !== null && r.next < tNext) tNext = r.next;
@@ -532,7 +549,11 @@ export class RadioBus {
         return;
       case 'set-channel':
         if (!isValidChannel(radio.band, a.page, a.channel)) {
-          this.reportError(radio.port, 'BUS_BAD_CHANNEL', `page ${a.page} channel ${a.channel} is not on band ${radio.band}`);
+          this.reportError(
+            radio.port,
+            'BUS_BAD_CHANNEL',
+            `page ${a.page} channel ${a.channel} is not on band ${radio.band}`,
+          );
           return;
         }
         radio.page = a.page;
@@ -561,7 +582,15 @@ export class RadioBus {
       else if (ev.kind === 'duty-recheck') this.dutyRecheck(ev.radio);
       else {
         const j = this.jammers[ev.jammer]!;
-        this.emit({ t, type: 'jam', band: j.band, page: j.page, channel: j.channel, on: ev.on, jammer: ev.jammer });
+        this.emit({
+          t,
+          type: 'jam',
+          band: j.band,
+          page: j.page,
+          channel: j.channel,
+          on: ev.on,
+          jammer: ev.jammer,
+        });
       }
     }
     for (const r of this.sorted) {
@@ -578,7 +607,10 @@ export class RadioBus {
 
   private scheduleJammer(j: JammerConfig, index: number): void {
     if (!isValidChannel(j.band, j.page, j.channel)) {
-      throw new BusProtocolError('BUS_BAD_CHANNEL', `jammer page ${j.page} channel ${j.channel} is not on band ${j.band}`);
+      throw new BusProtocolError(
+        'BUS_BAD_CHANNEL',
+        `jammer page ${j.page} channel ${j.channel} is not on band ${j.band}`,
+      );
     }
     this.push({ t: Math.max(this.now, j.startUs), kind: 'jam', jammer: index, on: true });
     this.push({ t: Math.max(this.now, j.endUs), kind: 'jam', jammer: index, on: false });
@@ -589,19 +621,37 @@ export class RadioBus {
   private startTransmission(radio: Radio, txId: number, psduB64: string): void {
     const psdu = new Uint8Array(Buffer.from(psduB64, 'base64'));
     if (psdu.length > radio.timing.maxPsduBytes || psdu.length === 0) {
-      this.reportError(radio.port, 'BUS_PSDU_TOO_LONG', `PSDU of ${psdu.length} bytes (1..${radio.timing.maxPsduBytes} allowed)`);
+      this.reportError(
+        radio.port,
+        'BUS_PSDU_TOO_LONG',
+        `PSDU of ${psdu.length} bytes (1..${radio.timing.maxPsduBytes} allowed)`,
+      );
       return;
     }
     const airtime = airtimeUs(psdu.length, radio.timing);
     const refuse = (status: 'busy' | 'off' | 'duty-cycle') =>
       this.send(radio, { type: 'tx-done', t: this.now, id: txId, status, airtimeUs: 0 });
-    if (!radio.powered) return refuse('off');
+    if (!radio.powered) {
+      refuse('off');
+      return;
+    }
     const last = radio.txIntervals[radio.txIntervals.length - 1];
-    if (last !== undefined && last.end > this.now) return refuse('busy');
+    if (last !== undefined && last.end > this.now) {
+      refuse('busy');
+      return;
+    }
     if (radio.duty?.wouldExceed(this.now, airtime)) {
-      this.emit({ t: this.now, type: 'drop', radio: null, from: radio.eui64, frame: null, reason: 'duty-cycle' });
+      this.emit({
+        t: this.now,
+        type: 'drop',
+        radio: null,
+        from: radio.eui64,
+        frame: null,
+        reason: 'duty-cycle',
+      });
       this.updateDutyState(radio, this.now, airtime);
-      return refuse('duty-cycle');
+      refuse('duty-cycle');
+      return;
     }
     const tx: Transmission = {
       frame: this.frameSeq++,
@@ -669,16 +719,26 @@ export class RadioBus {
       if (!sameChannel || r.channelSince > tx.start) reason = 'wrong-channel';
       else if (!r.powered || r.poweredSince > tx.start) reason = 'receiver-off';
       else if (r.txIntervals.some((i) => i.start < tx.end && i.end > tx.start)) reason = 'receiver-busy';
-      else if (activeJammers.some((j) => this.powerAt(j.position, j.txPowerDbm, r, j.band) >= r.sensitivityDbm))
+      else if (
+        activeJammers.some((j) => this.powerAt(j.position, j.txPowerDbm, r, j.band) >= r.sensitivityDbm)
+      )
         reason = 'jammed';
-      else if (this.collides(tx, rssi, r, overlapping)) reason = 'collision';
+      else if (this.collides(rssi, r, overlapping)) reason = 'collision';
       else if (this.lossRate > 0 && this.prng.next() < this.lossRate) reason = 'loss';
       if (reason !== null) {
         this.drop(tx, r, reason);
         continue;
       }
       const lqi = lqiFor(rssi, r.sensitivityDbm, r.model);
-      this.emit({ t: this.now, type: 'rx', radio: r.eui64, from: tx.from.eui64, frame: tx.frame, rssi: round1(rssi), lqi });
+      this.emit({
+        t: this.now,
+        type: 'rx',
+        radio: r.eui64,
+        from: tx.from.eui64,
+        frame: tx.frame,
+        rssi: round1(rssi),
+        lqi,
+      });
       this.send(r, {
         type: 'rx',
         t: this.now,
@@ -691,11 +751,17 @@ export class RadioBus {
     const from = tx.from;
     from.txIntervals = from.txIntervals.filter((i) => i.end >= horizon);
     if (this.byEui.get(from.eui64) === from) {
-      this.send(from, { type: 'tx-done', t: this.now, id: tx.txId, status: 'sent', airtimeUs: tx.end - tx.start });
+      this.send(from, {
+        type: 'tx-done',
+        t: this.now,
+        id: tx.txId,
+        status: 'sent',
+        airtimeUs: tx.end - tx.start,
+      });
     }
   }
 
-  private collides(tx: Transmission, rssi: number, r: Radio, overlapping: Transmission[]): boolean {
+  private collides(rssi: number, r: Radio, overlapping: Transmission[]): boolean {
     for (const o of overlapping) {
       if (o.from === r) continue;
       const other = this.receivedPower(o.from, r, o.from.txPowerDbm);
@@ -713,7 +779,11 @@ export class RadioBus {
   private channelBusy(r: Radio): boolean {
     for (const o of this.onAir) {
       if (o.from === r || o.band !== r.band || o.page !== r.page || o.channel !== r.channel) continue;
-      if (o.start <= this.now && o.end > this.now && this.receivedPower(o.from, r, o.from.txPowerDbm) >= r.sensitivityDbm)
+      if (
+        o.start <= this.now &&
+        o.end > this.now &&
+        this.receivedPower(o.from, r, o.from.txPowerDbm) >= r.sensitivityDbm
+      )
         return true;
     }
     return this.jammers.some(
@@ -734,7 +804,8 @@ export class RadioBus {
     if (loss === undefined) {
       const model = this.bandModels[from.band];
       loss =
-        pathLossDb(distance(from.position, to.position), model) + wallLossDb(from.position, to.position, this.walls, model);
+        pathLossDb(distance(from.position, to.position), model) +
+        wallLossDb(from.position, to.position, this.walls, model);
       this.linkLoss.set(key, loss);
     }
     const sigma = this.bandModels[from.band].shadowingSigmaDb;
@@ -763,7 +834,8 @@ export class RadioBus {
       duty.state = state;
       const p = Math.round(percent * 1000) / 1000;
       this.emit({ t: this.now, type: 'duty-cycle', radio: radio.eui64, state, percent: p });
-      if (this.byEui.get(radio.eui64) === radio) this.send(radio, { type: 'duty-cycle', t: this.now, state, percent: p });
+      if (this.byEui.get(radio.eui64) === radio)
+        this.send(radio, { type: 'duty-cycle', t: this.now, state, percent: p });
     }
     const expiry = duty.nextExpiry();
     if (duty.state !== 'normal' && expiry !== null && radio.dutyRecheckAt === null) {

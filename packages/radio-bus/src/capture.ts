@@ -80,8 +80,7 @@ export function tapHeader(frame: CapturedFrame): Uint8Array {
 
 /** One pcap record for `frame`, timestamped at epoch + virtual time. */
 export function pcapRecord(linkType: CaptureLinkType, frame: CapturedFrame, epochUs: number): Uint8Array {
-  const body =
-    linkType === LINKTYPE_IEEE802_15_4_TAP ? concat([tapHeader(frame), frame.psdu]) : frame.psdu;
+  const body = linkType === LINKTYPE_IEEE802_15_4_TAP ? concat([tapHeader(frame), frame.psdu]) : frame.psdu;
   const t = epochUs + frame.timeUs;
   const rec = new Uint8Array(16 + body.length);
   const v = new DataView(rec.buffer);
@@ -104,7 +103,11 @@ export function concat(parts: readonly Uint8Array[]): Uint8Array {
 }
 
 /** A whole pcap file in memory (tests, small captures). */
-export function buildPcap(linkType: CaptureLinkType, frames: readonly CapturedFrame[], epochUs = 0): Uint8Array {
+export function buildPcap(
+  linkType: CaptureLinkType,
+  frames: readonly CapturedFrame[],
+  epochUs = 0,
+): Uint8Array {
   return concat([pcapGlobalHeader(linkType), ...frames.map((f) => pcapRecord(linkType, f, epochUs))]);
 }
 
@@ -117,7 +120,12 @@ export const ZEP_UDP_PORT = 17754;
  * timestamp, sequence, 10 reserved bytes, length, PSDU. ZEP has no page field, so a
  * GB868 frame shows its channel only.
  */
-export function zepV2Datagram(frame: CapturedFrame, seq: number, deviceId: number, epochUs: number): Uint8Array {
+export function zepV2Datagram(
+  frame: CapturedFrame,
+  seq: number,
+  deviceId: number,
+  epochUs: number,
+): Uint8Array {
   const b = new Uint8Array(32 + frame.psdu.length);
   const v = new DataView(b.buffer);
   b[0] = 0x45; // 'E'

@@ -167,7 +167,8 @@ export class BusRadio {
   }
 
   private post(msg: Parameters<ClientTransport['send']>[0]): void {
-    if (this.closedReason !== null) throw new BusClientError('BUS_CLIENT_CLOSED', `radio closed: ${this.closedReason}`);
+    if (this.closedReason !== null)
+      throw new BusClientError('BUS_CLIENT_CLOSED', `radio closed: ${this.closedReason}`);
     this.transport.send(msg);
     this.activity();
   }
@@ -256,7 +257,8 @@ export class BusRadio {
       this.welcomed = null;
       this.failed?.(new BusClientError(this.lastError?.code ?? 'BUS_CLIENT_CLOSED', why));
     }
-    for (const resolve of this.pendingTx.values()) resolve({ status: 'off', airtimeUs: 0, t: this.clock.now() });
+    for (const resolve of this.pendingTx.values())
+      resolve({ status: 'off', airtimeUs: 0, t: this.clock.now() });
     this.pendingTx.clear();
     for (const resolve of this.pendingCca.values()) resolve(true);
     this.pendingCca.clear();

@@ -22,7 +22,12 @@ export interface BusServer {
 export function startBusServer(bus: RadioBus, options: BusServerOptions = {}): Promise<BusServer> {
   const host = options.host ?? '127.0.0.1';
   // ws itself cuts frames far over our limit (close 1009); ours get a proper BUS_OVERSIZE error.
-  const wss = new WebSocketServer({ host, port: options.port ?? 0, perMessageDeflate: false, maxPayload: 16 * MAX_MESSAGE_BYTES });
+  const wss = new WebSocketServer({
+    host,
+    port: options.port ?? 0,
+    perMessageDeflate: false,
+    maxPayload: 16 * MAX_MESSAGE_BYTES,
+  });
   wss.on('connection', (ws) => {
     const port = bus.attach({
       send: (msg) => {
@@ -35,7 +40,11 @@ export function startBusServer(bus: RadioBus, options: BusServerOptions = {}): P
         port.fail(new BusProtocolError('BUS_MALFORMED', 'binary frames are not part of the bus protocol'));
         return;
       }
-      const text = Buffer.isBuffer(data) ? data : Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data);
+      const text = Buffer.isBuffer(data)
+        ? data
+        : Array.isArray(data)
+          ? Buffer.concat(data)
+          : Buffer.from(data);
       let msg: unknown;
       try {
         msg = decodeClientFrame(text);

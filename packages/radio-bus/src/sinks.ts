@@ -3,7 +3,7 @@
  * a SIGINT handler can flush everything with one call and files never interleave.
  */
 import { closeSync, openSync, writeSync } from 'node:fs';
-import { type CaptureLinkType, type CapturedFrame, pcapGlobalHeader, pcapRecord } from './capture.js';
+import { type CapturedFrame, type CaptureLinkType, pcapGlobalHeader, pcapRecord } from './capture.js';
 
 const FLUSH_AT = 64 * 1024;
 

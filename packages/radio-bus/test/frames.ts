@@ -14,7 +14,13 @@ export function fcs(bytes: Uint8Array): number {
 }
 
 /** Data frame, short addresses, PAN ID compression, no ack request; payload after the header. */
-export function macDataFrame(seq: number, pan: number, dst: number, src: number, payload: Uint8Array): Uint8Array {
+export function macDataFrame(
+  seq: number,
+  pan: number,
+  dst: number,
+  src: number,
+  payload: Uint8Array,
+): Uint8Array {
   const hdr = [0x41, 0x88, seq & 0xff, pan & 0xff, pan >> 8, dst & 0xff, dst >> 8, src & 0xff, src >> 8];
   const body = Uint8Array.from([...hdr, ...payload]);
   const crc = fcs(body);
