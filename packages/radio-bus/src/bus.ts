@@ -678,7 +678,9 @@ export class RadioBus {
       airtimeUs: airtime,
       psdu: Buffer.from(psdu).toString('hex'),
     });
-    for (const l of this.frameListeners) l({ timeUs: tx.start, psdu, page: tx.page, channel: tx.channel });
+    for (const l of this.frameListeners) {
+      l({ timeUs: tx.start, psdu, page: tx.page, channel: tx.channel, source: radio.eui64 });
+    }
     if (radio.duty !== null) {
       radio.duty.record(this.now, airtime);
       this.updateDutyState(radio, tx.end, 0);

@@ -29,6 +29,8 @@ export interface CapturedFrame {
   /** Optional receiver view (a sniffer capture has none). */
   rssiDbm?: number;
   lqi?: number;
+  /** EUI64 of the transmitter (ZEP carries its low 16 bits as the device id). */
+  source?: string;
 }
 
 /** pcap global header (little-endian, microsecond timestamps). */

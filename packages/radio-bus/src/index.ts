@@ -3,6 +3,7 @@ export * from './capture.js';
 export * from './client.js';
 export * from './duty-cycle.js';
 export * from './medium.js';
+export * from './outputs.js';
 export * from './phy.js';
 export * from './prng.js';
 export * from './protocol.js';
