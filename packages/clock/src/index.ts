@@ -141,3 +141,42 @@ export function formatVirtualTime(us: number): string {
   const pad = (n: number, w = 2) => String(n).padStart(w, '0');
   return `${pad(h)}:${pad(m)}:${pad(s)}.${pad(micros, 6)}`;
 }
+
+export class DurationError extends Error {
+  readonly code = 'BAD_DURATION';
+  constructor(input: string) {
+    super(
+      `not a duration: ${JSON.stringify(input)} (use e.g. 500ms, 90s, 60m, 2h, 3d, or a number of seconds)`,
+    );
+    this.name = 'DurationError';
+  }
+}
+
+const DURATION_UNITS: Record<string, number> = {
+  us: MICROSECOND,
+  ms: MILLISECOND,
+  s: SECOND,
+  m: MINUTE,
+  min: MINUTE,
+  h: HOUR,
+  d: 24 * HOUR,
+};
+
+/** Parse "500ms", "90s", "60m", "1h30m", "3d" or a bare number of seconds into microseconds. */
+export function parseDuration(input: string | number): number {
+  if (typeof input === 'number') {
+    if (!Number.isFinite(input) || input < 0) throw new DurationError(String(input));
+    return Math.round(input * SECOND);
+  }
+  const s = input.trim();
+  if (/^\d+(\.\d+)?$/.test(s)) return Math.round(Number(s) * SECOND);
+  const re = /(\d+(?:\.\d+)?)(us|ms|min|s|m|h|d)/gy;
+  let total = 0;
+  let matched = 0;
+  for (let m = re.exec(s); m !== null; m = re.exec(s)) {
+    total += Number(m[1]) * DURATION_UNITS[m[2]!]!;
+    matched = re.lastIndex;
+  }
+  if (matched === 0 || matched !== s.length) throw new DurationError(input);
+  return Math.round(total);
+}

@@ -65,3 +65,18 @@ describe('ManualClock', () => {
     expect(formatVirtualTime(HOUR + 61 * SECOND + 7)).toBe('01:01:01.000007');
   });
 });
+
+describe('parseDuration', () => {
+  it('reads the units scenarios use', async () => {
+    const { parseDuration, MINUTE, MILLISECOND } = await import('../src/index.js');
+    expect(parseDuration('500ms')).toBe(500 * MILLISECOND);
+    expect(parseDuration('60m')).toBe(60 * MINUTE);
+    expect(parseDuration('1h30m')).toBe(90 * MINUTE);
+    expect(parseDuration('59m59s')).toBe(59 * MINUTE + 59 * SECOND);
+    expect(parseDuration('3d')).toBe(72 * HOUR);
+    expect(parseDuration('2.5')).toBe(2.5 * SECOND);
+    expect(parseDuration(10)).toBe(10 * SECOND);
+    for (const bad of ['', 'soon', '5 minutes', '10x', '-1s', '1h 30m'])
+      expect(() => parseDuration(bad)).toThrow(/not a duration/);
+  });
+});

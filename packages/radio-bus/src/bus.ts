@@ -99,7 +99,12 @@ interface Radio {
   txIntervals: { start: number; end: number }[];
   duty: DutyCycleMeter | null;
   dutyRecheckAt: number | null;
+  wakeAt: number;
+  wakesAtInstant: number;
 }
+
+/** Timer wake-ups of one radio at one virtual instant before it is judged stuck. */
+const MAX_WAKES_PER_INSTANT = 1000;
 
 interface Transmission {
   frame: number;
@@ -371,6 +376,8 @@ export class RadioBus {
       txIntervals: [],
       duty: msg.band === 'GB868' ? new DutyCycleMeter(this.dutyThresholds) : null,
       dutyRecheckAt: null,
+      wakeAt: -1,
+      wakesAtInstant: 0,
     };
     port.radio = radio;
     this.byEui.set(radio.eui64, radio);
@@ -596,6 +603,20 @@ export class RadioBus {
     for (const r of this.sorted) {
       if (r.next !== null && r.next <= t && !r.awaiting) {
         r.next = null;
+        if (r.wakeAt === t) r.wakesAtInstant++;
+        else {
+          r.wakeAt = t;
+          r.wakesAtInstant = 1;
+        }
+        if (r.wakesAtInstant > MAX_WAKES_PER_INSTANT) {
+          // A device that keeps asking to be woken at the same instant would stop time.
+          this.reportError(
+            r.port,
+            'BUS_TIME_STUCK',
+            `asked to be woken ${MAX_WAKES_PER_INSTANT} times at t=${t}`,
+          );
+          continue;
+        }
         this.send(r, { type: 'time', t });
       }
     }

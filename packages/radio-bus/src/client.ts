@@ -192,7 +192,8 @@ export class BusRadio {
       this.onClosed('bus sent a malformed message');
       return;
     }
-    if (msg.t > this.clock.now()) this.clock.advanceTo(msg.t);
+    // Run every timer due up to and including the message's instant before handling it.
+    if (msg.t >= this.clock.now()) this.clock.advanceTo(msg.t);
     switch (msg.type) {
       case 'welcome':
         this.welcomed?.();

@@ -23,7 +23,11 @@ export const DEFAULT_DUTY_CYCLE: DutyCycleThresholds = {
 const WINDOW = HOUR;
 
 export class DutyCycleMeter {
-  private readonly bursts: { start: number; end: number }[] = [];
+  /** Bursts in time order; they never overlap (a radio sends one frame at a time). */
+  private bursts: { start: number; end: number }[] = [];
+  private head = 0;
+  /** Total airtime of bursts[head..]. */
+  private booked = 0;
   state: DutyCycleState = 'normal';
 
   constructor(private readonly thresholds: DutyCycleThresholds) {}
@@ -31,9 +35,19 @@ export class DutyCycleMeter {
   /** Airtime (us) within (now - 1 h, now]. */
   usedUs(now: number): number {
     const from = now - WINDOW;
-    while (this.bursts.length > 0 && this.bursts[0]!.end <= from) this.bursts.shift();
-    let used = 0;
-    for (const b of this.bursts) used += Math.min(b.end, now) - Math.max(b.start, from);
+    while (this.head < this.bursts.length && this.bursts[this.head]!.end <= from) {
+      const b = this.bursts[this.head++]!;
+      this.booked -= b.end - b.start;
+    }
+    if (this.head > 1024 && this.head * 2 > this.bursts.length) {
+      this.bursts = this.bursts.slice(this.head);
+      this.head = 0;
+    }
+    if (this.head >= this.bursts.length) return 0;
+    // Only the oldest burst can straddle the window's start, only the newest its end.
+    const first = this.bursts[this.head]!;
+    const last = this.bursts[this.bursts.length - 1]!;
+    const used = this.booked - Math.max(0, from - first.start) - Math.max(0, last.end - now);
     return Math.max(0, used);
   }
 
@@ -57,11 +71,12 @@ export class DutyCycleMeter {
   /** Book a transmission; the state is evaluated as of the end of the frame. */
   record(start: number, airtime: number): void {
     this.bursts.push({ start, end: start + airtime });
+    this.booked += airtime;
   }
 
   /** Time at which the oldest booked airtime leaves the window (when the state may fall). */
   nextExpiry(): number | null {
-    const first = this.bursts[0];
+    const first = this.bursts[this.head];
     return first === undefined ? null : first.end + WINDOW;
   }
 }

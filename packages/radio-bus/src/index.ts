@@ -1,6 +1,7 @@
 export * from './bus.js';
 export * from './capture.js';
 export * from './client.js';
+export * from './config.js';
 export * from './duty-cycle.js';
 export * from './medium.js';
 export * from './outputs.js';

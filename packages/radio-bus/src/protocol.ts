@@ -69,6 +69,7 @@ export type BusErrorCode =
   | 'BUS_BAD_CHANNEL'
   | 'BUS_PSDU_TOO_LONG'
   | 'BUS_IDLE_TIMEOUT'
+  | 'BUS_TIME_STUCK'
   | 'BUS_SHUTDOWN';
 
 export class BusProtocolError extends Error {

@@ -226,3 +226,64 @@ describe('GB868 duty cycle', () => {
     expect(dutyEvents.at(-1)).toMatchObject({ type: 'duty-cycle', state: 'normal' });
   });
 });
+
+describe('DutyCycleMeter', () => {
+  it('counts exactly the airtime inside the rolling hour (against a brute-force sum)', async () => {
+    const { DutyCycleMeter, DEFAULT_DUTY_CYCLE } = await import('../src/index.js');
+    const m = new DutyCycleMeter(DEFAULT_DUTY_CYCLE);
+    const bursts: [number, number][] = [];
+    let t = 0;
+    for (let i = 0; i < 3000; i++) {
+      t += 1000 + ((i * 7919) % 5_000_000);
+      const air = 500 + ((i * 104729) % 9000);
+      m.record(t, air);
+      bursts.push([t, t + air]);
+      const now = t + ((i * 31) % 20_000);
+      const from = now - HOUR;
+      const brute = bursts.reduce((s, [a, b]) => s + Math.max(0, Math.min(b, now) - Math.max(a, from)), 0);
+      expect(m.usedUs(now)).toBe(brute);
+      t = now;
+    }
+  });
+});
+
+describe('timers at the edges', () => {
+  it('fires a timer set for the very first instant', async () => {
+    const { bus, add } = await makeBus();
+    const a = await add(1);
+    let fired = -1;
+    a.radio.clock.setTimerAt(0, () => {
+      fired = a.radio.clock.now();
+    });
+    await bus.runUntil(SECOND);
+    bus.close();
+    expect(fired).toBe(0);
+  });
+
+  it('disconnects a client that keeps asking to be woken at the same instant', async () => {
+    const { bus, add, trace } = await makeBus();
+    const good = await add(1);
+    let fired = 0;
+    good.radio.clock.setTimerAt(SECOND, () => {
+      fired++;
+    });
+    // A broken device: answers every wake-up with "wake me now" again.
+    const port = bus.attach({
+      send: (msg) => queueMicrotask(() => port.receive({ type: 'idle', next: msg.t })),
+      close: () => {},
+    });
+    port.receive({
+      type: 'hello',
+      version: 1,
+      eui64: 'ffff000000000001',
+      band: '2.4GHz',
+      page: 0,
+      channel: 11,
+      position: { x: 0, y: 0 },
+    });
+    await bus.runUntil(2 * SECOND);
+    bus.close();
+    expect(fired).toBe(1);
+    expect(trace.some((e) => e.type === 'error' && e.code === 'BUS_TIME_STUCK')).toBe(true);
+  });
+});

@@ -1,0 +1,762 @@
+/**
+ * ZigBee SE Key Establishment (cluster 0x0800, ZSE Annex C.3 / C.4) as two explicit,
+ * transport-independent state machines. They consume and produce the typed messages of
+ * @gbhan/zigbee (`KeyEstablishmentMessage`); whoever owns the transport maps them to ZCL
+ * frames and back, and tells us the peer's EUI64.
+ *
+ *   initiator (client, U)                         responder (server, V)
+ *   Initiate KE Request (suite, times, cert) --->  check suite, certificate
+ *                                            <---  Initiate KE Response (suite, times, cert)
+ *   check certificate, make QEU
+ *   Ephemeral Data Request (QEU)            --->  make QEV, Z, keys
+ *                                            <---  Ephemeral Data Response (QEV)
+ *   Z, keys, MACU
+ *   Confirm Key Data Request (MACU)         --->  check MACU
+ *                                            <---  Confirm Key Data Response (MACV)
+ *   check MACV: link key = keyData                 link key = keyData
+ *
+ * Either side may end the exchange with Terminate Key Establishment (status, wait time).
+ * All timing goes through the injected Clock: a side waits for the peer's next message for
+ * the generate time the peer advertised plus a margin, and sends its own Ephemeral Data and
+ * Confirm Key messages either after its own advertised generate time ('advertised') or at
+ * once ('as-fast-as-computed'). The computation itself takes no virtual time.
+ */
+import type { Clock, Timer } from '@gbhan/clock';
+import type { KeyEstablishmentMessage } from '@gbhan/zigbee';
+import { TerminateStatus } from '@gbhan/zigbee';
+import type { AffinePoint } from './abstract/koblitz.js';
+import { bytesToHex, equalBytes } from './bytes.js';
+import {
+  decodeCertificate,
+  hasKeyAgreementUsage,
+  type ImplicitCertificate,
+  isCertificateValidAt,
+} from './certificate.js';
+import { ecmqvSharedSecret } from './ecmqv.js';
+import { reconstructPublicKey } from './ecqv.js';
+import { CbkeError } from './errors.js';
+import { deriveKeys, macU, macV } from './hash.js';
+import { type CryptoSuite, SUITES, type SuiteInfo, suiteBitmap, suiteFromValue } from './suites.js';
+import { defaultRandom, type RandomSource, type TrustedCa } from './test-ca.js';
+
+const SECOND = 1_000_000;
+
+export type TimingMode = 'advertised' | 'as-fast-as-computed';
+
+export interface Credentials {
+  certificate: Uint8Array;
+  privateKey: bigint;
+}
+
+export interface KeyEstablishmentTimeouts {
+  /** Initiator: how long to wait for the Initiate KE Response (default 10 s). */
+  initiateResponseUs: number;
+  /** Added to the peer's advertised generate time when waiting for its next message (default 1 s). */
+  marginUs: number;
+}
+
+/** Reported through the key-export hook for every key established, so captures can be decrypted. */
+export interface EstablishedKey {
+  suite: CryptoSuite;
+  role: 'initiator' | 'responder';
+  localEui64: Uint8Array;
+  peerEui64: Uint8Array;
+  initiatorEui64: Uint8Array;
+  responderEui64: Uint8Array;
+  /** The new APS link key (keyData). */
+  linkKey: Uint8Array;
+  /** Virtual time (us) at which the key was established. */
+  timeUs: number;
+}
+
+export type KeyEstablishmentFailureReason =
+  | 'CBKE_TIMEOUT'
+  | 'CBKE_TERMINATED_BY_PEER'
+  | 'CBKE_UNKNOWN_ISSUER'
+  | 'CBKE_INVALID_CERTIFICATE'
+  | 'CBKE_BAD_MESSAGE'
+  | 'CBKE_BAD_KEY_CONFIRM'
+  | 'CBKE_UNSUPPORTED_SUITE'
+  | 'CBKE_NO_COMMON_SUITE'
+  | 'CBKE_BACKOFF'
+  | 'CBKE_ABORTED';
+
+export type KeyEstablishmentResult =
+  | { ok: true; linkKey: Uint8Array; peerEui64: Uint8Array; suite: CryptoSuite }
+  | {
+      ok: false;
+      reason: KeyEstablishmentFailureReason;
+      message: string;
+      peerEui64?: Uint8Array;
+      /** Status of the Terminate sent or received, when there was one. */
+      terminateStatus?: TerminateStatus;
+      /** Who sent the Terminate. */
+      terminatedBy?: 'local' | 'peer';
+      /** Wait time (s) of that Terminate; for CBKE_BACKOFF the seconds still to wait. */
+      waitTime?: number;
+    };
+
+export interface KeyEstablishmentOptions {
+  clock: Clock;
+  /** Own EUI64, big-endian (as in certificates). */
+  ownEui64: Uint8Array;
+  /** Certificate and static private key per suite this device has. */
+  credentials?: Partial<Record<CryptoSuite, Credentials>>;
+  /** Shorthand for a single suite: the suite follows from the length (48 -> 1, 74 -> 2). */
+  certificate?: Uint8Array;
+  privateKey?: bigint;
+  /** Suites offered (default: every suite with credentials). */
+  supportedSuites?: readonly CryptoSuite[];
+  trustedCAs: readonly TrustedCa[];
+  /** 'advertised' (default) or 'as-fast-as-computed'. */
+  timing?: TimingMode;
+  /** Advertised Ephemeral Data Generate Time, seconds (default 10). */
+  ephemeralDataGenerateTime?: number;
+  /** Advertised Confirm Key Generate Time, seconds (default 15). */
+  confirmKeyGenerateTime?: number;
+  timeouts?: Partial<KeyEstablishmentTimeouts>;
+  /** Wait time (s) put in the Terminate messages this side sends (default 30). */
+  terminateWaitTime?: number;
+  /** Unix time (s) at virtual time 0, for certificate validity (default 2026-01-01T00:00:00Z). */
+  unixEpochSeconds?: number;
+  random?: RandomSource;
+  /** Key-export hook. */
+  onKeyEstablished?: (key: EstablishedKey) => void;
+  /** Called once per exchange with its outcome. */
+  onResult?: (result: KeyEstablishmentResult) => void;
+  /** Transport: deliver `message` to `peerEui64`. */
+  send: (message: KeyEstablishmentMessage, peerEui64: Uint8Array) => void;
+}
+
+export const DEFAULT_EPHEMERAL_DATA_GENERATE_TIME = 10;
+export const DEFAULT_CONFIRM_KEY_GENERATE_TIME = 15;
+export const DEFAULT_TERMINATE_WAIT_TIME = 30;
+export const DEFAULT_UNIX_EPOCH_SECONDS = 1_767_225_600;
+
+/** A failure that ends the exchange, with the Terminate status to send (if any). */
+class Abort extends Error {
+  constructor(
+    readonly reason: KeyEstablishmentFailureReason,
+    message: string,
+    readonly status?: TerminateStatus,
+  ) {
+    super(message);
+  }
+}
+
+/** The crypto of one exchange, filled in as it goes. */
+interface Exchange {
+  peer: Uint8Array;
+  info: SuiteInfo;
+  own: Credentials;
+  peerEphemeralDataGenerateTime: number;
+  peerConfirmKeyGenerateTime: number;
+  peerStatic?: AffinePoint;
+  ephemeralPrivate?: bigint;
+  ephemeralPublic?: AffinePoint;
+  qeu?: Uint8Array;
+  qev?: Uint8Array;
+  macKey?: Uint8Array;
+  keyData?: Uint8Array;
+}
+
+abstract class KeyEstablishmentParty {
+  protected readonly clock: Clock;
+  protected readonly ownEui64: Uint8Array;
+  protected readonly credentials: Partial<Record<CryptoSuite, Credentials>>;
+  readonly supportedSuites: readonly CryptoSuite[];
+  protected readonly trustedCAs: readonly TrustedCa[];
+  protected readonly timing: TimingMode;
+  readonly ephemeralDataGenerateTime: number;
+  readonly confirmKeyGenerateTime: number;
+  protected readonly timeouts: KeyEstablishmentTimeouts;
+  protected readonly terminateWaitTime: number;
+  protected readonly unixEpochSeconds: number;
+  protected readonly random: RandomSource;
+  private readonly onKeyEstablished: ((key: EstablishedKey) => void) | undefined;
+  private readonly onResult: ((result: KeyEstablishmentResult) => void) | undefined;
+  private readonly sendFn: (message: KeyEstablishmentMessage, peerEui64: Uint8Array) => void;
+  protected ex: Exchange | undefined;
+  private timer: Timer | undefined;
+  /** Outcome of the last finished exchange. */
+  lastResult: KeyEstablishmentResult | undefined;
+
+  constructor(o: KeyEstablishmentOptions) {
+    if (o.ownEui64.length !== 8) throw new CbkeError('CBKE_BAD_LENGTH', 'ownEui64 must be 8 bytes');
+    this.clock = o.clock;
+    this.ownEui64 = o.ownEui64.slice();
+    const credentials: Partial<Record<CryptoSuite, Credentials>> = { ...o.credentials };
+    if (o.certificate !== undefined && o.privateKey !== undefined) {
+      const suite = ([1, 2] as const).find((s) => SUITES[s].certificateLength === o.certificate!.length);
+      if (suite === undefined)
+        throw new CbkeError('CBKE_CERT_LENGTH', `no suite has ${o.certificate.length}-byte certificates`);
+      credentials[suite] = { certificate: o.certificate, privateKey: o.privateKey };
+    }
+    this.credentials = credentials;
+    // highest suite first: the initiator proposes the best common one
+    this.supportedSuites = ([2, 1] as const).filter(
+      (s) =>
+        credentials[s] !== undefined && (o.supportedSuites === undefined || o.supportedSuites.includes(s)),
+    );
+    this.trustedCAs = o.trustedCAs;
+    this.timing = o.timing ?? 'advertised';
+    this.ephemeralDataGenerateTime = o.ephemeralDataGenerateTime ?? DEFAULT_EPHEMERAL_DATA_GENERATE_TIME;
+    this.confirmKeyGenerateTime = o.confirmKeyGenerateTime ?? DEFAULT_CONFIRM_KEY_GENERATE_TIME;
+    this.timeouts = { initiateResponseUs: 10 * SECOND, marginUs: 1 * SECOND, ...o.timeouts };
+    this.terminateWaitTime = o.terminateWaitTime ?? DEFAULT_TERMINATE_WAIT_TIME;
+    this.unixEpochSeconds = o.unixEpochSeconds ?? DEFAULT_UNIX_EPOCH_SECONDS;
+    this.random = o.random ?? defaultRandom;
+    this.onKeyEstablished = o.onKeyEstablished;
+    this.onResult = o.onResult;
+    this.sendFn = o.send;
+  }
+
+  /** Value of the KeyEstablishmentSuite attribute (0x0000) for this device. */
+  get keyEstablishmentSuite(): number {
+    return suiteBitmap(this.supportedSuites);
+  }
+
+  protected send(message: KeyEstablishmentMessage, peer: Uint8Array): void {
+    this.sendFn(message, peer);
+  }
+
+  protected startTimer(delayUs: number, fn: () => void): void {
+    this.cancelTimer();
+    this.timer = this.clock.setTimer(Math.max(0, delayUs), () => {
+      this.timer = undefined;
+      fn();
+    });
+  }
+
+  protected cancelTimer(): void {
+    this.timer?.cancel();
+    this.timer = undefined;
+  }
+
+  /** Delay before sending our own Ephemeral Data / Confirm Key message. */
+  protected generateDelayUs(seconds: number): number {
+    return this.timing === 'advertised' ? seconds * SECOND : 0;
+  }
+
+  protected waitUs(peerSeconds: number): number {
+    return peerSeconds * SECOND + this.timeouts.marginUs;
+  }
+
+  protected terminate(
+    status: TerminateStatus,
+    peer: Uint8Array,
+    suite: number,
+    direction: 'request' | 'response',
+  ) {
+    this.send(
+      {
+        command: 'TerminateKeyEstablishment',
+        direction,
+        statusCode: status,
+        waitTime: this.terminateWaitTime,
+        suite,
+      },
+      peer,
+    );
+  }
+
+  protected finish(result: KeyEstablishmentResult): void {
+    this.cancelTimer();
+    this.ex = undefined;
+    this.lastResult = result;
+    this.onResult?.(result);
+  }
+
+  protected establish(ex: Exchange, role: 'initiator' | 'responder'): void {
+    const linkKey = ex.keyData!;
+    const initiator = role === 'initiator' ? this.ownEui64 : ex.peer;
+    const responder = role === 'initiator' ? ex.peer : this.ownEui64;
+    this.onKeyEstablished?.({
+      suite: ex.info.suite,
+      role,
+      localEui64: this.ownEui64,
+      peerEui64: ex.peer,
+      initiatorEui64: initiator,
+      responderEui64: responder,
+      linkKey,
+      timeUs: this.clock.now(),
+    });
+    this.finish({ ok: true, linkKey, peerEui64: ex.peer, suite: ex.info.suite });
+  }
+
+  /**
+   * The certificate checks of ZSE C.4.2.2.3 (and the SE 1.2 status rules): length, issuer
+   * trusted (UnknownIssuer), subject = peer EUI64, valid now, key-agreement usage and a
+   * valid reconstruction point (InvalidCertificate). Returns the reconstructed public key.
+   */
+  protected checkPeerCertificate(info: SuiteInfo, identity: Uint8Array, peer: Uint8Array): AffinePoint {
+    if (identity.length !== info.certificateLength) {
+      throw new Abort(
+        'CBKE_BAD_MESSAGE',
+        `certificate of ${identity.length} bytes`,
+        TerminateStatus.BadMessage,
+      );
+    }
+    let cert: ImplicitCertificate;
+    try {
+      cert = decodeCertificate(info.suite, identity);
+    } catch (err) {
+      throw new Abort('CBKE_INVALID_CERTIFICATE', (err as Error).message, TerminateStatus.InvalidCertificate);
+    }
+    const ca = this.trustedCAs.find((c) => c.suite === info.suite && equalBytes(c.issuer, cert.issuer));
+    if (ca === undefined) {
+      throw new Abort(
+        'CBKE_UNKNOWN_ISSUER',
+        `issuer ${bytesToHex(cert.issuer)} is not trusted`,
+        TerminateStatus.UnknownIssuer,
+      );
+    }
+    const invalid = (msg: string) =>
+      new Abort('CBKE_INVALID_CERTIFICATE', msg, TerminateStatus.InvalidCertificate);
+    if (!equalBytes(cert.subject, peer)) {
+      throw invalid(`certificate subject ${bytesToHex(cert.subject)} is not the peer ${bytesToHex(peer)}`);
+    }
+    const unixNow = this.unixEpochSeconds + Math.floor(this.clock.now() / SECOND);
+    if (!isCertificateValidAt(cert, unixNow)) throw invalid(`certificate not valid at Unix time ${unixNow}`);
+    if (!hasKeyAgreementUsage(cert)) throw invalid('certificate lacks the key-agreement usage');
+    try {
+      const caKey = info.curve.decodePublicKey(ca.publicKey);
+      return reconstructPublicKey(info.curve, identity, cert.reconstructionPoint, caKey);
+    } catch (err) {
+      throw invalid(`public key reconstruction failed: ${(err as Error).message}`);
+    }
+  }
+
+  /** Decodes and validates a peer ephemeral key (SEC 1 §3.2.2); BadMessage when invalid. */
+  protected checkEphemeral(info: SuiteInfo, data: Uint8Array): AffinePoint {
+    if (data.length !== info.pointLength) {
+      throw new Abort(
+        'CBKE_BAD_MESSAGE',
+        `ephemeral data of ${data.length} bytes`,
+        TerminateStatus.BadMessage,
+      );
+    }
+    try {
+      return info.curve.decodePublicKey(data);
+    } catch (err) {
+      throw new Abort(
+        'CBKE_BAD_MESSAGE',
+        `bad ephemeral key: ${(err as Error).message}`,
+        TerminateStatus.BadMessage,
+      );
+    }
+  }
+
+  protected makeEphemeral(ex: Exchange): Uint8Array {
+    const curve = ex.info.curve;
+    ex.ephemeralPrivate = curve.randomScalar(this.random);
+    ex.ephemeralPublic = curve.multiplyBase(ex.ephemeralPrivate)!;
+    return curve.compress(ex.ephemeralPublic);
+  }
+
+  /** ECMQV + KDF (ZSE C.4.2.2.5-6). */
+  protected deriveKeys(ex: Exchange, peerEphemeral: AffinePoint): void {
+    const z = ecmqvSharedSecret(ex.info.curve, {
+      staticPrivateKey: ex.own.privateKey,
+      ephemeralPrivateKey: ex.ephemeralPrivate!,
+      ephemeralPublicKey: ex.ephemeralPublic!,
+      peerStaticPublicKey: ex.peerStatic!,
+      peerEphemeralPublicKey: peerEphemeral,
+    });
+    const keys = deriveKeys(z);
+    ex.macKey = keys.macKey;
+    ex.keyData = keys.keyData;
+  }
+
+  protected fail(
+    reason: KeyEstablishmentFailureReason,
+    message: string,
+    peer: Uint8Array | undefined,
+    extra: { terminateStatus?: TerminateStatus; terminatedBy?: 'local' | 'peer'; waitTime?: number } = {},
+  ): void {
+    this.finish({ ok: false, reason, message, ...(peer ? { peerEui64: peer } : {}), ...extra });
+  }
+}
+
+export type InitiatorState =
+  | 'idle'
+  | 'awaitInitiateResponse'
+  | 'generatingEphemeralData'
+  | 'awaitEphemeralDataResponse'
+  | 'generatingConfirmKey'
+  | 'awaitConfirmKeyResponse';
+
+/** The client side (U): starts an exchange with `start`, feeds received messages to `receive`. */
+export class KeyEstablishmentInitiator extends KeyEstablishmentParty {
+  state: InitiatorState = 'idle';
+  private backoffUntilUs = 0;
+
+  /** Virtual time before which `start` refuses (after a received Terminate's wait time). */
+  get retryNotBeforeUs(): number {
+    return this.backoffUntilUs;
+  }
+
+  /**
+   * Starts an exchange with `peerEui64`, whose KeyEstablishmentSuite attribute is
+   * `peerSuites` (default: assume it supports ours). Picks the highest common suite.
+   */
+  start(peerEui64: Uint8Array, peerSuites?: number): void {
+    if (this.state !== 'idle') throw new CbkeError('CBKE_STATE', `initiator busy (${this.state})`);
+    const peer = peerEui64.slice();
+    const now = this.clock.now();
+    if (now < this.backoffUntilUs) {
+      const waitTime = Math.ceil((this.backoffUntilUs - now) / SECOND);
+      this.fail('CBKE_BACKOFF', `peer asked to wait ${waitTime} s more`, peer, { waitTime });
+      return;
+    }
+    const suite = this.supportedSuites.find(
+      (s) => peerSuites === undefined || (peerSuites & SUITES[s].value) !== 0,
+    );
+    if (suite === undefined) {
+      this.fail('CBKE_NO_COMMON_SUITE', `no common suite (peer bitmap ${peerSuites})`, peer);
+      return;
+    }
+    const info = SUITES[suite];
+    const own = this.credentials[suite]!;
+    this.ex = {
+      peer,
+      info,
+      own,
+      peerEphemeralDataGenerateTime: 0,
+      peerConfirmKeyGenerateTime: 0,
+    };
+    this.state = 'awaitInitiateResponse';
+    this.startTimer(this.timeouts.initiateResponseUs, () => this.onTimeout());
+    this.send(
+      {
+        command: 'InitiateKeyEstablishment',
+        direction: 'request',
+        suite: info.value,
+        ephemeralDataGenerateTime: this.ephemeralDataGenerateTime,
+        confirmKeyGenerateTime: this.confirmKeyGenerateTime,
+        identity: own.certificate,
+      },
+      peer,
+    );
+  }
+
+  /** Abandons the current exchange without a message. */
+  abort(): void {
+    if (this.state === 'idle') return;
+    const peer = this.ex?.peer;
+    this.state = 'idle';
+    this.fail('CBKE_ABORTED', 'aborted locally', peer);
+  }
+
+  /** A Key Establishment message from `fromEui64`. Never throws on bad input. */
+  receive(msg: KeyEstablishmentMessage, fromEui64: Uint8Array): void {
+    const ex = this.ex;
+    if (this.state === 'idle' || ex === undefined || !equalBytes(fromEui64, ex.peer)) return; // not ours
+    try {
+      if (msg.command === 'TerminateKeyEstablishment') {
+        this.backoffUntilUs = this.clock.now() + msg.waitTime * SECOND;
+        this.state = 'idle';
+        this.fail('CBKE_TERMINATED_BY_PEER', `peer terminated with status ${msg.statusCode}`, ex.peer, {
+          terminateStatus: msg.statusCode,
+          terminatedBy: 'peer',
+          waitTime: msg.waitTime,
+        });
+        return;
+      }
+      if (msg.direction !== 'response')
+        throw new Abort('CBKE_BAD_MESSAGE', 'request sent to the initiator', TerminateStatus.BadMessage);
+      switch (this.state) {
+        case 'awaitInitiateResponse':
+          this.onInitiateResponse(ex, msg);
+          return;
+        case 'awaitEphemeralDataResponse':
+          this.onEphemeralDataResponse(ex, msg);
+          return;
+        case 'awaitConfirmKeyResponse':
+          this.onConfirmKeyResponse(ex, msg);
+          return;
+        case 'generatingEphemeralData':
+        case 'generatingConfirmKey':
+          throw new Abort(
+            'CBKE_BAD_MESSAGE',
+            `unexpected ${msg.command} in ${this.state}`,
+            TerminateStatus.BadMessage,
+          );
+      }
+    } catch (err) {
+      this.abortWith(ex, err);
+    }
+  }
+
+  private abortWith(ex: Exchange, err: unknown): void {
+    const a =
+      err instanceof Abort
+        ? err
+        : new Abort(
+            'CBKE_BAD_MESSAGE',
+            `internal error: ${(err as Error).message}`,
+            TerminateStatus.BadMessage,
+          );
+    this.state = 'idle';
+    if (a.status !== undefined) this.terminate(a.status, ex.peer, ex.info.value, 'request');
+    this.fail(a.reason, a.message, ex.peer, {
+      ...(a.status !== undefined
+        ? { terminateStatus: a.status, terminatedBy: 'local' as const, waitTime: this.terminateWaitTime }
+        : {}),
+    });
+  }
+
+  private onInitiateResponse(ex: Exchange, msg: KeyEstablishmentMessage): void {
+    if (msg.command !== 'InitiateKeyEstablishment') {
+      throw new Abort(
+        'CBKE_BAD_MESSAGE',
+        `expected Initiate KE Response, got ${msg.command}`,
+        TerminateStatus.BadMessage,
+      );
+    }
+    if (msg.suite !== ex.info.value) {
+      throw new Abort(
+        'CBKE_UNSUPPORTED_SUITE',
+        `responder chose suite ${msg.suite}, asked ${ex.info.value}`,
+        TerminateStatus.UnsupportedSuite,
+      );
+    }
+    ex.peerStatic = this.checkPeerCertificate(ex.info, msg.identity, ex.peer);
+    ex.peerEphemeralDataGenerateTime = msg.ephemeralDataGenerateTime;
+    ex.peerConfirmKeyGenerateTime = msg.confirmKeyGenerateTime;
+    ex.qeu = this.makeEphemeral(ex);
+    this.state = 'generatingEphemeralData';
+    this.startTimer(this.generateDelayUs(this.ephemeralDataGenerateTime), () => {
+      this.state = 'awaitEphemeralDataResponse';
+      this.startTimer(this.waitUs(ex.peerEphemeralDataGenerateTime), () => this.onTimeout());
+      this.send({ command: 'EphemeralData', direction: 'request', ephemeralData: ex.qeu! }, ex.peer);
+    });
+  }
+
+  private onEphemeralDataResponse(ex: Exchange, msg: KeyEstablishmentMessage): void {
+    if (msg.command !== 'EphemeralData') {
+      throw new Abort(
+        'CBKE_BAD_MESSAGE',
+        `expected Ephemeral Data Response, got ${msg.command}`,
+        TerminateStatus.BadMessage,
+      );
+    }
+    const qev = this.checkEphemeral(ex.info, msg.ephemeralData);
+    ex.qev = msg.ephemeralData.slice();
+    this.deriveKeys(ex, qev);
+    const mac = macU(ex.macKey!, this.ownEui64, ex.peer, ex.qeu!, ex.qev);
+    this.state = 'generatingConfirmKey';
+    this.startTimer(this.generateDelayUs(this.confirmKeyGenerateTime), () => {
+      this.state = 'awaitConfirmKeyResponse';
+      this.startTimer(this.waitUs(ex.peerConfirmKeyGenerateTime), () => this.onTimeout());
+      this.send(
+        { command: 'ConfirmKeyData', direction: 'request', secureMessageAuthenticationCode: mac },
+        ex.peer,
+      );
+    });
+  }
+
+  private onConfirmKeyResponse(ex: Exchange, msg: KeyEstablishmentMessage): void {
+    if (msg.command !== 'ConfirmKeyData') {
+      throw new Abort(
+        'CBKE_BAD_MESSAGE',
+        `expected Confirm Key Data Response, got ${msg.command}`,
+        TerminateStatus.BadMessage,
+      );
+    }
+    if (msg.secureMessageAuthenticationCode.length !== 16) {
+      throw new Abort('CBKE_BAD_MESSAGE', 'MACV must be 16 bytes', TerminateStatus.BadMessage);
+    }
+    const expected = macV(ex.macKey!, this.ownEui64, ex.peer, ex.qeu!, ex.qev!);
+    if (!equalBytes(expected, msg.secureMessageAuthenticationCode)) {
+      throw new Abort('CBKE_BAD_KEY_CONFIRM', 'MACV does not match', TerminateStatus.BadKeyConfirm);
+    }
+    this.state = 'idle';
+    this.establish(ex, 'initiator');
+  }
+
+  private onTimeout(): void {
+    const ex = this.ex;
+    const state = this.state;
+    this.state = 'idle';
+    this.fail('CBKE_TIMEOUT', `timed out in ${state}`, ex?.peer);
+  }
+}
+
+export type ResponderState =
+  | 'idle'
+  | 'awaitEphemeralDataRequest'
+  | 'generatingEphemeralData'
+  | 'awaitConfirmKeyRequest'
+  | 'generatingConfirmKey';
+
+/**
+ * The server side (V): answers Initiate KE Requests. One exchange at a time; an Initiate
+ * from another device meanwhile gets Terminate NoResources.
+ */
+export class KeyEstablishmentResponder extends KeyEstablishmentParty {
+  state: ResponderState = 'idle';
+
+  /** A Key Establishment message from `fromEui64`. Never throws on bad input. */
+  receive(msg: KeyEstablishmentMessage, fromEui64: Uint8Array): void {
+    const from = fromEui64.slice();
+    const ex = this.ex;
+    try {
+      if (msg.command === 'TerminateKeyEstablishment') {
+        if (ex !== undefined && equalBytes(from, ex.peer)) {
+          this.state = 'idle';
+          this.fail('CBKE_TERMINATED_BY_PEER', `peer terminated with status ${msg.statusCode}`, ex.peer, {
+            terminateStatus: msg.statusCode,
+            terminatedBy: 'peer',
+            waitTime: msg.waitTime,
+          });
+        }
+        return;
+      }
+      if (msg.command === 'InitiateKeyEstablishment' && msg.direction === 'request') {
+        if (ex !== undefined && !equalBytes(from, ex.peer)) {
+          // Busy with another device: refuse without disturbing the running exchange.
+          this.terminate(TerminateStatus.NoResources, from, msg.suite, 'response');
+          return;
+        }
+        // A new Initiate from the current peer restarts the exchange.
+        this.cancelTimer();
+        this.ex = undefined;
+        this.state = 'idle';
+        this.onInitiateRequest(msg, from);
+        return;
+      }
+      if (ex === undefined || !equalBytes(from, ex.peer)) {
+        this.terminate(TerminateStatus.BadMessage, from, 0, 'response');
+        return;
+      }
+      if (msg.direction !== 'request') {
+        throw new Abort('CBKE_BAD_MESSAGE', 'response sent to the responder', TerminateStatus.BadMessage);
+      }
+      switch (this.state) {
+        case 'awaitEphemeralDataRequest':
+          this.onEphemeralDataRequest(ex, msg);
+          return;
+        case 'awaitConfirmKeyRequest':
+          this.onConfirmKeyRequest(ex, msg);
+          return;
+        case 'idle':
+        case 'generatingEphemeralData':
+        case 'generatingConfirmKey':
+          throw new Abort(
+            'CBKE_BAD_MESSAGE',
+            `unexpected ${msg.command} in ${this.state}`,
+            TerminateStatus.BadMessage,
+          );
+      }
+    } catch (err) {
+      const a =
+        err instanceof Abort
+          ? err
+          : new Abort(
+              'CBKE_BAD_MESSAGE',
+              `internal error: ${(err as Error).message}`,
+              TerminateStatus.BadMessage,
+            );
+      const suite = this.ex?.info.value ?? (msg.command === 'InitiateKeyEstablishment' ? msg.suite : 0);
+      this.state = 'idle';
+      if (a.status !== undefined) this.terminate(a.status, from, suite, 'response');
+      this.fail(a.reason, a.message, from, {
+        ...(a.status !== undefined
+          ? { terminateStatus: a.status, terminatedBy: 'local' as const, waitTime: this.terminateWaitTime }
+          : {}),
+      });
+    }
+  }
+
+  private onInitiateRequest(
+    msg: KeyEstablishmentMessage & { command: 'InitiateKeyEstablishment' },
+    from: Uint8Array,
+  ) {
+    const info = suiteFromValue(msg.suite);
+    if (info === undefined || !this.supportedSuites.includes(info.suite)) {
+      throw new Abort(
+        'CBKE_UNSUPPORTED_SUITE',
+        `suite ${msg.suite} not supported`,
+        TerminateStatus.UnsupportedSuite,
+      );
+    }
+    const own = this.credentials[info.suite]!;
+    const ex: Exchange = {
+      peer: from,
+      info,
+      own,
+      peerEphemeralDataGenerateTime: msg.ephemeralDataGenerateTime,
+      peerConfirmKeyGenerateTime: msg.confirmKeyGenerateTime,
+    };
+    this.ex = ex;
+    ex.peerStatic = this.checkPeerCertificate(info, msg.identity, from);
+    this.state = 'awaitEphemeralDataRequest';
+    this.startTimer(this.waitUs(ex.peerEphemeralDataGenerateTime), () => this.onTimeout());
+    this.send(
+      {
+        command: 'InitiateKeyEstablishment',
+        direction: 'response',
+        suite: info.value,
+        ephemeralDataGenerateTime: this.ephemeralDataGenerateTime,
+        confirmKeyGenerateTime: this.confirmKeyGenerateTime,
+        identity: own.certificate,
+      },
+      from,
+    );
+  }
+
+  private onEphemeralDataRequest(ex: Exchange, msg: KeyEstablishmentMessage): void {
+    if (msg.command !== 'EphemeralData') {
+      throw new Abort(
+        'CBKE_BAD_MESSAGE',
+        `expected Ephemeral Data Request, got ${msg.command}`,
+        TerminateStatus.BadMessage,
+      );
+    }
+    const qeu = this.checkEphemeral(ex.info, msg.ephemeralData);
+    ex.qeu = msg.ephemeralData.slice();
+    ex.qev = this.makeEphemeral(ex);
+    this.deriveKeys(ex, qeu);
+    this.state = 'generatingEphemeralData';
+    this.startTimer(this.generateDelayUs(this.ephemeralDataGenerateTime), () => {
+      this.state = 'awaitConfirmKeyRequest';
+      this.startTimer(this.waitUs(ex.peerConfirmKeyGenerateTime), () => this.onTimeout());
+      this.send({ command: 'EphemeralData', direction: 'response', ephemeralData: ex.qev! }, ex.peer);
+    });
+  }
+
+  private onConfirmKeyRequest(ex: Exchange, msg: KeyEstablishmentMessage): void {
+    if (msg.command !== 'ConfirmKeyData') {
+      throw new Abort(
+        'CBKE_BAD_MESSAGE',
+        `expected Confirm Key Data Request, got ${msg.command}`,
+        TerminateStatus.BadMessage,
+      );
+    }
+    if (msg.secureMessageAuthenticationCode.length !== 16) {
+      throw new Abort('CBKE_BAD_MESSAGE', 'MACU must be 16 bytes', TerminateStatus.BadMessage);
+    }
+    const expected = macU(ex.macKey!, ex.peer, this.ownEui64, ex.qeu!, ex.qev!);
+    if (!equalBytes(expected, msg.secureMessageAuthenticationCode)) {
+      throw new Abort('CBKE_BAD_KEY_CONFIRM', 'MACU does not match', TerminateStatus.BadKeyConfirm);
+    }
+    const mac = macV(ex.macKey!, ex.peer, this.ownEui64, ex.qeu!, ex.qev!);
+    this.state = 'generatingConfirmKey';
+    this.startTimer(this.generateDelayUs(this.confirmKeyGenerateTime), () => {
+      this.send(
+        { command: 'ConfirmKeyData', direction: 'response', secureMessageAuthenticationCode: mac },
+        ex.peer,
+      );
+      this.state = 'idle';
+      this.establish(ex, 'responder');
+    });
+  }
+
+  private onTimeout(): void {
+    const ex = this.ex;
+    const state = this.state;
+    this.state = 'idle';
+    this.fail('CBKE_TIMEOUT', `timed out in ${state}`, ex?.peer);
+  }
+}

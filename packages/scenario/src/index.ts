@@ -1,0 +1,2 @@
+export * from './bus-command.js';
+export * from './demo.js';
