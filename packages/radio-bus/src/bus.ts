@@ -473,7 +473,7 @@ export class RadioBus {
       let tNext = this.queue.peek()?.t ?? Number.POSITIVE_INFINITY;
       for (const r of this.sorted) if (r.next !== null && r.next < tNext) tNext = r.next;
       tNext = Math.max(tNext, this.now);
-      if (tNext > this.until) {
+      if (tNext > this.until || tNext === Number.POSITIVE_INFINITY) {
         if (!Number.isFinite(this.until)) return; // nothing to do: wait for clients
         if (this.waitForWall(this.until)) return;
         this.now = Math.max(this.now, this.until);

@@ -287,3 +287,21 @@ describe('timers at the edges', () => {
     expect(trace.some((e) => e.type === 'error' && e.code === 'BUS_TIME_STUCK')).toBe(true);
   });
 });
+
+describe('an open-ended run', () => {
+  it('waits for clients instead of spinning when nothing is scheduled and there is no end time', async () => {
+    const { bus, add } = await makeBus();
+    void bus.runUntil(Number.POSITIVE_INFINITY);
+    // The event loop is still ours: a radio can join later and its timers run.
+    await new Promise((r) => setImmediate(r));
+    const a = await add(1);
+    let fired = 0;
+    a.radio.clock.setTimerAt(5 * SECOND, () => {
+      fired++;
+    });
+    await new Promise((r) => setTimeout(r, 50));
+    expect(fired).toBe(1);
+    expect(bus.time).toBe(5 * SECOND);
+    bus.close();
+  });
+});

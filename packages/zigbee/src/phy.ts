@@ -1,24 +1,18 @@
 /**
- * PHY timing for airtime on the simulated bus. 2.4 GHz O-QPSK is IEEE 802.15.4-2006 §6.5:
- * 250 kbit/s, 32 us per byte, SHR 5 bytes (preamble 4 + SFD 1), PHR 1 byte, 16 us symbols.
- * GB868 (SUN FSK, 802.15.4g) parameters are [assumed]: 100 kbit/s 2-FSK = 80 us per byte,
- * 4-byte preamble + 2-byte SFD, 2-byte PHR. Every figure is a field, so a caller who knows
- * better passes its own profile.
+ * PHY timing as the MAC sees it. The air's own numbers (octet time, SHR, PHR, largest PSDU)
+ * live in @gbhan/radio-bus, which computes airtime for every frame on the bus; this file
+ * adds the MAC-level symbol timings (turnaround, unit backoff) on top of the same profiles,
+ * so the bus and the MAC can never disagree on how long a frame lasts.
+ * 2.4 GHz O-QPSK: IEEE 802.15.4-2006 §6.5 (16 us symbols). GB868 SUN FSK: [assumed]
+ * 100 kbit/s 2-FSK, 1 bit per symbol; turnaround 100 symbols (1 ms).
  */
+import { OQPSK_2450, type PhyTiming, SUN_FSK_GB868, airtimeUs as timingAirtimeUs } from '@gbhan/radio-bus';
 import { ZigbeeDecodeError } from './errors.js';
 
-export interface PhyProfile {
+export interface PhyProfile extends PhyTiming {
   name: string;
-  /** Time to send one byte, in microseconds. */
-  bytePeriodUs: number;
   /** Symbol period in microseconds (MAC timings are counted in symbols). */
   symbolPeriodUs: number;
-  /** Synchronisation header (preamble + SFD) in bytes. */
-  shrBytes: number;
-  /** PHY header in bytes. */
-  phrBytes: number;
-  /** Largest PSDU. */
-  maxPsduBytes: number;
   /** aTurnaroundTime in symbols. */
   turnaroundSymbols: number;
   /** aUnitBackoffPeriod in symbols. */
@@ -26,24 +20,18 @@ export interface PhyProfile {
 }
 
 export const PHY_2400_OQPSK: Readonly<PhyProfile> = Object.freeze({
+  ...OQPSK_2450,
   name: '2.4 GHz O-QPSK',
-  bytePeriodUs: 32,
   symbolPeriodUs: 16,
-  shrBytes: 5,
-  phrBytes: 1,
-  maxPsduBytes: 127,
   turnaroundSymbols: 12,
   unitBackoffSymbols: 20,
 });
 
 /** [assumed] GB868 SUN FSK, 100 kbit/s 2-FSK (1 bit per symbol). */
 export const PHY_GB868_FSK: Readonly<PhyProfile> = Object.freeze({
+  ...SUN_FSK_GB868,
   name: 'GB868 SUN FSK (assumed 100 kbit/s 2-FSK)',
-  bytePeriodUs: 80,
   symbolPeriodUs: 10,
-  shrBytes: 6,
-  phrBytes: 2,
-  maxPsduBytes: 127,
   turnaroundSymbols: 100,
   unitBackoffSymbols: 20,
 });
@@ -65,7 +53,7 @@ export function airtimeUs(psduLength: number, phy: Readonly<PhyProfile> = PHY_24
       `${psduLength} not in 0..${phy.maxPsduBytes}`,
     );
   }
-  return (phy.shrBytes + phy.phrBytes + psduLength) * phy.bytePeriodUs;
+  return timingAirtimeUs(psduLength, phy);
 }
 
 /** Immediate-ack airtime (5-byte PSDU). */

@@ -20,7 +20,7 @@ describe('PHY airtime (802.15.4-2006 §6.5; GB868 assumed)', () => {
 
   it('GB868: 80 us/byte with 2-byte PHR, configurable by passing a profile', () => {
     expect(airtimeUs(10, PHY_GB868_FSK)).toBe((6 + 2 + 10) * 80);
-    expect(airtimeUs(10, { ...PHY_GB868_FSK, bytePeriodUs: 40 })).toBe((6 + 2 + 10) * 40);
+    expect(airtimeUs(10, { ...PHY_GB868_FSK, usPerByte: 40 })).toBe((6 + 2 + 10) * 40);
     expect(phyForPage(0)).toBe(PHY_2400_OQPSK);
     for (const p of [28, 29, 30, 31]) expect(phyForPage(p)).toBe(PHY_GB868_FSK);
   });

@@ -1,0 +1,143 @@
+/**
+ * The two things a user runs from the README: the main job (`gbhan start`) and the bus
+ * server (`gbhan bus`), as real processes. The bus must flush its capture on SIGINT/SIGTERM.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { MILLISECOND, MINUTE } from '@gbhan/clock';
+import { BusRadio, WebSocketTransport } from '@gbhan/radio-bus';
+import { runDemo } from '@gbhan/scenario';
+import { encodeMacFrame } from '@gbhan/zigbee';
+import { malformedCount, tsharkFields } from './support/tshark.js';
+
+const GBHAN = new URL('../packages/scenario/bin/gbhan.js', import.meta.url).pathname;
+
+function gbhan(args: string[]): { proc: ChildProcess; out: () => string; exit: Promise<number | null> } {
+  const proc = spawn(process.execPath, [GBHAN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  proc.stdout!.on('data', (d) => {
+    out += d;
+  });
+  proc.stderr!.on('data', (d) => {
+    out += d;
+  });
+  const exit = new Promise<number | null>((resolve) => proc.on('exit', (code) => resolve(code)));
+  return { proc, out: () => out, exit };
+}
+
+async function waitFor(pred: () => boolean, ms = 15_000): Promise<void> {
+  const until = Date.now() + ms;
+  while (!pred()) {
+    if (Date.now() > until) throw new Error('timed out waiting');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+describe('gbhan start (the demo)', () => {
+  it('runs both bands, writes a capture tshark reads cleanly, a trace and a summary', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gbhan-demo-'));
+    const lines: string[] = [];
+    const code = await runDemo({ outDir: dir, seed: '1', durationUs: 10 * MINUTE, log: (l) => lines.push(l) });
+    expect(code).toBe(0);
+    const summary = JSON.parse(readFileSync(join(dir, 'summary.json'), 'utf8'));
+    const byName = Object.fromEntries(summary.radios.map((r: { name: string }) => [r.name, r]));
+    expect(byName.ESME.acked).toBeGreaterThan(50);
+    expect(byName['ESME (GB868)'].acked).toBeGreaterThan(50);
+    expect(byName['far neighbour'].acked).toBe(0);
+    expect(summary.drops['out-of-range']).toBeGreaterThan(0);
+    expect(malformedCount(join(dir, 'capture.pcap'))).toBe(0);
+    expect(malformedCount(join(dir, 'capture-fcs.pcap'))).toBe(0);
+    const pages = new Set(tsharkFields(join(dir, 'capture.pcap'), ['wpan-tap.ch_page']).map((r) => r[0]));
+    expect(pages).toEqual(new Set(['0', '28']));
+    expect(readFileSync(join(dir, 'trace.jsonl'), 'utf8').split('\n').length).toBeGreaterThan(1000);
+    expect(lines.join('\n')).toMatch(/simulated 600 s/);
+  });
+
+  it('is deterministic: same seed, same capture bytes', async () => {
+    const runs = [];
+    for (let i = 0; i < 2; i++) {
+      const dir = mkdtempSync(join(tmpdir(), 'gbhan-demo-'));
+      await runDemo({ outDir: dir, seed: '42', durationUs: 3 * MINUTE, log: () => {} });
+      runs.push([readFileSync(join(dir, 'capture.pcap')), readFileSync(join(dir, 'trace.jsonl'))]);
+    }
+    expect(runs[0]![0]!.equals(runs[1]![0]!)).toBe(true);
+    expect(runs[0]![1]!.equals(runs[1]![1]!)).toBe(true);
+  });
+});
+
+describe('gbhan bus', () => {
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    it(`serves devices over WebSocket and flushes captures on ${signal}`, async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'gbhan-bus-'));
+      const pcap = join(dir, 'bus.pcap');
+      const trace = join(dir, 'bus.jsonl');
+      const bus = gbhan(['bus', '--port', '0', '--expect', '2', '--pcap', pcap, '--pcap-fcs', join(dir, 'fcs.pcap'), '--trace', trace]);
+      await waitFor(() => /listening on (ws:\/\/\S+)/.test(bus.out()));
+      const url = /listening on (ws:\/\/\S+)/.exec(bus.out())![1]!;
+      const reg = (n: number) => ({
+        eui64: `00000000000000${String(n).padStart(2, '0')}`,
+        band: '2.4GHz' as const,
+        page: 0,
+        channel: 17,
+        position: { x: n, y: 0 },
+      });
+      const a = await BusRadio.connect(new WebSocketTransport(url), reg(1));
+      let n = 0;
+      const send = () => {
+        const psdu = encodeMacFrame(
+          {
+            frameType: 'command',
+            sequenceNumber: n,
+            framePending: false,
+            ackRequest: false,
+            panIdCompression: false,
+            frameVersion: 0,
+            destinationPan: 0xffff,
+            destination: 0xffff,
+            command: { id: 'beaconRequest' },
+          },
+          { fcs: true },
+        );
+        void a.transmit(psdu);
+        if (++n < 25) a.clock.setTimer(100 * MILLISECOND, send);
+      };
+      a.clock.setTimerAt(MILLISECOND, send);
+      const b = await BusRadio.connect(new WebSocketTransport(url), reg(2));
+      let heard = 0;
+      b.onReceive(() => {
+        heard++;
+      });
+      await waitFor(() => heard === 25).catch((e) => {
+        throw new Error(`${e.message}: heard ${heard}; bus said: ${bus.out()}`);
+      });
+      bus.proc.kill(signal);
+      expect(await bus.exit).toBe(0);
+      expect(bus.out()).toMatch(/bus stopped \(SIG(INT|TERM)\)/);
+      expect(tsharkFields(pcap, ['wpan-tap.ch_num', 'wpan.cmd']).length).toBe(25);
+      expect(malformedCount(pcap)).toBe(0);
+      expect(readFileSync(trace, 'utf8').trim().split('\n').filter((l) => l.includes('"type":"rx"'))).toHaveLength(25);
+    });
+  }
+
+  it('refuses bad options and bad medium files with a clear message and exit code 2', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gbhan-bus-'));
+    const medium = join(dir, 'medium.yaml');
+    writeFileSync(medium, 'walls:\n  - from: [0, 0]\n    to: [1]\n');
+    const cases: [string[], RegExp][] = [
+      [['bus', '--port', 'http'], /--port must be an integer/],
+      [['bus', '--speed', '-3'], /--speed must be a positive number/],
+      [['bus', '--zep'], /--zep .* --real-time/],
+      [['bus', '--until', 'soon'], /not a duration/],
+      [['bus', '--medium', medium], /medium\.yaml: medium config: walls\.0\.to/],
+      [['bus', '--medium', join(dir, 'missing.yaml')], /cannot read --medium/],
+    ];
+    for (const [args, message] of cases) {
+      const run = gbhan(args);
+      expect(await run.exit, args.join(' ')).toBe(2);
+      expect(run.out()).toMatch(message);
+    }
+  });
+});
