@@ -6,11 +6,11 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
 import { MILLISECOND, MINUTE } from '@gbhan/clock';
 import { BusRadio, WebSocketTransport } from '@gbhan/radio-bus';
 import { runDemo } from '@gbhan/scenario';
 import { encodeMacFrame } from '@gbhan/zigbee';
+import { describe, expect, it } from 'vitest';
 import { malformedCount, tsharkFields } from './support/tshark.js';
 
 const GBHAN = new URL('../packages/scenario/bin/gbhan.js', import.meta.url).pathname;
@@ -40,7 +40,12 @@ describe('gbhan start (the demo)', () => {
   it('runs both bands, writes a capture tshark reads cleanly, a trace and a summary', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'gbhan-demo-'));
     const lines: string[] = [];
-    const code = await runDemo({ outDir: dir, seed: '1', durationUs: 10 * MINUTE, log: (l) => lines.push(l) });
+    const code = await runDemo({
+      outDir: dir,
+      seed: '1',
+      durationUs: 10 * MINUTE,
+      log: (l) => lines.push(l),
+    });
     expect(code).toBe(0);
     const summary = JSON.parse(readFileSync(join(dir, 'summary.json'), 'utf8'));
     const byName = Object.fromEntries(summary.radios.map((r: { name: string }) => [r.name, r]));
@@ -74,7 +79,19 @@ describe('gbhan bus', () => {
       const dir = mkdtempSync(join(tmpdir(), 'gbhan-bus-'));
       const pcap = join(dir, 'bus.pcap');
       const trace = join(dir, 'bus.jsonl');
-      const bus = gbhan(['bus', '--port', '0', '--expect', '2', '--pcap', pcap, '--pcap-fcs', join(dir, 'fcs.pcap'), '--trace', trace]);
+      const bus = gbhan([
+        'bus',
+        '--port',
+        '0',
+        '--expect',
+        '2',
+        '--pcap',
+        pcap,
+        '--pcap-fcs',
+        join(dir, 'fcs.pcap'),
+        '--trace',
+        trace,
+      ]);
       await waitFor(() => /listening on (ws:\/\/\S+)/.test(bus.out()));
       const url = /listening on (ws:\/\/\S+)/.exec(bus.out())![1]!;
       const reg = (n: number) => ({
@@ -118,7 +135,12 @@ describe('gbhan bus', () => {
       expect(bus.out()).toMatch(/bus stopped \(SIG(INT|TERM)\)/);
       expect(tsharkFields(pcap, ['wpan-tap.ch_num', 'wpan.cmd']).length).toBe(25);
       expect(malformedCount(pcap)).toBe(0);
-      expect(readFileSync(trace, 'utf8').trim().split('\n').filter((l) => l.includes('"type":"rx"'))).toHaveLength(25);
+      expect(
+        readFileSync(trace, 'utf8')
+          .trim()
+          .split('\n')
+          .filter((l) => l.includes('"type":"rx"')),
+      ).toHaveLength(25);
     });
   }
 

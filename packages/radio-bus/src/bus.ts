@@ -116,6 +116,8 @@ interface Transmission {
   start: number;
   end: number;
   psdu: Uint8Array;
+  /** The PSDU as it travels in `rx` messages, encoded once. */
+  psduBase64: string;
 }
 
 type BusEvent =
@@ -199,6 +201,8 @@ export class RadioBus {
   private until = -1;
   private stepping = false;
   private started = false;
+  /** Registered radios with `awaiting` set. */
+  private awaitingCount = 0;
   private closed = false;
   private watchdog: NodeJS.Timeout | null = null;
   private pacing: NodeJS.Timeout | null = null;
@@ -312,7 +316,10 @@ export class RadioBus {
     switch (msg.type) {
       case 'idle':
         radio.next = msg.next;
-        radio.awaiting = false;
+        if (radio.awaiting) {
+          radio.awaiting = false;
+          this.awaitingCount--;
+        }
         this.kick();
         return;
       case 'bye':
@@ -413,6 +420,10 @@ export class RadioBus {
     this.ports.delete(port);
     const radio = port.radio;
     if (radio !== null && this.byEui.get(radio.eui64) === radio) {
+      if (radio.awaiting) {
+        radio.awaiting = false;
+        this.awaitingCount--;
+      }
       this.byEui.delete(radio.eui64);
       this.sorted = this.sorted.filter((r) => r !== radio);
       this.emit({ t: this.now, type: 'detach', radio: radio.eui64, reason });
@@ -425,6 +436,7 @@ export class RadioBus {
   private markAwaiting(radio: Radio): void {
     if (!radio.awaiting) {
       radio.awaiting = true;
+      this.awaitingCount++;
       radio.awaitingSinceWall = performance.now();
     }
   }
@@ -446,8 +458,7 @@ export class RadioBus {
   }
 
   private anyAwaiting(): boolean {
-    for (const r of this.sorted) if (r.awaiting) return true;
-    return false;
+    return this.awaitingCount > 0;
   }
 
   private step(): void {
@@ -684,6 +695,7 @@ export class RadioBus {
       start: this.now,
       end: this.now + airtime,
       psdu,
+      psduBase64: psduB64,
     };
     radio.txIntervals.push({ start: tx.start, end: tx.end });
     this.onAir.push(tx);
@@ -766,7 +778,7 @@ export class RadioBus {
         type: 'rx',
         t: this.now,
         start: tx.start,
-        psdu: Buffer.from(tx.psdu).toString('base64'),
+        psdu: tx.psduBase64,
         rssi: Math.round(rssi),
         lqi,
       });
