@@ -123,7 +123,8 @@ interface Transmission {
 type BusEvent =
   | { t: number; seq: number; kind: 'tx-end'; tx: Transmission }
   | { t: number; seq: number; kind: 'duty-recheck'; radio: Radio }
-  | { t: number; seq: number; kind: 'jam'; jammer: number; on: boolean };
+  | { t: number; seq: number; kind: 'jam'; jammer: number; on: boolean }
+  | { t: number; seq: number; kind: 'control'; eui64: string; command: Record<string, unknown> };
 
 type Unsequenced<E> = E extends unknown ? Omit<E, 'seq'> : never;
 
@@ -268,6 +269,15 @@ export class RadioBus {
   addJammer(j: JammerConfig): void {
     this.jammers.push(j);
     this.scheduleJammer(j, this.jammers.length - 1);
+    this.kick();
+  }
+
+  /**
+   * Deliver `command` to the device behind radio `eui64` at virtual time `atUs` (scenario
+   * timelines use this: power, Device Log updates, WAN up/down ...). Traced either way.
+   */
+  scheduleControl(eui64: string, atUs: number, command: Record<string, unknown>): void {
+    this.push({ t: Math.max(this.now, Math.round(atUs)), kind: 'control', eui64, command });
     this.kick();
   }
 
@@ -579,6 +589,9 @@ export class RadioBus {
         radio.channelSince = this.now;
         this.emit({ t: this.now, type: 'channel', radio: radio.eui64, page: a.page, channel: a.channel });
         return;
+      case 'trace':
+        this.emit({ t: this.now, type: 'device', radio: radio.eui64, event: a.event });
+        return;
       case 'power':
         if (radio.powered === a.on) return;
         radio.powered = a.on;
@@ -598,7 +611,17 @@ export class RadioBus {
       this.queue.pop();
       if (ev.kind === 'tx-end') this.endTransmission(ev.tx);
       else if (ev.kind === 'duty-recheck') this.dutyRecheck(ev.radio);
-      else {
+      else if (ev.kind === 'control') {
+        const radio = this.byEui.get(ev.eui64);
+        this.emit({
+          t,
+          type: 'control',
+          radio: ev.eui64,
+          command: ev.command,
+          delivered: radio !== undefined,
+        });
+        if (radio !== undefined) this.send(radio, { type: 'control', t, command: ev.command });
+      } else {
         const j = this.jammers[ev.jammer]!;
         this.emit({
           t,

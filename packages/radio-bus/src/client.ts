@@ -71,6 +71,7 @@ export class BusRadio {
   private receiveHandlers: Handler<ReceivedFrame>[] = [];
   private dutyHandlers: Handler<{ state: DutyCycleStateName; percent: number }>[] = [];
   private closeHandlers: ((reason: string) => void)[] = [];
+  private controlHandlers: Handler<Record<string, unknown>>[] = [];
   private holds = 0;
   private owesIdle = false;
   private idleScheduled = false;
@@ -114,6 +115,16 @@ export class BusRadio {
 
   onDutyCycle(handler: Handler<{ state: DutyCycleStateName; percent: number }>): void {
     this.dutyHandlers.push(handler);
+  }
+
+  /** Commands from the run's controller (a scenario timeline), delivered at their virtual time. */
+  onControl(handler: Handler<Record<string, unknown>>): void {
+    this.controlHandlers.push(handler);
+  }
+
+  /** Put a device event in the run's trace, stamped with the current virtual time. */
+  trace(event: Record<string, unknown>): void {
+    this.post({ type: 'trace', event });
   }
 
   onClose(handler: (reason: string) => void): void {
@@ -226,6 +237,9 @@ export class BusRadio {
       }
       case 'duty-cycle':
         for (const h of this.dutyHandlers) this.track(h({ state: msg.state, percent: msg.percent }));
+        break;
+      case 'control':
+        for (const h of this.controlHandlers) this.track(h(msg.command));
         break;
       case 'error':
         this.lastError = { code: msg.code, message: msg.message };

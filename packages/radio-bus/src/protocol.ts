@@ -39,6 +39,8 @@ const ClientMessageSchema = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('power'), on: z.boolean() }),
   z.strictObject({ type: z.literal('idle'), next: time.nullable() }),
   z.strictObject({ type: z.literal('bye') }),
+  /** A device's own trace event; the bus stamps it with the virtual time and the radio. */
+  z.strictObject({ type: z.literal('trace'), event: z.record(z.string(), z.unknown()) }),
 ]);
 
 export type HelloMessage = z.infer<typeof HelloSchema> & { band: import('./phy.js').Band };
@@ -55,6 +57,7 @@ export type BusMessage =
   | { type: 'tx-done'; t: number; id: number; status: TxStatus; airtimeUs: number }
   | { type: 'cca-result'; t: number; id: number; busy: boolean }
   | { type: 'duty-cycle'; t: number; state: DutyCycleStateName; percent: number }
+  | { type: 'control'; t: number; command: Record<string, unknown> }
   | { type: 'error'; t: number; code: BusErrorCode; message: string };
 
 /** Stable error codes; every one ends that client's connection. */
@@ -82,7 +85,7 @@ export class BusProtocolError extends Error {
   }
 }
 
-const KNOWN_TYPES = new Set(['hello', 'set-channel', 'tx', 'cca', 'power', 'idle', 'bye']);
+const KNOWN_TYPES = new Set(['hello', 'set-channel', 'tx', 'cca', 'power', 'idle', 'bye', 'trace']);
 
 /** Validate one decoded client message; throws BusProtocolError naming the field at fault. */
 export function parseClientMessage(value: unknown): ClientMessage {

@@ -45,6 +45,10 @@ export type BusTraceEvent =
   | { t: number; type: 'power'; radio: string; on: boolean }
   | { t: number; type: 'duty-cycle'; radio: string; state: DutyCycleStateName; percent: number }
   | { t: number; type: 'jam'; page: number; channel: number; band: Band; on: boolean; jammer: number }
-  | { t: number; type: 'error'; radio: string | null; code: BusErrorCode; message: string };
+  | { t: number; type: 'error'; radio: string | null; code: BusErrorCode; message: string }
+  /** Reported by the device itself (joins, keys, logs, ...); the bus adds time and radio. */
+  | { t: number; type: 'device'; radio: string; event: Record<string, unknown> }
+  /** A command the run's controller (e.g. a scenario timeline) sent to a radio's device. */
+  | { t: number; type: 'control'; radio: string; command: Record<string, unknown>; delivered: boolean };
 
 export type TraceListener = (event: BusTraceEvent) => void;

@@ -305,3 +305,37 @@ describe('an open-ended run', () => {
     bus.close();
   });
 });
+
+describe('device trace events and controller commands', () => {
+  it('stamps device events with virtual time and delivers scheduled commands at their time', async () => {
+    const { bus, add, trace } = await makeBus();
+    const a = await add(1);
+    const got: { t: number; command: Record<string, unknown> }[] = [];
+    a.radio.onControl((command) => {
+      got.push({ t: a.radio.clock.now(), command });
+      a.radio.trace({ type: 'obeyed', what: command.action });
+    });
+    bus.scheduleControl(a.radio.eui64, 3 * SECOND, { action: 'power-off' });
+    bus.scheduleControl('00000000000000ff', 4 * SECOND, { action: 'nobody-home' });
+    await bus.runUntil(5 * SECOND);
+    bus.close();
+    expect(got).toEqual([{ t: 3 * SECOND, command: { action: 'power-off' } }]);
+    expect(trace.filter((e) => e.type === 'control' || e.type === 'device')).toEqual([
+      {
+        t: 3 * SECOND,
+        type: 'control',
+        radio: a.radio.eui64,
+        command: { action: 'power-off' },
+        delivered: true,
+      },
+      { t: 3 * SECOND, type: 'device', radio: a.radio.eui64, event: { type: 'obeyed', what: 'power-off' } },
+      {
+        t: 4 * SECOND,
+        type: 'control',
+        radio: '00000000000000ff',
+        command: { action: 'nobody-home' },
+        delivered: false,
+      },
+    ]);
+  });
+});
