@@ -9,15 +9,13 @@ import { type Eui64, Reader, Writer } from './bytes.js';
 import { ZigbeeDecodeError } from './errors.js';
 import {
   type AuxHeader,
-  buildNonce,
   DEFAULT_SECURITY_LEVEL,
   decodeAuxHeader,
   encodeAuxHeader,
   type SecurityKeyIdName,
-  securityControl,
 } from './security/aux-header.js';
-import { ccmStarDecrypt, ccmStarEncrypt } from './security/ccm.js';
 import { frameKey } from './security/keys.js';
+import { openFrame, sealFrame } from './security/seal.js';
 
 /** Delivery mode subfield (§2.2.5.1.1.2); 1 (indirect) is reserved since R21. */
 export const ApsDeliveryMode = { unicast: 0, broadcast: 2, group: 3 } as const;
@@ -425,13 +423,17 @@ export function secureApsFrame(frame: ApsPlainFrame, o: ApsSecureOptions): Uint8
       : frame.frameType === 'command'
         ? encodeApsCommand(frame.command)
         : new Uint8Array(0);
-  const nonce = buildNonce(o.sourceEui64, o.frameCounter, securityControl(level, o.keyId, extendedNonce));
-  const c = ccmStarEncrypt(frameKey(o.key, o.keyId), nonce, a, m, level);
-  if (o.onAirLevel !== 'real') a[auxOffset] = a[auxOffset]! & ~0x07;
-  const out = new Uint8Array(a.length + c.length);
-  out.set(a);
-  out.set(c, a.length);
-  return out;
+  return sealFrame(
+    a,
+    0,
+    auxOffset,
+    m,
+    frameKey(o.key, o.keyId),
+    o.sourceEui64,
+    o.frameCounter,
+    level,
+    o.onAirLevel,
+  );
 }
 
 export interface ApsUnsecureOptions {
@@ -453,18 +455,6 @@ export function unsecureApsFrame(
   const auxOffset = r.offset;
   const aux = decodeAuxHeader(r);
   const level = o.level ?? DEFAULT_SECURITY_LEVEL;
-  const source = aux.sourceAddress ?? o.sourceEui64;
-  if (source === undefined) {
-    throw new ZigbeeDecodeError(
-      'SECURITY',
-      'INVALID_FIELD',
-      'sourceAddress',
-      'no extended nonce and no sourceEui64',
-    );
-  }
-  const a = bytes.slice(0, r.offset);
-  a[auxOffset] = (a[auxOffset]! & ~0x07) | level;
-  const nonce = buildNonce(source, aux.frameCounter, a[auxOffset]!);
-  const m = ccmStarDecrypt(frameKey(o.key, aux.keyId), nonce, a, bytes.subarray(r.offset), level);
+  const m = openFrame(bytes, 0, auxOffset, r.offset, aux, frameKey(o.key, aux.keyId), level, o.sourceEui64);
   return { frame: plainFrame(header, m, r), aux };
 }

@@ -6,19 +6,16 @@
  * with the same CCM* code as aps.ts.
  */
 import { type Eui64, Reader, Writer } from './bytes.js';
-import { ZigbeeDecodeError } from './errors.js';
 import type { MacDataFrame } from './mac.js';
 import {
   type AuxHeader,
-  buildNonce,
   DEFAULT_SECURITY_LEVEL,
   decodeAuxHeader,
   encodeAuxHeader,
   type SecurityKeyIdName,
-  securityControl,
 } from './security/aux-header.js';
-import { ccmStarDecrypt, ccmStarEncrypt } from './security/ccm.js';
 import { frameKey } from './security/keys.js';
+import { openFrame, sealFrame } from './security/seal.js';
 
 /** NWK stub frame control: frame type 0b11, protocol version 2, nothing else (B.4.1). */
 export const INTERPAN_NWK_FRAME_CONTROL = 0x000b;
@@ -114,13 +111,17 @@ export function secureInterPanFrame(frame: InterPanPlainFrame, o: InterPanSecure
   const auxOffset = w.length;
   encodeAuxHeader(w, { level, keyId, frameCounter: o.frameCounter, sourceAddress: o.sourceEui64 });
   const all = w.finish();
-  const nonce = buildNonce(o.sourceEui64, o.frameCounter, securityControl(level, keyId, true));
-  const c = ccmStarEncrypt(frameKey(o.key, keyId), nonce, all.subarray(apsStart), frame.payload, level);
-  if (o.onAirLevel !== 'real') all[auxOffset] = all[auxOffset]! & ~0x07;
-  const out = new Uint8Array(all.length + c.length);
-  out.set(all);
-  out.set(c, all.length);
-  return out;
+  return sealFrame(
+    all,
+    apsStart,
+    auxOffset,
+    frame.payload,
+    frameKey(o.key, keyId),
+    o.sourceEui64,
+    o.frameCounter,
+    level,
+    o.onAirLevel,
+  );
 }
 
 export function unsecureInterPanFrame(
@@ -132,20 +133,17 @@ export function unsecureInterPanFrame(
   if (!security) throw r.invalid('security', 'frame is not secured');
   const auxOffset = r.offset;
   const aux = decodeAuxHeader(r);
-  const source = aux.sourceAddress ?? o.sourceEui64;
-  if (source === undefined) {
-    throw new ZigbeeDecodeError(
-      'SECURITY',
-      'INVALID_FIELD',
-      'sourceAddress',
-      'no extended nonce and no sourceEui64',
-    );
-  }
   const level = o.level ?? DEFAULT_SECURITY_LEVEL;
-  const a = macPayload.slice(2, r.offset);
-  a[auxOffset - 2] = (a[auxOffset - 2]! & ~0x07) | level;
-  const nonce = buildNonce(source, aux.frameCounter, a[auxOffset - 2]!);
-  const payload = ccmStarDecrypt(frameKey(o.key, aux.keyId), nonce, a, macPayload.subarray(r.offset), level);
+  const payload = openFrame(
+    macPayload,
+    2,
+    auxOffset,
+    r.offset,
+    aux,
+    frameKey(o.key, aux.keyId),
+    level,
+    o.sourceEui64,
+  );
   return { frame: { ...header, security: false, payload }, aux };
 }
 

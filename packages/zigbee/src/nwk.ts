@@ -10,13 +10,11 @@ import { ZigbeeDecodeError } from './errors.js';
 import { type CapabilityInformation, decodeCapability, encodeCapability } from './mac.js';
 import {
   type AuxHeader,
-  buildNonce,
   DEFAULT_SECURITY_LEVEL,
   decodeAuxHeader,
   encodeAuxHeader,
-  securityControl,
 } from './security/aux-header.js';
-import { ccmStarDecrypt, ccmStarEncrypt } from './security/ccm.js';
+import { openFrame, sealFrame } from './security/seal.js';
 
 export const NWK_PROTOCOL_VERSION = 2;
 export const NWK_BROADCAST_ALL = 0xffff;
@@ -424,13 +422,7 @@ export function secureNwkFrame(frame: NwkPlainFrame, o: NwkSecureOptions): Uint8
   encodeAuxHeader(w, aux);
   const a = w.finish();
   const m = frame.frameType === 'data' ? frame.payload : encodeNwkCommand(frame.command);
-  const nonce = buildNonce(o.sourceEui64, o.frameCounter, securityControl(level, 'network', extendedNonce));
-  const c = ccmStarEncrypt(o.key, nonce, a, m, level);
-  if (o.onAirLevel !== 'real') a[auxOffset] = a[auxOffset]! & ~0x07;
-  const out = new Uint8Array(a.length + c.length);
-  out.set(a);
-  out.set(c, a.length);
-  return out;
+  return sealFrame(a, 0, auxOffset, m, o.key, o.sourceEui64, o.frameCounter, level, o.onAirLevel);
 }
 
 export interface NwkUnsecureOptions {
@@ -454,19 +446,7 @@ export function unsecureNwkFrame(
   if (aux.keyId !== 'network')
     throw r.invalid('keyIdentifier', `NWK frames use the network key, not ${aux.keyId}`);
   const level = o.level ?? DEFAULT_SECURITY_LEVEL;
-  const source = aux.sourceAddress ?? o.sourceEui64;
-  if (source === undefined) {
-    throw new ZigbeeDecodeError(
-      'SECURITY',
-      'INVALID_FIELD',
-      'sourceAddress',
-      'no extended nonce and no sourceEui64',
-    );
-  }
-  const a = bytes.slice(0, r.offset);
-  a[auxOffset] = (a[auxOffset]! & ~0x07) | level;
-  const nonce = buildNonce(source, aux.frameCounter, a[auxOffset]!);
-  const m = ccmStarDecrypt(o.key, nonce, a, bytes.subarray(r.offset), level);
+  const m = openFrame(bytes, 0, auxOffset, r.offset, aux, o.key, level, o.sourceEui64);
   const base = stripFlag(h);
   const frame: NwkPlainFrame =
     h.frameType === 'data'
