@@ -14,9 +14,19 @@ const FRAMES = Number(process.env.BENCH_FRAMES ?? 150);
 const here = new URL('.', import.meta.url).pathname;
 
 function child(script: string, args: string[]): ChildProcess {
-  return spawn(process.execPath, ['--import', 'tsx', `${here}support/${script}`, ...args], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+  return spawn(
+    process.execPath,
+    [
+      ...(process.env.BENCH_PROF ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_PROF] : []),
+      '--import',
+      'tsx',
+      `${here}support/${script}`,
+      ...args,
+    ],
+    {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
 }
 
 async function busRun(): Promise<{ delivered: number; seconds: number }> {
