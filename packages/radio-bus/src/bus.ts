@@ -201,7 +201,7 @@ export class RadioBus {
   private waiters: Waiter[] = [];
   private until = -1;
   private stepping = false;
-  private started = false;
+  private syncPending = true;
   /** Registered radios with `awaiting` set. */
   private awaitingCount = 0;
   private closed = false;
@@ -287,6 +287,7 @@ export class RadioBus {
    */
   runUntil(untilUs: number): Promise<void> {
     this.until = Math.max(this.until, untilUs);
+    this.syncPending = true;
     if (this.realTime && this.wallAnchor === 0) {
       this.wallAnchor = performance.now();
       this.virtAnchor = this.now;
@@ -482,11 +483,12 @@ export class RadioBus {
       if (this.pacing !== null) return;
       if (this.sorted.length < this.expectRadios) return;
       if (this.until < 0) return;
-      if (!this.started) {
-        // Start round: wake every radio at the start instant. Messages on a link are ordered,
-        // so the idle replies carry timers a device set before time began, even if its own
-        // updates were still in flight.
-        this.started = true;
+      if (this.syncPending) {
+        // Sync round, at the start and at every runUntil: wake every radio at the current
+        // instant. Messages on a link are ordered, so the idle replies carry whatever a device
+        // did while time stood still (timers set by test code, by a socket client before time
+        // began), even if its own updates were still in flight.
+        this.syncPending = false;
         for (const r of this.sorted) this.send(r, { type: 'time', t: this.now });
         continue;
       }
@@ -497,7 +499,13 @@ export class RadioBus {
       if (tNext > this.until || tNext === Number.POSITIVE_INFINITY) {
         if (!Number.isFinite(this.until)) return; // nothing to do: wait for clients
         if (this.waitForWall(this.until)) return;
-        this.now = Math.max(this.now, this.until);
+        if (this.now < this.until) {
+          // Nothing happens before the end: jump there and bring every device's clock along,
+          // so that what a caller does after runUntil starts from the bus's time.
+          this.now = this.until;
+          for (const r of this.sorted) this.send(r, { type: 'time', t: this.now });
+          continue;
+        }
         this.resolveWaiters();
         return;
       }

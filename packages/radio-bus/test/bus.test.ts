@@ -339,3 +339,19 @@ describe('device trace events and controller commands', () => {
     ]);
   });
 });
+
+describe('work done while time stands still', () => {
+  it('sees timers set between two runUntil calls, without the caller waiting for idle reports', async () => {
+    const { bus, add } = await makeBus();
+    const a = await add(1);
+    await bus.runUntil(SECOND);
+    let fired = -1;
+    // Set from test code while every radio is idle: the next runUntil must not run past it.
+    a.radio.clock.setTimer(10 * MILLISECOND, () => {
+      fired = a.radio.clock.now();
+    });
+    await bus.runUntil(2 * SECOND);
+    bus.close();
+    expect(fired).toBe(SECOND + 10 * MILLISECOND);
+  });
+});

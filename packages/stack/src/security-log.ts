@@ -1,0 +1,123 @@
+/**
+ * Security log and alerts. Entries are persisted in NVM in a bounded ring (oldest dropped
+ * first), so they survive power cycles. Alerts carry GB alert codes where one exists
+ * (protocol-notes §8, Aclara SGM1400 manual) and wait in NVM until the application's sender
+ * reports them delivered: the stack cannot know what "sent to the DCC" means for a device.
+ */
+import type { Clock } from '@gbhan/clock';
+import type { NvStore, NvValue } from './nvm.js';
+import type { StackTraceEvent } from './trace-events.js';
+
+/** GB alert codes (protocol-notes §8). */
+export const GbAlertCode = {
+  joinFailed: 0x8f48,
+  joinSucceeded: 0x8f49,
+  unjoinFailed: 0x8f4a,
+  unjoinSucceeded: 0x8f4b,
+  deviceJoinedSmhan: 0x8183,
+  unauthorisedCommunicationAccess: 0x8f3e,
+  tamper: 0x8f3f,
+} as const;
+
+export interface SecurityLogEntry {
+  /** Virtual time (us). */
+  t: number;
+  event: string;
+  /** GB alert code when the event has one. */
+  alertCode?: number;
+  detail?: Record<string, string | number | boolean>;
+}
+
+export interface Alert {
+  t: number;
+  code: number;
+  detail?: Record<string, string | number | boolean>;
+}
+
+/** Delivers an alert; returns true when it got through (then it leaves the queue). */
+export type AlertSender = (alert: Alert) => boolean | Promise<boolean>;
+
+const LOG_KEY = 'stack.securityLog';
+const ALERT_KEY = 'stack.alertQueue';
+
+export class SecurityLog {
+  private sender: AlertSender | null = null;
+  private flushing = false;
+
+  constructor(
+    private readonly nvm: NvStore,
+    private readonly clock: Clock,
+    private readonly traceFn: (e: StackTraceEvent) => void,
+    readonly capacity = 128,
+    readonly alertCapacity = 64,
+  ) {}
+
+  entries(): SecurityLogEntry[] {
+    return (this.nvm.read<NvValue[]>(LOG_KEY) ?? []) as unknown as SecurityLogEntry[];
+  }
+
+  pendingAlerts(): Alert[] {
+    return (this.nvm.read<NvValue[]>(ALERT_KEY) ?? []) as unknown as Alert[];
+  }
+
+  /** Write an entry (and queue its alert when `alertCode` is given). */
+  record(event: string, detail?: SecurityLogEntry['detail'], alertCode?: number): void {
+    const entry: SecurityLogEntry = { t: this.clock.now(), event };
+    if (alertCode !== undefined) entry.alertCode = alertCode;
+    if (detail) entry.detail = detail;
+    const log = this.entries();
+    log.push(entry);
+    while (log.length > this.capacity) log.shift();
+    const changes: Record<string, NvValue> = { [LOG_KEY]: log as unknown as NvValue };
+    if (alertCode !== undefined) {
+      const alerts = this.pendingAlerts();
+      const alert: Alert = { t: entry.t, code: alertCode };
+      if (detail) alert.detail = detail;
+      alerts.push(alert);
+      while (alerts.length > this.alertCapacity) alerts.shift();
+      changes[ALERT_KEY] = alerts as unknown as NvValue;
+    }
+    this.nvm.commit(changes);
+    this.traceFn({ type: 'security-log', event, ...(detail ? { detail } : {}) });
+    if (alertCode !== undefined) {
+      this.traceFn({
+        type: 'alert',
+        code: alertCode,
+        codeHex: `0x${alertCode.toString(16).toUpperCase()}`,
+        event,
+      });
+      void this.flush();
+    }
+  }
+
+  /** The application's way to deliver alerts; queued ones are tried at once. */
+  setSender(sender: AlertSender | null): void {
+    this.sender = sender;
+    void this.flush();
+  }
+
+  /** Try to deliver queued alerts in order; stops at the first that does not get through. */
+  async flush(): Promise<void> {
+    if (!this.sender || this.flushing) return;
+    this.flushing = true;
+    try {
+      for (;;) {
+        const next = this.pendingAlerts()[0];
+        if (!next || !this.sender) break;
+        let ok = false;
+        try {
+          ok = await this.sender(next);
+        } catch {
+          ok = false;
+        }
+        if (!ok) break;
+        const rest = this.pendingAlerts();
+        if (rest[0] && rest[0].t === next.t && rest[0].code === next.code) rest.shift();
+        this.nvm.commit({ [ALERT_KEY]: rest as unknown as NvValue });
+        this.traceFn({ type: 'alert-sent', code: next.code });
+      }
+    } finally {
+      this.flushing = false;
+    }
+  }
+}
