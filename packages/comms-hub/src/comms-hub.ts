@@ -1,0 +1,178 @@
+/**
+ * The Communications Hub as a device for in-process runs: a coordinator `ZigbeeNode` (trust
+ * centre) on a bus radio with the CHF + GPF applications on top. The band is the radio's:
+ * 2.4 GHz, or GB868 when the radio registers on a GB868 page (one radio per CH here; a
+ * dual-band hub is two CH devices' worth of radio and is not modelled). Scenario commands
+ * arrive through `radio.onControl` (vocabulary in the package README).
+ */
+import type { CryptoSuite, TimingMode } from '@gbhan/cbke';
+import { type BusRadio, Prng } from '@gbhan/radio-bus';
+import { type ChannelSpec, type KeyExportHook, type NvStore, ZigbeeNode } from '@gbhan/stack';
+import { type CbkeConfig, runCbkeConfig } from './cbke-service.js';
+import { type CommsHubAppConfig, CommsHubApplication } from './comms-hub-app.js';
+import type { DccCommand } from './wan.js';
+
+export interface CommsHubConfig {
+  /** Default: a certificate from the run's test CA (see `runCbkeConfig`). */
+  cbke?: CbkeConfig;
+  cbkeTiming?: TimingMode;
+  /** Crypto suite of the run test CA's certificate: 2 (sect283k1, GB; default) or 1 (sect163k1). */
+  cbkeSuite?: CryptoSuite;
+  /** PAN id to form with (default drawn from the seeded PRNG). */
+  panId?: number;
+  channels?: ChannelSpec[];
+  /** Device Log entries present at first power-on (a hub installed with its meters pre-logged). */
+  deviceLog?: { eui64: string; deviceType: string; installCode: string }[];
+  // ASSUMPTION: the CH permits joining whenever it is on (255 = until closed); only Device Log
+  // entries are admitted anyway. Set a number of seconds, or 0 to keep joining closed.
+  permitJoinSeconds?: number;
+  tunnel?: CommsHubAppConfig['tunnel'];
+}
+
+export interface CommsHubOptions {
+  radio: BusRadio;
+  nvm: NvStore;
+  seed: string | number;
+  config?: CommsHubConfig;
+  onKeyExport?: KeyExportHook;
+  /** Power on at construction (default true). */
+  autoPowerOn?: boolean;
+}
+
+type Cmd = Record<string, unknown> & { action?: unknown };
+
+export class CommsHub {
+  readonly node: ZigbeeNode;
+  app: CommsHubApplication | null = null;
+  private readonly cbke: CbkeConfig;
+  private readonly config: CommsHubConfig;
+
+  constructor(private readonly o: CommsHubOptions) {
+    this.config = o.config ?? {};
+    const eui64 = o.radio.eui64;
+    this.cbke =
+      this.config.cbke ?? runCbkeConfig(o.seed, eui64, this.config.cbkeTiming, this.config.cbkeSuite);
+    const panId = this.config.panId ?? 1 + (new Prng(`${o.seed}/pan/${eui64}`).nextUint32() % 0xfffe);
+    this.node = new ZigbeeNode(o.radio, o.nvm, {
+      role: 'coordinator',
+      seed: o.seed,
+      panId,
+      admission: (e) => (this.app ? this.app.admission(e) : null),
+      ...(this.config.channels ? { channels: this.config.channels } : {}),
+      ...(o.onKeyExport ? { onKeyExport: o.onKeyExport } : {}),
+    });
+    this.node.onZcl((m) => this.app?.handle(m));
+    o.radio.onControl((cmd) => {
+      this.control(cmd as Cmd);
+    });
+    if (o.autoPowerOn ?? true) void this.powerOn();
+  }
+
+  async powerOn(): Promise<void> {
+    if (this.app) return;
+    const app = new CommsHubApplication(
+      this.node,
+      { cbke: this.cbke, ...(this.config.tunnel ? { tunnel: this.config.tunnel } : {}) },
+      {
+        securityLog: (event, detail) => this.node.securityLog.record(event, detail),
+        removeChild: (e) => void this.node.removeChild(e),
+      },
+    );
+    this.app = app;
+    await this.node.powerOn();
+    if (this.app !== app) return;
+    if (this.config.deviceLog && !this.node.nvm.read('chf.deviceLogProvisioned')) {
+      for (const e of this.config.deviceLog) app.deviceLog.add(e);
+      this.node.nvm.commit({ 'chf.deviceLogProvisioned': true });
+    }
+    // Alerts go to the DCC while the WAN is up; otherwise they wait in NVM.
+    this.node.setAlertSender((alert) => {
+      if (!this.app?.wan.up) return false;
+      this.node.trace({
+        type: 'wan-alert',
+        code: alert.code,
+        ...(alert.detail ? { detail: alert.detail } : {}),
+      });
+      return true;
+    });
+    const permit = this.config.permitJoinSeconds ?? 255;
+    if (permit > 0) this.node.permitJoin(permit);
+    app.start();
+  }
+
+  powerOff(): void {
+    if (!this.app) return;
+    this.app.stop();
+    this.app = null;
+    this.node.setAlertSender(null);
+    this.node.powerOff();
+  }
+
+  /** The bus went away (process mode): stop the applications; the radio cannot be switched off any more. */
+  busClosed(): void {
+    this.app?.stop();
+    this.app = null;
+  }
+
+  close(): void {
+    this.powerOff();
+    this.o.radio.close();
+  }
+
+  /** A DCC command (throws WanError, traced, when it cannot be carried out). */
+  dcc(cmd: DccCommand): string {
+    if (!this.app) throw new Error('the CH is powered off');
+    return this.app.dcc(cmd);
+  }
+
+  /** A scenario command. Never throws: refusals are traced. */
+  control(cmd: Cmd): void {
+    try {
+      const app = this.app;
+      switch (cmd.action) {
+        case 'power-off':
+          this.powerOff();
+          return;
+        case 'power-on':
+          void this.powerOn();
+          return;
+      }
+      if (!app) {
+        this.node.trace({ type: 'control-refused', action: String(cmd.action), reason: 'powered-off' });
+        return;
+      }
+      switch (cmd.action) {
+        case 'update-device-log':
+          app.dcc({ ...(cmd as object), kind: 'update-device-log' } as DccCommand);
+          return;
+        case 'read-meter':
+        case 'read-credit':
+        case 'top-up':
+          app.dcc({ ...(cmd as object), kind: cmd.action } as DccCommand);
+          return;
+        case 'wan-down':
+          app.wan.setUp(false);
+          return;
+        case 'wan-up':
+          app.wan.setUp(true);
+          void this.node.securityLog.flush();
+          return;
+        case 'permit-join': {
+          const s = typeof cmd.seconds === 'number' ? cmd.seconds : 255;
+          this.node.permitJoin(s);
+          return;
+        }
+        default:
+          this.node.trace({ type: 'control-refused', action: String(cmd.action), reason: 'unknown-action' });
+      }
+    } catch (e) {
+      // DCC failures are already traced as wan-command-failed; anything else is traced here.
+      if ((e as Error).name !== 'WanError')
+        this.node.trace({
+          type: 'control-refused',
+          action: String(cmd.action),
+          reason: (e as Error).message,
+        });
+    }
+  }
+}

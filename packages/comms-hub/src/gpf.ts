@@ -1,0 +1,173 @@
+/**
+ * The Gas Proxy Function (protocol-notes §1, §2 step 6): the GSME sleeps on batteries, so the
+ * GPF on the CH keeps a mirror of its register for everyone who wants a gas reading (the
+ * DCC over the WAN, the PPMID on the HAN), and holds what must go to the GSME until the GSME
+ * next wakes and checks in.
+ *
+ * ASSUMPTION: a check-in is a Metering Report Attributes from the GSME (see the meter
+ * package); GBCS's GET / GET_RESPONSE / PUT tunnel headers are not modelled. The queue is a
+ * list of ZCL frames per GSME, delivered in order at the check-in, kept in RAM (lost on a CH
+ * power cycle). ASSUMPTION: the GPF shares the CH's node (one radio, one EUI64).
+ */
+import type { ApplicationHost, IncomingZcl } from '@gbhan/stack';
+import { decodeZclFrame, type ReadAttributeRecord } from '@gbhan/zigbee';
+import { describeDecodeError, sendTraced, traceDrop, ZclStatus } from './app-util.js';
+
+export const METERING_CLUSTER = 0x0702;
+const ATTR_SUMMATION = 0x0000;
+
+export type GasMirror = {
+  /** CurrentSummationDelivered, litres. */
+  summation: number;
+  /** Virtual time of the GSME's last report. */
+  updatedAtUs: number;
+};
+
+export interface QueuedFrame {
+  clusterId: number;
+  zcl: Uint8Array;
+  /** Who asked (for the trace), e.g. a WAN request id. */
+  tag?: string;
+}
+
+export interface GpfOptions {
+  host: ApplicationHost;
+  isGsme: (eui64: string) => boolean;
+  /** A GSME's answer to a frame the GPF delivered (e.g. a Read Attributes Response). */
+  onGsmeReply?: (gsme: string, clusterId: number, frame: ReturnType<typeof decodeZclFrame>) => void;
+  // ASSUMPTION: at most 16 frames wait per GSME; older ones are dropped (traced).
+  queueLimit?: number;
+}
+
+const NV_MIRROR = 'gpf.mirror';
+
+export class Gpf {
+  private readonly queues = new Map<string, QueuedFrame[]>();
+
+  constructor(private readonly o: GpfOptions) {}
+
+  mirror(gsme: string): GasMirror | undefined {
+    return this.o.host.nvm.read<Record<string, GasMirror>>(NV_MIRROR)?.[gsme];
+  }
+
+  /** Mirrors of every GSME reported so far. */
+  mirrors(): Record<string, GasMirror> {
+    return this.o.host.nvm.read<Record<string, GasMirror>>(NV_MIRROR) ?? {};
+  }
+
+  queued(gsme: string): number {
+    return this.queues.get(gsme)?.length ?? 0;
+  }
+
+  /** Hold a frame for the GSME until it next checks in. */
+  enqueue(gsme: string, frame: QueuedFrame): void {
+    const q = this.queues.get(gsme) ?? [];
+    q.push(frame);
+    const limit = this.o.queueLimit ?? 16;
+    while (q.length > limit) {
+      const dropped = q.shift()!;
+      this.o.host.trace({
+        type: 'gpf-queue-overflow',
+        gsme,
+        clusterId: dropped.clusterId,
+        ...(dropped.tag ? { tag: dropped.tag } : {}),
+      });
+    }
+    this.queues.set(gsme, q);
+    this.o.host.trace({
+      type: 'gpf-queued',
+      gsme,
+      clusterId: frame.clusterId,
+      depth: q.length,
+      ...(frame.tag ? { tag: frame.tag } : {}),
+    });
+  }
+
+  /** Power off: the queue is RAM; the mirror is in NVM. */
+  stop(): void {
+    this.queues.clear();
+  }
+
+  /** Frames from GSMEs; false for anything else (other devices reading the mirror go to `readMirror`). */
+  handle(msg: IncomingZcl): boolean {
+    const gsme = msg.from.eui64;
+    if (!this.o.isGsme(gsme)) return false;
+    const host = this.o.host;
+    if (msg.security !== 'aps-link') {
+      traceDrop(host, msg, 'gsme-not-aps-secured');
+      return true;
+    }
+    let frame: ReturnType<typeof decodeZclFrame>;
+    try {
+      frame = decodeZclFrame(msg.zcl, { cluster: msg.clusterId });
+    } catch (e) {
+      traceDrop(host, msg, 'malformed-zcl', describeDecodeError(e));
+      return true;
+    }
+    if (msg.clusterId === METERING_CLUSTER && frame.commandName === 'report') {
+      const rec = (frame.payload as { attrId: number; attrData: unknown }[]).find(
+        (r) => r.attrId === ATTR_SUMMATION,
+      );
+      if (rec && typeof rec.attrData === 'number') this.update(gsme, rec.attrData);
+      else traceDrop(host, msg, 'report-without-summation');
+      this.flush(gsme);
+      return true;
+    }
+    if (msg.clusterId === METERING_CLUSTER && frame.commandName === 'readRsp') {
+      const rec = (frame.payload as ReadAttributeRecord[]).find(
+        (r) => r.attrId === ATTR_SUMMATION && r.status === 0,
+      );
+      if (rec && typeof rec.attrData === 'number') this.update(gsme, rec.attrData);
+    }
+    if (this.o.onGsmeReply) this.o.onGsmeReply(gsme, msg.clusterId, frame);
+    else host.trace({ type: 'gpf-gsme-reply', gsme, clusterId: msg.clusterId, command: frame.commandName });
+    return true;
+  }
+
+  /** Read Attributes records of the Metering mirror of `gsme`, for HAN readers. */
+  readMirror(gsme: string | undefined, ids: readonly number[]): ReadAttributeRecord[] {
+    const m = gsme ? this.mirror(gsme) : undefined;
+    return ids.map((attrId): ReadAttributeRecord => {
+      if (!m) return { attrId, status: ZclStatus.UNSUPPORTED_ATTRIBUTE };
+      switch (attrId) {
+        case ATTR_SUMMATION:
+          return { attrId, status: 0, dataType: 0x25, attrData: m.summation };
+        case 0x0300: // UnitOfMeasure: m3
+          return { attrId, status: 0, dataType: 0x30, attrData: 0x01 };
+        case 0x0302: // Divisor: litres -> m3
+          return { attrId, status: 0, dataType: 0x22, attrData: 1000 };
+        case 0x0306: // MeteringDeviceType: 0x80 + 2 = mirrored gas metering (D.3.2.2.4.7)
+          return { attrId, status: 0, dataType: 0x18, attrData: 0x82 };
+        default:
+          return { attrId, status: ZclStatus.UNSUPPORTED_ATTRIBUTE };
+      }
+    });
+  }
+
+  private update(gsme: string, summation: number): void {
+    const all = this.mirrors();
+    all[gsme] = { summation, updatedAtUs: this.o.host.clock.now() };
+    this.o.host.nvm.commit({ [NV_MIRROR]: all });
+    this.o.host.trace({ type: 'gpf-mirror-update', gsme, summation });
+  }
+
+  private flush(gsme: string): void {
+    const q = this.queues.get(gsme);
+    if (!q || q.length === 0) return;
+    this.queues.delete(gsme);
+    for (const f of q) {
+      this.o.host.trace({
+        type: 'gpf-deliver',
+        gsme,
+        clusterId: f.clusterId,
+        ...(f.tag ? { tag: f.tag } : {}),
+      });
+      void sendTraced(
+        this.o.host,
+        { eui64: gsme },
+        { clusterId: f.clusterId, zcl: f.zcl, security: 'aps-link' },
+        'gpf-deliver',
+      );
+    }
+  }
+}

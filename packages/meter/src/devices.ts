@@ -1,0 +1,185 @@
+/**
+ * The meters as devices for in-process runs: a `ZigbeeNode` on a bus radio with the ESME or
+ * GSME application on top, powered on at construction, driven by scenario commands through
+ * `radio.onControl` (vocabulary in the package README).
+ */
+import type { CryptoSuite, TimingMode } from '@gbhan/cbke';
+import type { BusRadio } from '@gbhan/radio-bus';
+import type { ChannelSpec, KeyExportHook, NvStore, ZigbeeNode } from '@gbhan/stack';
+import { type CbkeConfig, runCbkeConfig } from './cbke-service.js';
+import { EsmeApplication, type EsmeConfig } from './esme.js';
+import { GsmeApplication, type GsmeConfig } from './gsme.js';
+import { type ControlCommand, JoinerRuntime } from './joiner-runtime.js';
+import { OriginatingDevice } from './prepayment.js';
+
+interface CommonDeviceConfig {
+  /** The CH's EUI64. */
+  chEui64: string;
+  /** Install code with CRC (hex), as in the CHF Device Log. */
+  installCode: string;
+  /** Default: a certificate from the run's test CA (see `runCbkeConfig`). */
+  cbke?: CbkeConfig;
+  /** CBKE timing: 'advertised' (default, 10 s / 15 s as SE devices advertise) or 'as-fast-as-computed'. */
+  cbkeTiming?: TimingMode;
+  /** Crypto suite of the run test CA's certificate: 2 (sect283k1, GB; default) or 1 (sect163k1). */
+  cbkeSuite?: CryptoSuite;
+  channels?: ChannelSpec[];
+  joinRetryUs?: number;
+}
+
+export interface DeviceOptions<C> {
+  radio: BusRadio;
+  nvm: NvStore;
+  seed: string | number;
+  config: C;
+  onKeyExport?: KeyExportHook;
+  /** Power on at construction (default true). */
+  autoPowerOn?: boolean;
+}
+
+export type EsmeDeviceConfig = CommonDeviceConfig & Omit<EsmeConfig, 'cbke' | 'chEui64'>;
+export type GsmeDeviceConfig = CommonDeviceConfig &
+  Omit<GsmeConfig, 'cbke' | 'chEui64'> & { pollPeriodUs?: number };
+
+function num(cmd: ControlCommand, key: string): number {
+  const v = cmd[key];
+  if (typeof v !== 'number' || !Number.isFinite(v))
+    throw new Error(`${String(cmd.action)}: '${key}' must be a number`);
+  return v;
+}
+
+function str(cmd: ControlCommand, key: string): string {
+  const v = cmd[key];
+  if (typeof v !== 'string') throw new Error(`${String(cmd.action)}: '${key}' must be a string`);
+  return v;
+}
+
+export class Esme {
+  readonly runtime: JoinerRuntime<EsmeApplication>;
+
+  constructor(o: DeviceOptions<EsmeDeviceConfig>) {
+    const eui64 = o.radio.eui64;
+    const c = o.config;
+    const cbke = c.cbke ?? runCbkeConfig(o.seed, eui64, c.cbkeTiming, c.cbkeSuite);
+    this.runtime = new JoinerRuntime(
+      {
+        radio: o.radio,
+        nvm: o.nvm,
+        seed: o.seed,
+        role: 'router',
+        installCode: c.installCode,
+        chEui64: c.chEui64,
+        ...(c.channels ? { channels: c.channels } : {}),
+        ...(c.joinRetryUs !== undefined ? { joinRetryUs: c.joinRetryUs } : {}),
+        ...(o.onKeyExport ? { onKeyExport: o.onKeyExport } : {}),
+        ...(o.autoPowerOn !== undefined ? { autoPowerOn: o.autoPowerOn } : {}),
+      },
+      (host) =>
+        new EsmeApplication(host, {
+          chEui64: c.chEui64,
+          cbke,
+          ...(c.loadW !== undefined ? { loadW: c.loadW } : {}),
+          ...(c.initialWh !== undefined ? { initialWh: c.initialWh } : {}),
+          ...(c.prepayment ? { prepayment: c.prepayment } : {}),
+        }),
+      (cmd, app) => {
+        switch (cmd.action) {
+          case 'set-load':
+            app.setLoad(num(cmd, 'watts'));
+            return true;
+          case 'emergency-credit':
+            if (!app.prepayment) throw new Error('not a prepayment meter');
+            app.prepayment.selectEmergencyCredit();
+            return true;
+          case 'top-up':
+            if (!app.prepayment) throw new Error('not a prepayment meter');
+            app.prepayment.consumerTopUp(new TextEncoder().encode(str(cmd, 'code')), OriginatingDevice.Meter);
+            return true;
+          default:
+            return false;
+        }
+      },
+    );
+  }
+
+  get node(): ZigbeeNode {
+    return this.runtime.node;
+  }
+
+  /** The application of the current power cycle (null while off). */
+  get app(): EsmeApplication | null {
+    return this.runtime.app;
+  }
+
+  close(): void {
+    this.runtime.close();
+  }
+}
+
+export class Gsme {
+  readonly runtime: JoinerRuntime<GsmeApplication>;
+
+  constructor(o: DeviceOptions<GsmeDeviceConfig>) {
+    const eui64 = o.radio.eui64;
+    const c = o.config;
+    const pollPeriodUs = c.pollPeriodUs ?? 7_500_000;
+    const base = c.cbke ?? runCbkeConfig(o.seed, eui64, c.cbkeTiming, c.cbkeSuite);
+    // A sleepy device hears answers only when it polls: wait a poll period longer.
+    const cbke: CbkeConfig = {
+      ...base,
+      timeouts: {
+        marginUs: 1_000_000 + pollPeriodUs,
+        initiateResponseUs: 10_000_000 + pollPeriodUs,
+        ...base.timeouts,
+      },
+    };
+    this.runtime = new JoinerRuntime(
+      {
+        radio: o.radio,
+        nvm: o.nvm,
+        seed: o.seed,
+        role: 'sleepy-end-device',
+        installCode: c.installCode,
+        chEui64: c.chEui64,
+        // ASSUMPTION: a GSME polls its parent every 7.5 s while awake for the HAN (battery budget).
+        pollPeriodUs,
+        ...(c.channels ? { channels: c.channels } : {}),
+        ...(c.joinRetryUs !== undefined ? { joinRetryUs: c.joinRetryUs } : {}),
+        ...(o.onKeyExport ? { onKeyExport: o.onKeyExport } : {}),
+        ...(o.autoPowerOn !== undefined ? { autoPowerOn: o.autoPowerOn } : {}),
+      },
+      (host) =>
+        new GsmeApplication(host, {
+          chEui64: c.chEui64,
+          cbke,
+          ...(c.flowLitresPerHour !== undefined ? { flowLitresPerHour: c.flowLitresPerHour } : {}),
+          ...(c.initialLitres !== undefined ? { initialLitres: c.initialLitres } : {}),
+          ...(c.reportPeriodUs !== undefined ? { reportPeriodUs: c.reportPeriodUs } : {}),
+        }),
+      (cmd, app) => {
+        switch (cmd.action) {
+          case 'set-flow':
+            app.setFlow(num(cmd, 'litresPerHour'));
+            return true;
+          case 'wake':
+            app.wake();
+            return true;
+          default:
+            return false;
+        }
+      },
+    );
+  }
+
+  get node(): ZigbeeNode {
+    return this.runtime.node;
+  }
+
+  get app(): GsmeApplication | null {
+    return this.runtime.app;
+  }
+
+  close(): void {
+    this.runtime.close();
+  }
+}

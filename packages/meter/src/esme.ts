@@ -1,0 +1,253 @@
+/**
+ * The ESME application (GB electricity meter) over an `ApplicationHost`: after joining it
+ * runs CBKE with the CH (initiator), then serves the Metering 0x0702 and Prepayment 0x0705
+ * clusters (SE 1.4 07-5356 D.3, D.7) to APS-secured peers - the PPMID directly, the CHF
+ * through the GB-HGRP tunnel it is server of (GBCS 10.2.2). It also answers CBKE from a
+ * PPMID (device-to-device key for the PPMID's reads and top-ups).
+ *
+ * One instance is the RAM of one power cycle: `stop()` at power-off saves the registers
+ * (power-fail save) and drops everything else; a new instance at power-on reads NVM.
+ */
+import type { ApplicationHost, IncomingZcl } from '@gbhan/stack';
+import {
+  type DecodedZclFrame,
+  encodeDebtCreditStatus,
+  encodeTopUpLog,
+  encodeZclCommand,
+} from '@gbhan/zigbee';
+import { sendTraced, traceDrop, ZclStatus, zclUtcNow } from './app-util.js';
+import { type CbkeConfig, CbkeService } from './cbke-service.js';
+import { ClusterServer } from './cluster-server.js';
+import { METERING_CLUSTER, MeteringRegister } from './metering.js';
+import { PREPAYMENT_CLUSTER, Prepayment, type PrepaymentConfig } from './prepayment.js';
+import { decodeTunnelledZcl, encodeTunnelledZcl } from './tunnel-envelope.js';
+import { TunnelServer } from './tunnel-server.js';
+
+export interface EsmeConfig {
+  /** EUI64 of the Communications Hub (trust centre, CHF, tunnel client). */
+  chEui64: string;
+  cbke: CbkeConfig;
+  /** Load in W at first power-on (default 500). */
+  loadW?: number;
+  /** Register at first power-on, Wh (default 0). */
+  initialWh?: number;
+  /** Prepayment mode; omit for a credit meter (no Prepayment cluster). */
+  prepayment?: PrepaymentConfig;
+}
+
+const NV_CBKE_DONE = 'app.cbkeDone';
+
+export class EsmeApplication {
+  readonly cbke: CbkeService;
+  readonly register: MeteringRegister;
+  readonly prepayment: Prepayment | null;
+  readonly tunnel: TunnelServer;
+  readonly clusters = new ClusterServer();
+  /** The load asked for; the register runs at 0 while the supply is interrupted. */
+  private requestedLoadW: number;
+  private stopped = false;
+
+  constructor(
+    readonly host: ApplicationHost,
+    readonly config: EsmeConfig,
+  ) {
+    this.cbke = new CbkeService({
+      host,
+      config: config.cbke,
+      // ASSUMPTION: the ESME runs CBKE as responder with any device whose certificate chains
+      // to a trusted CA (the PPMID); GB would also check the meter's own Device Log.
+      acceptInitiator: (peer) => (peer === config.chEui64 ? 'trust-centre-is-not-initiator' : null),
+      onEstablished: (peer, role) => {
+        if (role === 'initiator' && peer === config.chEui64) this.markCbkeDone(peer);
+      },
+    });
+    this.register = new MeteringRegister(host.clock, host.nvm, 'electricity', {
+      kind: 'electricity',
+      rate: config.loadW ?? 500,
+      initialSummation: config.initialWh ?? 0,
+    });
+    this.requestedLoadW = this.register.rate;
+    this.prepayment = config.prepayment
+      ? new Prepayment(host.clock, host.nvm, this.register, config.prepayment, {
+          trace: (e) => host.trace(e),
+          onSupply: (on) => this.supply(on),
+        })
+      : null;
+    if (this.prepayment && !this.prepayment.supplyOn) this.register.setRate(0);
+    this.tunnel = new TunnelServer({
+      host,
+      acceptClient: (c) => c === config.chEui64,
+      onData: (client, data) => this.tunnelData(client, data),
+    });
+    this.clusters.register(METERING_CLUSTER, { readAttributes: (ids) => this.register.readAttributes(ids) });
+    if (this.prepayment) {
+      const pp = this.prepayment;
+      this.clusters.register(PREPAYMENT_CLUSTER, {
+        readAttributes: (ids) => pp.readAttributes(ids),
+        command: (f, origin) => this.prepaymentCommand(pp, f, origin),
+      });
+    }
+  }
+
+  /** CBKE with the CH is done (persisted: the link key is in the stack's NVM). */
+  get commissioned(): boolean {
+    return (this.host.nvm.read<string[]>(NV_CBKE_DONE) ?? []).includes(this.config.chEui64);
+  }
+
+  /** The stack reports the node joined (or rejoined): start CBKE with the CH unless done. */
+  onJoined(): void {
+    if (this.stopped) return;
+    this.host.trace({ type: 'app-joined', device: 'ESME' });
+    if (!this.commissioned) this.cbke.start(this.config.chEui64);
+  }
+
+  /** Change the load (W). */
+  setLoad(watts: number): void {
+    this.requestedLoadW = watts;
+    if (this.prepayment && !this.prepayment.supplyOn) return;
+    this.prepayment?.settle();
+    this.register.setRate(watts);
+    this.host.trace({ type: 'esme-load', watts });
+    this.prepayment?.scheduleExhaustion();
+  }
+
+  /** Power off: save registers (power-fail save) and drop RAM state. */
+  stop(): void {
+    if (this.stopped) return;
+    this.stopped = true;
+    this.prepayment?.settle();
+    this.register.checkpoint();
+    this.prepayment?.save();
+    this.prepayment?.stop();
+    this.cbke.stop();
+    this.tunnel.stop();
+  }
+
+  /** Everything from `host.onZcl` while this power cycle lasts. */
+  handle(msg: IncomingZcl): void {
+    if (this.stopped) return;
+    if (this.cbke.handle(msg)) return;
+    if (this.tunnel.handle(msg)) return;
+    if (msg.interPan) {
+      traceDrop(this.host, msg, 'inter-pan-not-accepted');
+      return;
+    }
+    // GBCS: Smart Energy clusters other than Key Establishment are APS-secured with a link key.
+    if (msg.security !== 'aps-link') {
+      traceDrop(this.host, msg, 'not-aps-secured');
+      return;
+    }
+    const r = this.clusters.serve(msg.clusterId, msg.zcl, msg.from.eui64);
+    if (r.refused) traceDrop(this.host, msg, r.refused);
+    if (r.reply)
+      void sendTraced(
+        this.host,
+        msg.from,
+        { clusterId: msg.clusterId, zcl: r.reply, security: 'aps-link' },
+        'zcl-reply',
+      );
+  }
+
+  private tunnelData(client: string, data: Uint8Array): Uint8Array | null {
+    let req: ReturnType<typeof decodeTunnelledZcl>;
+    try {
+      req = decodeTunnelledZcl(data);
+    } catch (e) {
+      this.host.trace({
+        type: 'app-drop',
+        from: client,
+        reason: 'bad-tunnel-envelope',
+        detail: (e as Error).message,
+      });
+      return null;
+    }
+    const r = this.clusters.serve(req.clusterId, req.zcl, client);
+    if (r.refused)
+      this.host.trace({
+        type: 'app-drop',
+        from: client,
+        clusterId: req.clusterId,
+        reason: r.refused,
+        via: 'tunnel',
+      });
+    return r.reply ? encodeTunnelledZcl({ clusterId: req.clusterId, zcl: r.reply }) : null;
+  }
+
+  private prepaymentCommand(pp: Prepayment, f: DecodedZclFrame, origin: string): Uint8Array | number | null {
+    const p = f.payload as Record<string, unknown>;
+    const tsn = f.header.transactionSequenceNumber;
+    switch (f.commandName) {
+      case 'selectAvailableEmergencyCredit':
+        return pp.selectEmergencyCredit();
+      case 'consumerTopUp': {
+        const out = pp.consumerTopUp(p.topUpCode as Uint8Array, p.originatingDevice as number);
+        this.host.trace({
+          type: 'consumer-top-up',
+          from: origin,
+          resultType: out.resultType,
+          value: out.topUpValue,
+        });
+        return encodeZclCommand({
+          cluster: PREPAYMENT_CLUSTER,
+          command: 'consumerTopUpResponse',
+          direction: 'serverToClient',
+          tsn,
+          payload: {
+            resultType: out.resultType,
+            topUpValue: out.topUpValue,
+            // D.7.2.4.2 SourceOfTopUp: the originating device of the request.
+            sourceOfTopUp: p.originatingDevice as number,
+            creditRemaining: out.creditRemaining,
+          },
+        });
+      }
+      case 'getTopUpLog': {
+        const records = pp.topUpRecords(p.latestEndTime as number, p.numberOfRecords as number);
+        return encodeZclCommand({
+          cluster: PREPAYMENT_CLUSTER,
+          command: 'publishTopUpLog',
+          direction: 'serverToClient',
+          tsn,
+          payload: { commandIndex: 0, totalNumberOfCommands: 1, topUpPayload: encodeTopUpLog(records) },
+        });
+      }
+      case 'getPrepaySnapshot':
+        // ASSUMPTION: no stored snapshots; the answer is the current Debt/Credit Status.
+        return encodeZclCommand({
+          cluster: PREPAYMENT_CLUSTER,
+          command: 'publishPrepaySnapshot',
+          direction: 'serverToClient',
+          tsn,
+          payload: {
+            snapshotId: 1,
+            snapshotTime: zclUtcNow(this.host.clock.now()),
+            totalSnapshotsFound: 1,
+            commandIndex: 0,
+            totalNumberOfCommands: 1,
+            snapshotCause: 0,
+            snapshotPayloadType: 0,
+            snapshotPayload: encodeDebtCreditStatus({
+              accumulatedDebt: 0,
+              type1DebtRemaining: 0,
+              type2DebtRemaining: 0,
+              type3DebtRemaining: 0,
+              emergencyCreditRemaining: pp.emergencyCreditRemaining,
+              creditRemaining: pp.credit,
+            }),
+          },
+        });
+      default:
+        return ZclStatus.UNSUP_CLUSTER_COMMAND;
+    }
+  }
+
+  private supply(on: boolean): void {
+    this.register.setRate(on ? this.requestedLoadW : 0);
+    this.host.trace({ type: on ? 'supply-restored' : 'supply-interrupted' });
+  }
+
+  private markCbkeDone(peer: string): void {
+    const done = this.host.nvm.read<string[]>(NV_CBKE_DONE) ?? [];
+    if (!done.includes(peer)) this.host.nvm.commit({ [NV_CBKE_DONE]: [...done, peer] });
+  }
+}

@@ -1,0 +1,143 @@
+/**
+ * The GSME application (GB gas meter, battery powered, sleepy end device) over an
+ * `ApplicationHost`. After joining it runs CBKE with the CH, then wakes every report period
+ * and pushes its register to the GPF on the CH, which keeps the mirror that WAN and HAN
+ * readers use (GBCS: the GSME talks only to the GPF). While awake it answers what the GPF had
+ * queued for it (Metering reads).
+ *
+ * ASSUMPTION: the GSME's check-in is a ZCL Report Attributes (ZCL r8 §2.5.11) of
+ * CurrentSummationDelivered sent to the CH with APS security; GBCS's GET / GET_RESPONSE /
+ * PUT tunnel headers between GSME and GPF are not modelled. The GPF hands over its queue
+ * when it sees the check-in; MAC polling of the sleepy device is the stack's business.
+ * ASSUMPTION: the GPF's EUI64 is the CH's (one radio, one node).
+ */
+import type { Timer } from '@gbhan/clock';
+import type { ApplicationHost, IncomingZcl } from '@gbhan/stack';
+import { encodeZclGlobalCommand } from '@gbhan/zigbee';
+import { sendTraced, traceDrop } from './app-util.js';
+import { type CbkeConfig, CbkeService } from './cbke-service.js';
+import { ClusterServer } from './cluster-server.js';
+import { METERING_CLUSTER, MeteringAttr, MeteringRegister } from './metering.js';
+
+export interface GsmeConfig {
+  chEui64: string;
+  cbke: CbkeConfig;
+  /** Gas flow at first power-on, litres per hour (default 200). */
+  flowLitresPerHour?: number;
+  /** Register at first power-on, litres (default 0). */
+  initialLitres?: number;
+  /** Time between check-ins with the GPF, us (default 30 min, the GB half-hourly push). */
+  reportPeriodUs?: number;
+}
+
+const NV_CBKE_DONE = 'app.cbkeDone';
+const DEFAULT_REPORT_PERIOD_US = 30 * 60_000_000;
+
+export class GsmeApplication {
+  readonly cbke: CbkeService;
+  readonly register: MeteringRegister;
+  readonly clusters = new ClusterServer();
+  private wakeTimer: Timer | undefined;
+  private tsn = 0;
+  private stopped = false;
+  /** Check-ins sent this power cycle. */
+  checkIns = 0;
+
+  constructor(
+    readonly host: ApplicationHost,
+    readonly config: GsmeConfig,
+  ) {
+    this.cbke = new CbkeService({
+      host,
+      config: config.cbke,
+      onEstablished: (peer, role) => {
+        if (role !== 'initiator' || peer !== config.chEui64) return;
+        const done = host.nvm.read<string[]>(NV_CBKE_DONE) ?? [];
+        if (!done.includes(peer)) host.nvm.commit({ [NV_CBKE_DONE]: [...done, peer] });
+        this.wake();
+      },
+    });
+    this.register = new MeteringRegister(host.clock, host.nvm, 'gas', {
+      kind: 'gas',
+      rate: config.flowLitresPerHour ?? 200,
+      initialSummation: config.initialLitres ?? 0,
+    });
+    this.clusters.register(METERING_CLUSTER, { readAttributes: (ids) => this.register.readAttributes(ids) });
+  }
+
+  get commissioned(): boolean {
+    return (this.host.nvm.read<string[]>(NV_CBKE_DONE) ?? []).includes(this.config.chEui64);
+  }
+
+  onJoined(): void {
+    if (this.stopped) return;
+    this.host.trace({ type: 'app-joined', device: 'GSME' });
+    if (this.commissioned) this.wake();
+    else this.cbke.start(this.config.chEui64);
+  }
+
+  setFlow(litresPerHour: number): void {
+    this.register.setRate(litresPerHour);
+  }
+
+  stop(): void {
+    if (this.stopped) return;
+    this.stopped = true;
+    this.register.checkpoint();
+    this.wakeTimer?.cancel();
+    this.cbke.stop();
+  }
+
+  /** Wake now: push the register to the GPF and plan the next wake. */
+  wake(): void {
+    if (this.stopped) return;
+    this.wakeTimer?.cancel();
+    this.wakeTimer = this.host.clock.setTimer(this.config.reportPeriodUs ?? DEFAULT_REPORT_PERIOD_US, () =>
+      this.wake(),
+    );
+    const summation = this.register.summation();
+    this.tsn = (this.tsn + 1) & 0xff;
+    const zcl = encodeZclGlobalCommand({
+      command: 'report',
+      direction: 'serverToClient',
+      payload: [{ attrId: MeteringAttr.CurrentSummationDelivered, dataType: 0x25, attrData: summation }],
+      tsn: this.tsn,
+      disableDefaultResponse: true,
+    });
+    this.checkIns++;
+    this.host.trace({ type: 'gsme-check-in', summation });
+    void sendTraced(
+      this.host,
+      { eui64: this.config.chEui64 },
+      { clusterId: METERING_CLUSTER, zcl, security: 'aps-link' },
+      'gsme-report',
+    );
+  }
+
+  handle(msg: IncomingZcl): void {
+    if (this.stopped) return;
+    if (this.cbke.handle(msg)) return;
+    if (msg.interPan) {
+      traceDrop(this.host, msg, 'inter-pan-not-accepted');
+      return;
+    }
+    if (msg.security !== 'aps-link') {
+      traceDrop(this.host, msg, 'not-aps-secured');
+      return;
+    }
+    // GBCS: the GSME talks to the GPF only.
+    if (msg.from.eui64 !== this.config.chEui64) {
+      traceDrop(this.host, msg, 'not-from-gpf');
+      return;
+    }
+    const r = this.clusters.serve(msg.clusterId, msg.zcl, msg.from.eui64);
+    if (r.refused) traceDrop(this.host, msg, r.refused);
+    if (r.reply)
+      void sendTraced(
+        this.host,
+        msg.from,
+        { clusterId: msg.clusterId, zcl: r.reply, security: 'aps-link' },
+        'zcl-reply',
+      );
+  }
+}

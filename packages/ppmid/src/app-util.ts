@@ -1,0 +1,107 @@
+/**
+ * Small helpers every GB device application here needs on top of `ApplicationHost`: send a
+ * ZCL frame without letting a failed send escape as an unhandled rejection (the outcome is
+ * traced instead), answer with a ZCL Default Response, and convert virtual time to ZCL UTC.
+ *
+ * COPY: the same file lives in packages/comms-hub, packages/meter and packages/ppmid
+ * (device packages never import each other); it is generic and should move to
+ * @gbhan/stack (see the package README).
+ */
+import type { ApplicationHost, FrameSecurity, IncomingZcl, PeerAddress, SendStatus } from '@gbhan/stack';
+import { encodeDefaultResponse, type ZclDirection, ZigbeeDecodeError } from '@gbhan/zigbee';
+
+/** ZCL status codes (ZCL r8 07-5123 §2.6.3) used by these applications. */
+export const ZclStatus = {
+  SUCCESS: 0x00,
+  FAILURE: 0x01,
+  NOT_AUTHORIZED: 0x7e,
+  MALFORMED_COMMAND: 0x80,
+  UNSUP_CLUSTER_COMMAND: 0x81,
+  UNSUP_GENERAL_COMMAND: 0x82,
+  INVALID_FIELD: 0x85,
+  UNSUPPORTED_ATTRIBUTE: 0x86,
+  INVALID_VALUE: 0x87,
+  UNSUP_CLUSTER: 0xc3,
+} as const;
+
+/** Unix seconds of virtual time 0 (2026-01-01T00:00:00Z), as @gbhan/cbke assumes. */
+export const UNIX_EPOCH_AT_VIRTUAL_ZERO = 1_767_225_600;
+/** ZCL UTCTime counts seconds from 2000-01-01T00:00:00Z (ZCL r8 §2.6.2.19). */
+const ZCL_UTC_EPOCH_UNIX = 946_684_800;
+
+/** ZCL UTCTime (s since 2000-01-01) at virtual time `nowUs`. */
+export function zclUtcNow(nowUs: number): number {
+  return UNIX_EPOCH_AT_VIRTUAL_ZERO - ZCL_UTC_EPOCH_UNIX + Math.floor(nowUs / 1_000_000);
+}
+
+/** Send and trace anything but success; never rejects. */
+export async function sendTraced(
+  host: ApplicationHost,
+  to: PeerAddress,
+  frame: { clusterId: number; zcl: Uint8Array; security: FrameSecurity },
+  what: string,
+): Promise<SendStatus> {
+  try {
+    const r = await host.sendZcl(to, frame);
+    if (r.status !== 'sent') host.trace({ type: 'send-failed', what, to: to.eui64, status: r.status });
+    return r.status;
+  } catch (e) {
+    host.trace({ type: 'send-failed', what, to: to.eui64, status: 'error', message: (e as Error).message });
+    return 'no-ack';
+  }
+}
+
+/** The direction a reply to `msg` travels in. */
+export function replyDirection(d: ZclDirection): ZclDirection {
+  return d === 'clientToServer' ? 'serverToClient' : 'clientToServer';
+}
+
+/**
+ * Answer `msg` with a Default Response carrying `statusCode` (ZCL §2.5.12), with the security
+ * the request arrived with. Not sent when the request disabled default responses and the
+ * status is SUCCESS, nor in reply to a Default Response.
+ */
+export function sendDefaultResponse(
+  host: ApplicationHost,
+  msg: IncomingZcl,
+  header: {
+    direction: ZclDirection;
+    transactionSequenceNumber: number;
+    commandId: number;
+    disableDefaultResponse: boolean;
+    frameType: 'global' | 'cluster';
+  },
+  statusCode: number,
+): void {
+  if (header.frameType === 'global' && header.commandId === 0x0b) return;
+  if (statusCode === ZclStatus.SUCCESS && header.disableDefaultResponse) return;
+  const zcl = encodeDefaultResponse({
+    direction: replyDirection(header.direction),
+    tsn: header.transactionSequenceNumber,
+    commandId: header.commandId,
+    statusCode,
+  });
+  void sendTraced(
+    host,
+    msg.from,
+    { clusterId: msg.clusterId, zcl, security: msg.security },
+    'default-response',
+  );
+}
+
+/** Trace a frame this application refuses to act on, with the reason. */
+export function traceDrop(host: ApplicationHost, msg: IncomingZcl, reason: string, detail?: string): void {
+  host.trace({
+    type: 'app-drop',
+    from: msg.from.eui64,
+    clusterId: msg.clusterId,
+    reason,
+    ...(detail !== undefined ? { detail } : {}),
+  });
+}
+
+/** A ZigbeeDecodeError as short text for traces. */
+export function describeDecodeError(e: unknown): string {
+  if (e instanceof ZigbeeDecodeError) return `${e.code} ${e.field}: ${e.message}`;
+  return e instanceof Error ? e.message : String(e);
+}

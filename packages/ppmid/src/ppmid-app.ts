@@ -1,0 +1,362 @@
+/**
+ * The PPMID application (Prepayment Meter Interface Device, the in-home display with a
+ * keypad) over an `ApplicationHost`. After joining it runs CBKE with the CH (the trust
+ * centre), is GB-HGRP tunnel server for the CHF (GBCS 10.2.2), then runs CBKE with the ESME
+ * and reads the ESME's Metering 0x0702 and Prepayment 0x0705 clusters with APS security
+ * (SE 1.4 07-5356 D.3, D.7), and the gas mirror on the CH's GPF. What it would show on its
+ * screen is traced as `ppmid-display` events. A consumer top-up is a Consumer Top Up sent to
+ * the ESME; the response is shown.
+ *
+ * ASSUMPTION: the PPMID gets its key with the ESME by device-to-device CBKE (it initiates,
+ * the ESME responds) instead of an APS partner link key from the trust centre: the
+ * `ApplicationHost` contract has no APS Request Key. The public specs leave the data path
+ * open; reading the ESME directly (as a ZSE IHD does) is the simplest defensible choice.
+ */
+import type { Timer } from '@gbhan/clock';
+import type { ApplicationHost, IncomingZcl } from '@gbhan/stack';
+import {
+  type DecodedZclFrame,
+  decodeZclFrame,
+  encodeReadAttributes,
+  encodeZclCommand,
+  type ReadAttributeRecord,
+} from '@gbhan/zigbee';
+import { describeDecodeError, sendTraced, traceDrop, ZclStatus, zclUtcNow } from './app-util.js';
+import { type CbkeConfig, CbkeService } from './cbke-service.js';
+import { ClusterServer } from './cluster-server.js';
+import { decodeTunnelledZcl, encodeTunnelledZcl } from './tunnel-envelope.js';
+import { TunnelServer } from './tunnel-server.js';
+
+const METERING = 0x0702;
+const PREPAYMENT = 0x0705;
+/** D.7.2.3.1 OriginatingDevice: 2 = in-home display device. */
+const ORIGIN_IHD = 2;
+
+export interface PpmidConfig {
+  chEui64: string;
+  /** The ESME this PPMID serves (GB: configured by the DCC; here by the scenario). */
+  esmeEui64: string;
+  cbke: CbkeConfig;
+  // ASSUMPTION: the display refreshes every 30 s of virtual time (GB IHDs show
+  // electricity within 10 s; 30 s keeps the emulated air quieter). Configurable.
+  readPeriodUs?: number;
+  /** Read the gas mirror on the CH too (default true). */
+  readGas?: boolean;
+}
+
+export interface PpmidDisplay {
+  /** Credit remaining, pence. */
+  credit: number | null;
+  emergencyCredit: number | null;
+  creditStatus: number | null;
+  /** Electricity register, Wh. */
+  electricityWh: number | null;
+  demandW: number | null;
+  /** Gas register from the GPF mirror, litres. */
+  gasLitres: number | null;
+  /** Last top-up outcome shown to the consumer. */
+  lastTopUp: { code: string; resultType: number; value: number } | null;
+  /** Virtual time of the last update. */
+  updatedAtUs: number | null;
+}
+
+const NV_CBKE_DONE = 'app.cbkeDone';
+
+export class PpmidApplication {
+  readonly cbke: CbkeService;
+  readonly tunnel: TunnelServer;
+  readonly display: PpmidDisplay = {
+    credit: null,
+    emergencyCredit: null,
+    creditStatus: null,
+    electricityWh: null,
+    demandW: null,
+    gasLitres: null,
+    lastTopUp: null,
+    updatedAtUs: null,
+  };
+  private readonly pendingTopUps = new Map<number, string>();
+  private readTimer: Timer | undefined;
+  private tsn = 0;
+  private stopped = false;
+
+  constructor(
+    readonly host: ApplicationHost,
+    readonly config: PpmidConfig,
+  ) {
+    this.cbke = new CbkeService({
+      host,
+      config: config.cbke,
+      onEstablished: (peer, role) => {
+        if (role !== 'initiator') return;
+        this.markDone(peer);
+        if (peer === config.chEui64) this.afterTrustCentre();
+        else if (peer === config.esmeEui64) this.startReading();
+      },
+    });
+    const noClusters = new ClusterServer();
+    this.tunnel = new TunnelServer({
+      host,
+      acceptClient: (c) => c === config.chEui64,
+      // ASSUMPTION: nothing the DCC sends to a PPMID is modelled yet; requests get a Default Response.
+      onData: (client, data) => {
+        let req: ReturnType<typeof decodeTunnelledZcl>;
+        try {
+          req = decodeTunnelledZcl(data);
+        } catch (e) {
+          host.trace({
+            type: 'app-drop',
+            from: client,
+            reason: 'bad-tunnel-envelope',
+            detail: (e as Error).message,
+          });
+          return null;
+        }
+        const r = noClusters.serve(req.clusterId, req.zcl, client);
+        if (r.refused)
+          host.trace({
+            type: 'app-drop',
+            from: client,
+            clusterId: req.clusterId,
+            reason: r.refused,
+            via: 'tunnel',
+          });
+        return r.reply ? encodeTunnelledZcl({ clusterId: req.clusterId, zcl: r.reply }) : null;
+      },
+    });
+  }
+
+  private done(): string[] {
+    return this.host.nvm.read<string[]>(NV_CBKE_DONE) ?? [];
+  }
+
+  private markDone(peer: string): void {
+    const d = this.done();
+    if (!d.includes(peer)) this.host.nvm.commit({ [NV_CBKE_DONE]: [...d, peer] });
+  }
+
+  onJoined(): void {
+    if (this.stopped) return;
+    this.host.trace({ type: 'app-joined', device: 'PPMID' });
+    if (!this.done().includes(this.config.chEui64)) this.cbke.start(this.config.chEui64);
+    else this.afterTrustCentre();
+  }
+
+  stop(): void {
+    if (this.stopped) return;
+    this.stopped = true;
+    this.readTimer?.cancel();
+    this.cbke.stop();
+    this.tunnel.stop();
+  }
+
+  /** Consumer enters a top-up code on the keypad. */
+  topUp(code: string): void {
+    if (this.stopped) return;
+    const tsn = this.nextTsn();
+    const bytes = new TextEncoder().encode(code);
+    if (bytes.length > 26) {
+      this.host.trace({ type: 'ppmid-top-up-refused', code, reason: 'code longer than 26 octets' });
+      return;
+    }
+    this.pendingTopUps.set(tsn, code);
+    this.host.trace({ type: 'ppmid-top-up', code, esme: this.config.esmeEui64 });
+    const zcl = encodeZclCommand({
+      cluster: PREPAYMENT,
+      command: 'consumerTopUp',
+      direction: 'clientToServer',
+      payload: { originatingDevice: ORIGIN_IHD, topUpCode: bytes },
+      tsn,
+    });
+    void sendTraced(
+      this.host,
+      { eui64: this.config.esmeEui64 },
+      { clusterId: PREPAYMENT, zcl, security: 'aps-link' },
+      'consumer-top-up',
+    );
+  }
+
+  /** Consumer asks for emergency credit. */
+  selectEmergencyCredit(): void {
+    if (this.stopped) return;
+    const zcl = encodeZclCommand({
+      cluster: PREPAYMENT,
+      command: 'selectAvailableEmergencyCredit',
+      direction: 'clientToServer',
+      payload: { commandIssueDateTime: zclUtcNow(this.host.clock.now()), originatingDevice: ORIGIN_IHD },
+      tsn: this.nextTsn(),
+    });
+    this.host.trace({ type: 'ppmid-emergency-credit-request' });
+    void sendTraced(
+      this.host,
+      { eui64: this.config.esmeEui64 },
+      { clusterId: PREPAYMENT, zcl, security: 'aps-link' },
+      'select-emergency-credit',
+    );
+  }
+
+  /** Read everything now (also on the read period). */
+  readNow(): void {
+    if (this.stopped) return;
+    const esme = { eui64: this.config.esmeEui64 };
+    void sendTraced(
+      this.host,
+      esme,
+      {
+        clusterId: METERING,
+        zcl: encodeReadAttributes({ attributeIds: [0x0000, 0x0400], tsn: this.nextTsn() }),
+        security: 'aps-link',
+      },
+      'read-metering',
+    );
+    void sendTraced(
+      this.host,
+      esme,
+      {
+        clusterId: PREPAYMENT,
+        zcl: encodeReadAttributes({ attributeIds: [0x0001, 0x0002, 0x0003], tsn: this.nextTsn() }),
+        security: 'aps-link',
+      },
+      'read-prepayment',
+    );
+    if (this.config.readGas ?? true) {
+      void sendTraced(
+        this.host,
+        { eui64: this.config.chEui64 },
+        {
+          clusterId: METERING,
+          zcl: encodeReadAttributes({ attributeIds: [0x0000], tsn: this.nextTsn() }),
+          security: 'aps-link',
+        },
+        'read-gas-mirror',
+      );
+    }
+  }
+
+  handle(msg: IncomingZcl): void {
+    if (this.stopped) return;
+    if (this.cbke.handle(msg)) return;
+    if (this.tunnel.handle(msg)) return;
+    if (msg.interPan) {
+      traceDrop(this.host, msg, 'inter-pan-not-accepted');
+      return;
+    }
+    if (msg.security !== 'aps-link') {
+      traceDrop(this.host, msg, 'not-aps-secured');
+      return;
+    }
+    const from = msg.from.eui64;
+    if (from !== this.config.esmeEui64 && from !== this.config.chEui64) {
+      traceDrop(this.host, msg, 'unknown-peer');
+      return;
+    }
+    let frame: DecodedZclFrame;
+    try {
+      frame = decodeZclFrame(msg.zcl, { cluster: msg.clusterId });
+    } catch (e) {
+      traceDrop(this.host, msg, 'malformed-zcl', describeDecodeError(e));
+      return;
+    }
+    if (frame.header.direction !== 'serverToClient') {
+      traceDrop(this.host, msg, 'ppmid-serves-no-cluster', frame.commandName);
+      return;
+    }
+    switch (frame.commandName) {
+      case 'readRsp':
+        this.onRead(from, msg.clusterId, frame.payload as ReadAttributeRecord[]);
+        return;
+      case 'consumerTopUpResponse':
+        this.onTopUpResponse(frame);
+        return;
+      case 'defaultRsp': {
+        const p = frame.payload as { cmdId: number; statusCode: number };
+        this.host.trace({
+          type: 'zcl-default-response',
+          from,
+          clusterId: msg.clusterId,
+          cmdId: p.cmdId,
+          status: p.statusCode,
+        });
+        if (msg.clusterId === PREPAYMENT && p.cmdId === 0x00) {
+          this.host.trace({ type: 'ppmid-emergency-credit', accepted: p.statusCode === ZclStatus.SUCCESS });
+          this.readNow();
+        }
+        return;
+      }
+      default:
+        traceDrop(this.host, msg, 'unexpected-command', frame.commandName);
+    }
+  }
+
+  private afterTrustCentre(): void {
+    if (this.done().includes(this.config.esmeEui64)) this.startReading();
+    else this.cbke.start(this.config.esmeEui64);
+  }
+
+  private startReading(): void {
+    if (this.stopped) return;
+    this.readTimer?.cancel();
+    const period = this.config.readPeriodUs ?? 30_000_000;
+    const tick = () => {
+      this.readTimer = this.host.clock.setTimer(period, tick);
+      this.readNow();
+    };
+    tick();
+  }
+
+  private onRead(from: string, clusterId: number, records: ReadAttributeRecord[]): void {
+    const value = (id: number): number | null => {
+      const r = records.find((x) => x.attrId === id && x.status === 0);
+      return r && typeof r.attrData === 'number' ? r.attrData : null;
+    };
+    const d = this.display;
+    if (clusterId === METERING && from === this.config.esmeEui64) {
+      d.electricityWh = value(0x0000) ?? d.electricityWh;
+      d.demandW = value(0x0400) ?? d.demandW;
+    } else if (clusterId === METERING && from === this.config.chEui64) {
+      d.gasLitres = value(0x0000) ?? d.gasLitres;
+    } else if (clusterId === PREPAYMENT) {
+      d.credit = value(0x0001) ?? d.credit;
+      d.emergencyCredit = value(0x0002) ?? d.emergencyCredit;
+      d.creditStatus = value(0x0003) ?? d.creditStatus;
+    } else return;
+    this.show();
+  }
+
+  private onTopUpResponse(frame: DecodedZclFrame): void {
+    const p = frame.payload as { resultType: number; topUpValue: number; creditRemaining: number };
+    const code = this.pendingTopUps.get(frame.header.transactionSequenceNumber) ?? '';
+    this.pendingTopUps.delete(frame.header.transactionSequenceNumber);
+    this.display.lastTopUp = { code, resultType: p.resultType, value: p.topUpValue };
+    this.display.credit = p.creditRemaining;
+    this.host.trace({
+      type: 'ppmid-top-up-result',
+      code,
+      resultType: p.resultType,
+      value: p.topUpValue,
+      credit: p.creditRemaining,
+    });
+    this.show();
+  }
+
+  private lastShown = '';
+
+  /** Trace the screen when what it shows changed. */
+  private show(): void {
+    this.display.updatedAtUs = this.host.clock.now();
+    const { updatedAtUs: _t, ...content } = this.display;
+    const key = JSON.stringify(content);
+    if (key === this.lastShown) return;
+    this.lastShown = key;
+    this.host.trace({
+      type: 'ppmid-display',
+      ...this.display,
+      lastTopUp: this.display.lastTopUp ? { ...this.display.lastTopUp } : null,
+    });
+  }
+
+  private nextTsn(): number {
+    this.tsn = (this.tsn + 1) & 0xff;
+    return this.tsn;
+  }
+}
