@@ -1,14 +1,13 @@
 /**
- * The two things a user runs from the README: the main job (`gbhan start`) and the bus
- * server (`gbhan bus`), as real processes. The bus must flush its capture on SIGINT/SIGTERM.
+ * The two things a user runs from the README: the main job (`gbhan start` = `gbhan run
+ * scenarios/`) and the bus server (`gbhan bus`), as real processes. The bus must flush its capture on SIGINT/SIGTERM.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { MILLISECOND, MINUTE } from '@gbhan/clock';
+import { MILLISECOND } from '@gbhan/clock';
 import { BusRadio, WebSocketTransport } from '@gbhan/radio-bus';
-import { runDemo } from '@gbhan/scenario';
 import { encodeMacFrame } from '@gbhan/zigbee';
 import { describe, expect, it } from 'vitest';
 import { malformedCount, tsharkFields } from './support/tshark.js';
@@ -36,40 +35,26 @@ async function waitFor(pred: () => boolean, ms = 15_000): Promise<void> {
   }
 }
 
-describe('gbhan start (the demo)', () => {
-  it('runs both bands, writes a capture tshark reads cleanly, a trace and a summary', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'gbhan-demo-'));
-    const lines: string[] = [];
-    const code = await runDemo({
-      outDir: dir,
-      seed: '1',
-      durationUs: 10 * MINUTE,
-      log: (l) => lines.push(l),
-    });
-    expect(code).toBe(0);
-    const summary = JSON.parse(readFileSync(join(dir, 'summary.json'), 'utf8'));
-    const byName = Object.fromEntries(summary.radios.map((r: { name: string }) => [r.name, r]));
-    expect(byName.ESME.acked).toBeGreaterThan(50);
-    expect(byName['ESME (GB868)'].acked).toBeGreaterThan(50);
-    expect(byName['far neighbour'].acked).toBe(0);
-    expect(summary.drops['out-of-range']).toBeGreaterThan(0);
-    expect(malformedCount(join(dir, 'capture.pcap'))).toBe(0);
-    expect(malformedCount(join(dir, 'capture-fcs.pcap'))).toBe(0);
-    const pages = new Set(tsharkFields(join(dir, 'capture.pcap'), ['wpan-tap.ch_page']).map((r) => r[0]));
+describe('gbhan start (the main job: gbhan run scenarios/)', () => {
+  it('runs every scenario, prints the summary table, writes captures tshark reads cleanly', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gbhan-start-'));
+    const run = gbhan(['start', '--out', dir]);
+    expect(await run.exit, run.out()).toBe(0);
+    expect(run.out()).toMatch(/scenario\s+expectations\s+simulated\s+wall\s+capture/);
+    expect(run.out()).toMatch(/air-demo\s+8\/8\s+1h00m00s\s+\d+\.\d\ds\s+\S+air-demo\/capture\.pcap/);
+    expect(run.out()).toMatch(/install-and-commission\s+15\/15\s+14m00s\s+\d+\.\d\ds\s+\S+capture\.pcap/);
+    expect(run.out()).toMatch(/all 2 scenario\(s\) held every expectation/);
+    const pcap = join(dir, 'air-demo', 'capture.pcap');
+    expect(malformedCount(pcap)).toBe(0);
+    expect(malformedCount(join(dir, 'air-demo', 'capture-fcs.pcap'))).toBe(0);
+    const pages = new Set(tsharkFields(pcap, ['wpan-tap.ch_page']).map((r) => r[0]));
     expect(pages).toEqual(new Set(['0', '28']));
-    expect(readFileSync(join(dir, 'trace.jsonl'), 'utf8').split('\n').length).toBeGreaterThan(1000);
-    expect(lines.join('\n')).toMatch(/simulated 600 s/);
-  });
-
-  it('is deterministic: same seed, same capture bytes', async () => {
-    const runs = [];
-    for (let i = 0; i < 2; i++) {
-      const dir = mkdtempSync(join(tmpdir(), 'gbhan-demo-'));
-      await runDemo({ outDir: dir, seed: '42', durationUs: 3 * MINUTE, log: () => {} });
-      runs.push([readFileSync(join(dir, 'capture.pcap')), readFileSync(join(dir, 'trace.jsonl'))]);
-    }
-    expect(runs[0]![0]!.equals(runs[1]![0]!)).toBe(true);
-    expect(runs[0]![1]!.equals(runs[1]![1]!)).toBe(true);
+    const summary = JSON.parse(readFileSync(join(dir, 'air-demo', 'summary.json'), 'utf8'));
+    expect(summary.drops['out-of-range']).toBeGreaterThan(0);
+    expect(summary.drops.jammed).toBeGreaterThan(0);
+    expect(readFileSync(join(dir, 'air-demo', 'trace.jsonl'), 'utf8').split('\n').length).toBeGreaterThan(
+      1000,
+    );
   });
 });
 

@@ -1,10 +1,13 @@
 /**
  * The gbhan command line. Each subcommand is a thin shell over a library call, so
- * everything it does can also be done (and tested) in-process.
+ * everything it does can also be done (and tested) in-process. Exit codes: 0 success (every
+ * expectation held), 1 an expectation failed, 2 bad options, a bad scenario file or a run
+ * that could not complete.
  */
 import { Command } from 'commander';
 import { runBusCommand } from './bus-command.js';
-import { runDemo } from './demo.js';
+import { runDeviceCommand } from './device-command.js';
+import { type RunCommandOptions, runRunCommand } from './run-command.js';
 
 const program = new Command();
 program.name('gbhan').description('GB smart-metering HAN emulator').showHelpAfterError();
@@ -29,20 +32,46 @@ program
     await runBusCommand(opts);
   });
 
+function runOptions(cmd: Command): Command {
+  return cmd
+    .option('--processes', 'run each device in its own process over the WebSocket bus')
+    .option('--out <dir>', 'outputs go to <dir>/<scenario name>/', 'out')
+    .option('--duration <duration>', "override every scenario's duration (e.g. 5m)")
+    .option('--seed <seed>', "override every scenario's seed")
+    .option('--progress', 'show the progress line even when stderr is not a terminal');
+}
+
+runOptions(
+  program
+    .command('run')
+    .description('run scenario files (or every *.yaml in a directory); exit 0 only if every expectation held')
+    .argument('<paths...>', 'scenario files or directories'),
+).action(async (paths: string[], opts: RunCommandOptions) => {
+  process.exitCode = (await runRunCommand(paths, opts)).code;
+});
+
+runOptions(program.command('start').description('the main job: gbhan run scenarios/')).action(
+  async (opts: RunCommandOptions) => {
+    process.exitCode = (await runRunCommand(['scenarios'], opts)).code;
+  },
+);
+
 program
-  .command('start')
-  .description('the main job: run the default demonstration and write its outputs')
-  .option('--out <dir>', 'output directory', 'out/demo')
-  .option('--seed <seed>', 'seed', '1')
-  .action(async (opts: { out: string; seed: string }) => {
-    const code = await runDemo({ outDir: opts.out, seed: opts.seed });
-    process.exitCode = code;
+  .command('device')
+  .description('run one device of a scenario in this process, on a bus server (used by run --processes)')
+  .argument('<type>', 'device type (radio, comms-hub, esme, gsme, ppmid)')
+  .argument('[args...]', "the device type's arguments (--bus <url> --state <file> --spec <json>)")
+  .allowUnknownOption()
+  .helpOption(false)
+  .action(async (type: string, args: string[]) => {
+    await runDeviceCommand(type, args);
+    process.exit(0);
   });
+
+const USER_ERRORS = new Set(['CliError', 'DurationError', 'ScenarioError', 'ScenarioRunError']);
 
 program.parseAsync(process.argv).catch((e: unknown) => {
   const err = e as Error;
-  console.error(
-    `gbhan: ${err.name === 'CliError' || err.name === 'DurationError' ? err.message : (err.stack ?? String(e))}`,
-  );
+  console.error(`gbhan: ${USER_ERRORS.has(err.name) ? err.message : (err.stack ?? String(e))}`);
   process.exit(2);
 });

@@ -1,2 +1,10 @@
 export * from './bus-command.js';
-export * from './demo.js';
+export * from './errors.js';
+export * from './expect.js';
+export * from './radio-device.js';
+export * from './registry.js';
+export * from './run-command.js';
+export * from './runner.js';
+export * from './schema.js';
+
+import './builtin.js';

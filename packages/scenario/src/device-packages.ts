@@ -1,0 +1,352 @@
+/**
+ * The GB devices as scenario device types: `comms-hub` (@gbhan/comms-hub), `esme` and `gsme`
+ * (@gbhan/meter), `ppmid` (@gbhan/ppmid). Each is the package's device class on a bus radio
+ * with an NVM (in memory in-process, the `--state` file in a process), driven by the timeline
+ * through `radio.onControl`.
+ *
+ * In-process and process runs build the device with the same code (`startDevice`), only the
+ * transport and the NVM differ, so their traces cannot drift apart. Keys the stack reports
+ * (network key, install-code and CBKE link keys) go into the trace as
+ * `{type:'key-export', kind, origin, key, reporter, peer?}` for the run's Wireshark key file.
+ * The packages are imported when a device of theirs is created, so runs without them do not
+ * load them.
+ */
+import { BusRadio, type ClientTransport, WebSocketTransport } from '@gbhan/radio-bus';
+import type { KeyExportHook, NvStore } from '@gbhan/stack';
+import { z } from 'zod';
+import {
+  type DeviceSpec,
+  type DeviceTypeDefinition,
+  noArgs,
+  type ResolveContext,
+  registerDeviceType,
+  type ScenarioDevice,
+} from './registry.js';
+import { duration } from './schema.js';
+
+const u16 = z.number().int().min(0).max(0xffff);
+const hex = (what: string) => z.string().regex(/^([0-9a-fA-F]{2})+$/, `${what}: hex digits`);
+const installCode = hex('install code with its CRC');
+/** A device named by its scenario id (or EUI64); resolved to the EUI64 at load. */
+const ref = z.string();
+
+const common = {
+  /** CBKE certificate suite of the run's test CA: 2 (sect283k1, GB) or 1 (sect163k1). */
+  cbkeSuite: z.union([z.literal(1), z.literal(2)]).optional(),
+  cbkeTiming: z.enum(['advertised', 'as-fast-as-computed']).optional(),
+  channels: z.array(z.strictObject({ page: z.number().int().min(0), channel: z.number().int() })).optional(),
+};
+const joiner = {
+  ...common,
+  installCode,
+  /** The Communications Hub (default: the scenario's only comms-hub). */
+  ch: ref.optional(),
+  /** Time between join attempts while no network takes it. */
+  joinRetry: duration.optional(),
+};
+
+const CommsHubSchema = z.strictObject({
+  ...common,
+  panId: u16.optional(),
+  /** Seconds joining stays permitted at power-on (default 255: whenever on). */
+  permitJoinSeconds: z.number().int().min(0).max(255).optional(),
+  /** Devices in the Device Log at first power-on: device ids (type and install code from the device). */
+  deviceLog: z
+    .array(
+      z.union([
+        ref,
+        z.strictObject({
+          device: ref,
+          deviceType: z.string().optional(),
+          installCode: installCode.optional(),
+        }),
+      ]),
+    )
+    .optional(),
+  tunnel: z
+    .strictObject({
+      responseTimeout: duration.optional(),
+      retry: duration.optional(),
+      busyRetry: duration.optional(),
+    })
+    .optional(),
+});
+const EsmeSchema = z.strictObject({
+  ...joiner,
+  loadW: z.number().min(0).optional(),
+  initialWh: z.number().min(0).optional(),
+  prepayment: z
+    .strictObject({
+      initialCredit: z.number().optional(),
+      pricePerKwh: z.number().optional(),
+      emergencyCreditLimit: z.number().optional(),
+      emergencyCreditThreshold: z.number().optional(),
+      lowCreditThreshold: z.number().optional(),
+      maxCredit: z.number().optional(),
+    })
+    .optional(),
+});
+const GsmeSchema = z.strictObject({
+  ...joiner,
+  flowLitresPerHour: z.number().min(0).optional(),
+  initialLitres: z.number().min(0).optional(),
+  reportPeriod: duration.optional(),
+  pollPeriod: duration.optional(),
+});
+const PpmidSchema = z.strictObject({
+  ...joiner,
+  /** The ESME it serves (default: the scenario's only esme). */
+  esme: ref.optional(),
+  readPeriod: duration.optional(),
+  readGas: z.boolean().optional(),
+});
+
+const GB_TYPES: Record<string, string> = { esme: 'ESME', gsme: 'GSME', ppmid: 'PPMID', 'comms-hub': 'CHF' };
+const power = { 'power-on': noArgs, 'power-off': noArgs };
+
+/** The joiners' config: the CH (and ESME) references as EUI64s. */
+function resolveJoiner(config: unknown, ctx: ResolveContext): unknown {
+  const c = { ...(config as Record<string, unknown>) };
+  c.chEui64 = (c.ch === undefined ? ctx.only(['comms-hub'], ['ch']) : ctx.device(c.ch, ['ch'])).eui64;
+  delete c.ch;
+  return c;
+}
+
+/** Build one device of a package type on a radio. */
+type Factory = (o: {
+  radio: BusRadio;
+  nvm: NvStore;
+  seed: string;
+  config: Record<string, unknown>;
+  onKeyExport: KeyExportHook;
+  /** `powered:` of the scenario: a device that starts off waits for `power-on`. */
+  autoPowerOn: boolean;
+}) => Promise<{ close(): void; busClosed(): void }>;
+
+async function startDevice(
+  spec: DeviceSpec,
+  transport: ClientTransport,
+  nvm: NvStore,
+  factory: Factory,
+): Promise<{ radio: BusRadio; device: { close(): void; busClosed(): void } }> {
+  const radio = await BusRadio.connect(transport, spec.registration);
+  // Hold the lock-step until the device is built and powered on: the bus must not move time
+  // while a package is still loading (a process run starts time as soon as all registered).
+  const release = radio.hold();
+  try {
+    const onKeyExport: KeyExportHook = ({ t: _t, ...k }) => {
+      if (!radio.closed) radio.trace({ type: 'key-export', ...k });
+    };
+    const device = await factory({
+      radio,
+      nvm,
+      seed: spec.seed,
+      config: spec.config as Record<string, unknown>,
+      onKeyExport,
+      autoPowerOn: spec.registration.powered ?? true,
+    });
+    return { radio, device };
+  } finally {
+    release();
+  }
+}
+
+function packageType(
+  d: Omit<DeviceTypeDefinition, 'create' | 'runProcess'> & { factory: Factory },
+): DeviceTypeDefinition {
+  return {
+    ...d,
+    async create(ctx): Promise<ScenarioDevice> {
+      const { MemoryNvStore, FileNvStore } = await import('@gbhan/stack');
+      const nvm = ctx.statePath === null ? new MemoryNvStore() : new FileNvStore(ctx.statePath);
+      const { device } = await startDevice(ctx, ctx.transport, nvm, d.factory);
+      return { close: () => device.close() };
+    },
+    async runProcess(argv): Promise<void> {
+      const opt = (name: string) => {
+        const i = argv.indexOf(name);
+        return i >= 0 ? argv[i + 1] : undefined;
+      };
+      const bus = opt('--bus');
+      const state = opt('--state');
+      const specText = opt('--spec');
+      if (bus === undefined || state === undefined || specText === undefined)
+        throw new Error('a device process needs --bus, --state and --spec');
+      const { FileNvStore } = await import('@gbhan/stack');
+      const spec = JSON.parse(specText) as DeviceSpec;
+      const { radio, device } = await startDevice(
+        spec,
+        new WebSocketTransport(bus),
+        new FileNvStore(state),
+        d.factory,
+      );
+      await new Promise<void>((resolve) => radio.onClose(() => resolve()));
+      device.busClosed();
+    },
+  };
+}
+
+const us = (v: unknown) => (typeof v === 'number' ? v : undefined);
+function defined<T extends Record<string, unknown>>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+export function registerDevicePackages(): void {
+  registerDeviceType(
+    'comms-hub',
+    packageType({
+      description: 'Communications Hub (CHF: coordinator, trust centre, Device Log, WAN side; GPF)',
+      configSchema: CommsHubSchema,
+      actions: {
+        ...power,
+        'wan-down': noArgs,
+        'wan-up': noArgs,
+        'permit-join': z.strictObject({ seconds: z.number().int().min(0).max(255).optional() }),
+        'update-device-log': z.strictObject({
+          op: z.enum(['add', 'remove']),
+          device: ref,
+          deviceType: z.string().optional(),
+          installCode: installCode.optional(),
+        }),
+        'read-meter': z.strictObject({ target: ref, live: z.boolean().optional() }),
+        'read-credit': z.strictObject({ target: ref }),
+        'top-up': z.strictObject({ target: ref, code: z.string() }),
+      },
+      resolveConfig(config, ctx) {
+        const c = { ...(config as z.output<typeof CommsHubSchema>) } as Record<string, unknown>;
+        const log = (c.deviceLog ?? []) as (
+          | string
+          | { device: string; deviceType?: string; installCode?: string }
+        )[];
+        if (c.deviceLog !== undefined) {
+          c.deviceLog = log.map((entry, i) => {
+            const e = typeof entry === 'string' ? { device: entry } : entry;
+            const path = typeof entry === 'string' ? ['deviceLog', i] : ['deviceLog', i, 'device'];
+            const peer = ctx.device(e.device, path);
+            const code = e.installCode ?? (peer.config as { installCode?: string }).installCode;
+            if (code === undefined) ctx.fail(path, `device ${peer.id} has no installCode to log`);
+            return {
+              eui64: peer.eui64,
+              deviceType: e.deviceType ?? GB_TYPES[peer.type] ?? peer.type,
+              installCode: code,
+            };
+          });
+        }
+        const t = c.tunnel as { responseTimeout?: number; retry?: number; busyRetry?: number } | undefined;
+        if (t !== undefined)
+          c.tunnel = defined({
+            responseTimeoutUs: t.responseTimeout,
+            retryUs: t.retry,
+            busyRetryUs: t.busyRetry,
+          });
+        return c;
+      },
+      prepareCommand(command, ctx) {
+        if (command.action !== 'update-device-log') return command;
+        const { device, ...rest } = command;
+        if (command.op === 'remove') return { ...rest, eui64: device };
+        const peer = ctx.device(device, ['device']);
+        const code =
+          (command.installCode as string | undefined) ??
+          (peer.config as { installCode?: string }).installCode;
+        if (code === undefined)
+          ctx.fail(['device'], `device ${peer.id} has no installCode: give args.installCode`);
+        return {
+          ...rest,
+          eui64: peer.eui64,
+          deviceType: (command.deviceType as string | undefined) ?? GB_TYPES[peer.type] ?? peer.type,
+          installCode: code,
+        };
+      },
+      factory: async ({ radio, nvm, seed, config, onKeyExport, autoPowerOn }) => {
+        const { CommsHub } = await import('@gbhan/comms-hub');
+        const c = config as ConstructorParameters<typeof CommsHub>[0]['config'];
+        return new CommsHub({ radio, nvm, seed, ...(c ? { config: c } : {}), onKeyExport, autoPowerOn });
+      },
+    }),
+  );
+
+  registerDeviceType(
+    'esme',
+    packageType({
+      description: 'electricity smart meter (Metering, Prepayment, GB-HGRP tunnel server)',
+      configSchema: EsmeSchema,
+      actions: {
+        ...power,
+        'set-load': z.strictObject({ watts: z.number().min(0) }),
+        'emergency-credit': noArgs,
+        'top-up': z.strictObject({ code: z.string() }),
+      },
+      resolveConfig: resolveJoiner,
+      factory: async ({ radio, nvm, seed, config, onKeyExport, autoPowerOn }) => {
+        const { Esme } = await import('@gbhan/meter');
+        const { joinRetry, ...rest } = config;
+        const c = { ...rest, ...defined({ joinRetryUs: us(joinRetry) }) } as ConstructorParameters<
+          typeof Esme
+        >[0]['config'];
+        const esme = new Esme({ radio, nvm, seed, config: c, onKeyExport, autoPowerOn });
+        return { close: () => esme.close(), busClosed: () => esme.runtime.busClosed() };
+      },
+    }),
+  );
+
+  registerDeviceType(
+    'gsme',
+    packageType({
+      description: 'gas smart meter (sleepy, reports to the GPF)',
+      configSchema: GsmeSchema,
+      actions: {
+        ...power,
+        'set-flow': z.strictObject({ litresPerHour: z.number().min(0) }),
+        wake: noArgs,
+      },
+      resolveConfig: resolveJoiner,
+      factory: async ({ radio, nvm, seed, config, onKeyExport, autoPowerOn }) => {
+        const { Gsme } = await import('@gbhan/meter');
+        const { joinRetry, reportPeriod, pollPeriod, ...rest } = config;
+        const c = {
+          ...rest,
+          ...defined({
+            joinRetryUs: us(joinRetry),
+            reportPeriodUs: us(reportPeriod),
+            pollPeriodUs: us(pollPeriod),
+          }),
+        } as ConstructorParameters<typeof Gsme>[0]['config'];
+        const gsme = new Gsme({ radio, nvm, seed, config: c, onKeyExport, autoPowerOn });
+        return { close: () => gsme.close(), busClosed: () => gsme.runtime.busClosed() };
+      },
+    }),
+  );
+
+  registerDeviceType(
+    'ppmid',
+    packageType({
+      description: 'Prepayment Meter Interface Device (reads the ESME, shows credit, tops up)',
+      configSchema: PpmidSchema,
+      actions: {
+        ...power,
+        'top-up': z.strictObject({ code: z.string() }),
+        'read-meter': noArgs,
+        'emergency-credit': noArgs,
+      },
+      resolveConfig(config, ctx) {
+        const c = resolveJoiner(config, ctx) as Record<string, unknown>;
+        c.esmeEui64 = (
+          c.esme === undefined ? ctx.only(['esme'], ['esme']) : ctx.device(c.esme, ['esme'])
+        ).eui64;
+        delete c.esme;
+        return c;
+      },
+      factory: async ({ radio, nvm, seed, config, onKeyExport, autoPowerOn }) => {
+        const { Ppmid } = await import('@gbhan/ppmid');
+        const { joinRetry, readPeriod, ...rest } = config;
+        const c = {
+          ...rest,
+          ...defined({ joinRetryUs: us(joinRetry), readPeriodUs: us(readPeriod) }),
+        } as ConstructorParameters<typeof Ppmid>[0]['config'];
+        const ppmid = new Ppmid({ radio, nvm, seed, config: c, onKeyExport, autoPowerOn });
+        return { close: () => ppmid.close(), busClosed: () => ppmid.runtime.busClosed() };
+      },
+    }),
+  );
+}

@@ -1,0 +1,140 @@
+/**
+ * `gbhan run <file|dir>...`: load every scenario first (a bad file stops everything with
+ * exit code 2 before anything runs), run them in file order, print a progress line on long
+ * runs and a summary table. Exit code 0 only if every expectation of every scenario held.
+ */
+import { readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseDuration } from '@gbhan/clock';
+import { ScenarioError } from './errors.js';
+import { formatTime } from './expect.js';
+import { type RunOptions, runScenario, type ScenarioResult } from './runner.js';
+import { loadScenario, type Scenario } from './schema.js';
+import './builtin.js';
+
+export interface RunCommandOptions {
+  processes?: boolean;
+  out?: string;
+  duration?: string;
+  seed?: string;
+  /** Force the progress line (default: only when stderr is a TTY). */
+  progress?: boolean;
+}
+
+/** Scenario files named by the arguments: files as given, directories' *.yaml / *.yml sorted. */
+export function scenarioFiles(paths: string[]): string[] {
+  const files: string[] = [];
+  for (const p of paths) {
+    let st: ReturnType<typeof statSync>;
+    try {
+      st = statSync(p);
+    } catch (e) {
+      throw new ScenarioError('SCENARIO_READ', p, null, '', `cannot read: ${(e as Error).message}`);
+    }
+    if (!st.isDirectory()) {
+      files.push(p);
+      continue;
+    }
+    const inDir = readdirSync(p)
+      .filter((f) => /\.ya?ml$/.test(f))
+      .sort()
+      .map((f) => join(p, f));
+    if (inDir.length === 0)
+      throw new ScenarioError('SCENARIO_READ', p, null, '', 'no *.yaml scenarios in this directory');
+    files.push(...inDir);
+  }
+  return files;
+}
+
+export function summaryTable(results: readonly ScenarioResult[]): string[] {
+  const rows = [
+    ['scenario', 'expectations', 'simulated', 'wall', 'capture'],
+    ...results.map((r) => [
+      r.name,
+      `${r.held}/${r.total}${r.passed ? '' : ' FAILED'}`,
+      formatTime(r.durationUs),
+      `${(r.wallMs / 1000).toFixed(2)}s`,
+      r.outputs.pcap ?? '-',
+    ]),
+  ];
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((row) => row[i]!.length)));
+  return rows.map((row) =>
+    row
+      .map((c, i) => (i === row.length - 1 ? c : c.padEnd(widths[i]!)))
+      .join('  ')
+      .trimEnd(),
+  );
+}
+
+export function resultLines(r: ScenarioResult): string[] {
+  const lines = [`${r.name} (${r.file}, seed ${r.seed}, ${r.mode}): ${r.held}/${r.total} expectations held`];
+  for (const x of r.expectations) {
+    if (x.held) {
+      lines.push(`  ok   ${x.text}: ${x.detail}`);
+      continue;
+    }
+    const ev = x.event ? ` [${formatTime(x.event.t)} ${x.event.summary}]` : '';
+    const where = x.line === null ? '' : ` (${r.file}:${x.line})`;
+    lines.push(`  FAIL ${x.text}: ${x.detail}${ev}${where}`);
+  }
+  return lines;
+}
+
+export async function runRunCommand(
+  paths: string[],
+  o: RunCommandOptions,
+  log: (line: string) => void = console.log,
+  progressStream: NodeJS.WriteStream = process.stderr,
+): Promise<{ code: number; results: ScenarioResult[] }> {
+  const scenarios: Scenario[] = scenarioFiles(paths).map((f) => loadScenario(f));
+  const names = new Map<string, string>();
+  for (const s of scenarios) {
+    const other = names.get(s.name);
+    if (other !== undefined)
+      throw new ScenarioError(
+        'SCENARIO_DUPLICATE_ID',
+        s.file,
+        s.nameLine,
+        'name',
+        `scenario name ${JSON.stringify(s.name)} is also ${other}'s (outputs go to out/<name>/)`,
+      );
+    names.set(s.name, s.file);
+  }
+  const options: RunOptions = {
+    outRoot: o.out ?? 'out',
+    processes: o.processes ?? false,
+    ...(o.duration === undefined ? {} : { durationUs: parseDuration(o.duration) }),
+    ...(o.seed === undefined ? {} : { seed: o.seed }),
+  };
+  const showProgress = o.progress ?? progressStream.isTTY === true;
+  const results: ScenarioResult[] = [];
+  for (const s of scenarios) {
+    let shown = false;
+    const r = await runScenario(s, {
+      ...options,
+      ...(showProgress
+        ? {
+            onProgress: (t: number, total: number) => {
+              shown = true;
+              const pct = Math.floor((100 * t) / total);
+              progressStream.write(
+                `\r${s.name}: ${formatTime(t)} of ${formatTime(total)} simulated (${pct}%)   `,
+              );
+            },
+          }
+        : {}),
+    });
+    if (shown) progressStream.write('\n');
+    results.push(r);
+    for (const line of resultLines(r)) log(line);
+  }
+  log('');
+  for (const line of summaryTable(results)) log(line);
+  const failed = results.filter((r) => !r.passed).length;
+  log(
+    failed === 0
+      ? `all ${results.length} scenario(s) held every expectation`
+      : `${failed} of ${results.length} scenario(s) failed`,
+  );
+  return { code: failed === 0 ? 0 : 1, results };
+}

@@ -1,0 +1,326 @@
+/**
+ * Runs one loaded scenario: a bus with the scenario's medium and radio faults, the devices
+ * (in this process over the in-process transport, or each in its own process over the
+ * WebSocket bus - the same protocol either way), the timeline as controller commands at
+ * their virtual times, then the expectations over the trace and the outputs:
+ * out/<scenario>/trace.jsonl, capture.pcap (802.15.4 TAP), keys (Wireshark zigbee_pc_keys)
+ * and summary.json.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import {
+  type BusTraceEvent,
+  DEFAULT_EPOCH_US,
+  InProcessTransport,
+  JsonlWriter,
+  LINKTYPE_IEEE802_15_4_TAP,
+  LINKTYPE_IEEE802_15_4_WITHFCS,
+  PcapWriter,
+  RadioBus,
+  type RadioRegistration,
+  startBusServer,
+} from '@gbhan/radio-bus';
+import { type ExpectationResult, evaluate } from './expect.js';
+import { type DeviceSpec, defaultProcessArgs, deviceType, type ScenarioDevice } from './registry.js';
+import type { Scenario, ScenarioDeviceSpec } from './schema.js';
+
+export const GBHAN_BIN = fileURLToPath(new URL('../bin/gbhan.js', import.meta.url));
+
+export interface RunOptions {
+  /** Outputs go to <outRoot>/<scenario name>/ (default `out`). */
+  outRoot?: string;
+  /** Each device in its own process over the WebSocket bus (default: in-process). */
+  processes?: boolean;
+  /** Override the scenario's duration (virtual microseconds). */
+  durationUs?: number;
+  /** Override the scenario's seed. */
+  seed?: string;
+  /** Called about every 250 ms of wall time with the virtual time reached. */
+  onProgress?: (virtualUs: number, durationUs: number) => void;
+}
+
+export interface ScenarioResult {
+  name: string;
+  file: string;
+  seed: string;
+  mode: 'in-process' | 'processes';
+  durationUs: number;
+  /** Wall-clock milliseconds the run took (for the summary table only). */
+  wallMs: number;
+  expectations: ExpectationResult[];
+  held: number;
+  total: number;
+  passed: boolean;
+  outDir: string;
+  outputs: { trace?: string; pcap?: string; pcapFcs?: string; keys?: string; summary: string };
+  events: Record<string, number>;
+  drops: Record<string, number>;
+  radios: { id: string; type: string; eui64: string; tx: number; rx: number }[];
+  keys: number;
+}
+
+export class ScenarioRunError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ScenarioRunError';
+  }
+}
+
+function registration(d: ScenarioDeviceSpec): RadioRegistration {
+  return {
+    eui64: d.eui64,
+    band: d.band,
+    page: d.page,
+    channel: d.channel,
+    position: d.position,
+    powered: d.powered,
+    name: d.id,
+    ...(d.txPowerDbm === undefined ? {} : { txPowerDbm: d.txPowerDbm }),
+    ...(d.lossDb === undefined ? {} : { lossDb: d.lossDb }),
+    ...(d.sensitivityDbm === undefined ? {} : { sensitivityDbm: d.sensitivityDbm }),
+  };
+}
+
+/**
+ * Events before virtual time starts (attachments and what devices report while coming up)
+ * arrive in whatever order the devices registered, which differs between in-process and
+ * process runs. Put that leading stretch in radio order (each radio's own events keep their
+ * order), so the trace file is the same byte for byte either way.
+ */
+export function canonicalizeStart(events: BusTraceEvent[]): BusTraceEvent[] {
+  const startTypes = new Set(['attach', 'device', 'power', 'channel']);
+  let n = 0;
+  while (n < events.length && events[n]!.t === 0 && startTypes.has(events[n]!.type)) n++;
+  const head = events.slice(0, n).map((e, i) => ({ e, i, r: (e as { radio?: string }).radio ?? '' }));
+  head.sort((a, b) => (a.r < b.r ? -1 : a.r > b.r ? 1 : a.i - b.i));
+  return [...head.map((h) => h.e), ...events.slice(n)];
+}
+
+/**
+ * Keys devices put in the trace for Wireshark: `{type:'key-export', key | linkKey | networkKey:
+ * hex, label?}` (also `type:'key'`). Rendered as zigbee_pc_keys lines, one per distinct key;
+ * without a label, one is made of the event's kind/origin/peers and the reporting device.
+ */
+export function wiresharkKeys(
+  events: readonly BusTraceEvent[],
+  names: ReadonlyMap<string, string>,
+): string[] {
+  const seen = new Set<string>();
+  const lines: string[] = [];
+  for (const e of events) {
+    if (e.type !== 'device') continue;
+    const ev = e.event;
+    if (ev.type !== 'key-export' && ev.type !== 'key') continue;
+    const raw = [ev.key, ev.linkKey, ev.networkKey].find((k) => typeof k === 'string') as string | undefined;
+    const hex = raw?.replace(/[^0-9a-fA-F]/g, '').toLowerCase();
+    if (hex === undefined || hex.length !== 32 || seen.has(hex)) continue;
+    seen.add(hex);
+    const parts = ['kind', 'origin', 'suite', 'initiator', 'responder', 'peer']
+      .filter((k) => ev[k] !== undefined)
+      .map((k) => `${k}=${String(ev[k])}`);
+    const made = `${names.get(e.radio) ?? e.radio} ${parts.join(' ')} t=${e.t}us`.trim();
+    const label = (typeof ev.label === 'string' ? ev.label : made).replace(/"/g, "'");
+    lines.push(`"${hex}","Normal","${label}"`);
+  }
+  return lines;
+}
+
+export async function runScenario(scenario: Scenario, options: RunOptions = {}): Promise<ScenarioResult> {
+  const processes = options.processes ?? false;
+  const durationUs = options.durationUs ?? scenario.durationUs;
+  const seed = options.seed ?? scenario.seed;
+  const outDir = join(options.outRoot ?? 'out', scenario.name);
+  const files = {
+    trace: join(outDir, 'trace.jsonl'),
+    pcap: join(outDir, 'capture.pcap'),
+    pcapFcs: join(outDir, 'capture-fcs.pcap'),
+    keys: join(outDir, 'keys'),
+    summary: join(outDir, 'summary.json'),
+  };
+  // Remove what an earlier run left (only our own files: the directory may hold others).
+  for (const f of Object.values(files)) rmSync(f, { force: true });
+  rmSync(join(outDir, 'state'), { recursive: true, force: true });
+  mkdirSync(outDir, { recursive: true });
+  const names = new Map(scenario.devices.map((d) => [d.eui64, d.id]));
+
+  const bus = new RadioBus({
+    ...scenario.medium,
+    seed: /^-?\d+$/.test(seed) ? Number(seed) : seed,
+    ...(processes ? { expectRadios: scenario.devices.length, idleTimeoutMs: 30_000 } : {}),
+  });
+  // Record only until the duration is reached: what devices do while the run is being torn
+  // down (and the order sockets close in) is not part of the run.
+  let recording = true;
+  const events: BusTraceEvent[] = [];
+  bus.onTrace((e) => {
+    if (recording) events.push(e);
+  });
+  const pcap = scenario.outputs.pcap
+    ? new PcapWriter(files.pcap, LINKTYPE_IEEE802_15_4_TAP, DEFAULT_EPOCH_US)
+    : null;
+  const pcapFcs = scenario.outputs.pcapFcs
+    ? new PcapWriter(files.pcapFcs, LINKTYPE_IEEE802_15_4_WITHFCS, DEFAULT_EPOCH_US)
+    : null;
+  bus.onFrame((f) => {
+    if (!recording) return;
+    pcap?.write(f);
+    pcapFcs?.write(f);
+  });
+
+  for (const e of scenario.timeline) {
+    if (e.kind === 'jam') {
+      const { band, page, channel, position, txPowerDbm } = e.args;
+      bus.addJammer({
+        band,
+        page: page ?? 0,
+        channel,
+        position,
+        txPowerDbm,
+        startUs: e.at,
+        endUs: e.at + e.args.for,
+      });
+    } else bus.scheduleControl(e.eui64, e.at, e.command);
+  }
+
+  const specs: DeviceSpec[] = scenario.devices.map((d) => ({
+    id: d.id,
+    type: d.type,
+    eui64: d.eui64,
+    registration: registration(d),
+    config: d.config,
+    peers: scenario.devices.map((p) => ({ id: p.id, type: p.type, eui64: p.eui64 })),
+    seed,
+  }));
+
+  // Wall clock: only for the progress line and the summary's wall-time column.
+  const wallStart = performance.now();
+  const progress = options.onProgress
+    ? setInterval(() => options.onProgress?.(bus.time, durationUs), 250)
+    : null;
+  const devices: ScenarioDevice[] = [];
+  const children: { id: string; proc: ChildProcess; stderr: string; exit: Promise<number | null> }[] = [];
+  let server: Awaited<ReturnType<typeof startBusServer>> | null = null;
+  try {
+    let failed: Promise<never> = new Promise<never>(() => {});
+    if (!processes) {
+      for (const spec of specs) {
+        devices.push(
+          await deviceType(spec.type)!.create({
+            ...spec,
+            transport: new InProcessTransport(bus),
+            statePath: null,
+          }),
+        );
+      }
+    } else {
+      server = await startBusServer(bus, { port: 0 });
+      const stateDir = join(outDir, 'state');
+      mkdirSync(stateDir, { recursive: true });
+      for (const spec of specs) {
+        const def = deviceType(spec.type)!;
+        const statePath = join(stateDir, `${spec.id}.json`);
+        const args = (def.processArgs ?? defaultProcessArgs)(spec, server.url, statePath);
+        const proc = spawn(process.execPath, [GBHAN_BIN, 'device', spec.type, ...args], {
+          stdio: ['ignore', 'ignore', 'pipe'],
+        });
+        const child = { id: spec.id, proc, stderr: '', exit: Promise.resolve<number | null>(null) };
+        proc.stderr!.on('data', (d) => {
+          child.stderr += d;
+        });
+        child.exit = new Promise((resolve) => proc.on('exit', (code) => resolve(code)));
+        children.push(child);
+      }
+      failed = Promise.race(
+        children.map((c) =>
+          c.exit.then((code) => {
+            throw new ScenarioRunError(
+              `device ${c.id} (${c.proc.spawnargs[3]}) exited with code ${code} during the run${c.stderr ? `: ${c.stderr.trim()}` : ''}`,
+            );
+          }),
+        ),
+      );
+    }
+    await Promise.race([
+      bus.runUntil(durationUs).then(() => {
+        recording = false;
+      }),
+      failed,
+    ]);
+    recording = false;
+  } finally {
+    recording = false;
+    if (progress !== null) clearInterval(progress);
+    for (const d of devices) await d.close();
+    bus.close();
+    await server?.close();
+    for (const c of children) {
+      // The bus closed their sockets, so they leave by themselves; make sure of it.
+      const timer = setTimeout(() => c.proc.kill('SIGKILL'), 5000);
+      if (c.proc.exitCode === null) c.proc.kill('SIGTERM');
+      await c.exit;
+      clearTimeout(timer);
+    }
+    pcap?.close();
+    pcapFcs?.close();
+  }
+  const wallMs = Math.round(performance.now() - wallStart);
+  options.onProgress?.(durationUs, durationUs);
+
+  const trace = canonicalizeStart(events);
+  const outputs: ScenarioResult['outputs'] = { summary: files.summary };
+  if (scenario.outputs.trace) {
+    const w = new JsonlWriter(files.trace);
+    for (const e of trace) w.write(e);
+    w.close();
+    outputs.trace = files.trace;
+  }
+  if (pcap) outputs.pcap = files.pcap;
+  if (pcapFcs) outputs.pcapFcs = files.pcapFcs;
+  const keyLines = wiresharkKeys(trace, names);
+  if (scenario.outputs.keys) {
+    writeFileSync(files.keys, keyLines.map((l) => `${l}\n`).join(''));
+    outputs.keys = files.keys;
+  }
+
+  const expectations = evaluate(scenario.expect, trace, names);
+  const held = expectations.filter((x) => x.held).length;
+  const counts: Record<string, number> = {};
+  const drops: Record<string, number> = {};
+  const perRadio = new Map(
+    scenario.devices.map((d) => [d.eui64, { id: d.id, type: d.type, eui64: d.eui64, tx: 0, rx: 0 }]),
+  );
+  for (const e of trace) {
+    counts[e.type] = (counts[e.type] ?? 0) + 1;
+    if (e.type === 'drop') drops[e.reason] = (drops[e.reason] ?? 0) + 1;
+    if (e.type === 'tx') {
+      const r = perRadio.get(e.radio);
+      if (r) r.tx++;
+    }
+    if (e.type === 'rx') {
+      const r = perRadio.get(e.radio);
+      if (r) r.rx++;
+    }
+  }
+  const result: ScenarioResult = {
+    name: scenario.name,
+    file: scenario.file,
+    seed,
+    mode: processes ? 'processes' : 'in-process',
+    durationUs,
+    wallMs,
+    expectations,
+    held,
+    total: expectations.length,
+    passed: held === expectations.length,
+    outDir,
+    outputs,
+    events: counts,
+    drops,
+    radios: [...perRadio.values()],
+    keys: keyLines.length,
+  };
+  writeFileSync(files.summary, `${JSON.stringify(result, null, 2)}\n`);
+  return result;
+}

@@ -1,0 +1,551 @@
+/**
+ * Scenario files: YAML checked against a schema, with every error naming the file, the line
+ * and the field. The document is parsed with `yaml`'s `parseDocument` + `LineCounter`, so a
+ * zod issue path (or a path found by the checks that need the whole document: device types,
+ * actions, references) maps back to the line it came from.
+ */
+import { readFileSync } from 'node:fs';
+import { basename, extname } from 'node:path';
+import { parseDuration } from '@gbhan/clock';
+import { type Band, isValidChannel, MediumConfigSchema, type RadioBusConfig } from '@gbhan/radio-bus';
+import { type Document, isMap, isNode, isScalar, LineCounter, parseDocument, visit } from 'yaml';
+import { z } from 'zod';
+import { ScenarioError, type ScenarioErrorCode } from './errors.js';
+import { deviceType, deviceTypes, type ResolveContext, type ScenarioPeer } from './registry.js';
+
+export type Path = (string | number)[];
+
+// ---- field types --------------------------------------------------------------------------
+
+/** A duration: `90s`, `1m30s`, `2h`, `250ms`, or a number of seconds. Output: microseconds. */
+export const duration = z.union([z.string(), z.number()]).transform((v, ctx) => {
+  try {
+    return parseDuration(v);
+  } catch {
+    ctx.addIssue({
+      code: 'custom',
+      message: `not a duration: ${JSON.stringify(v)} (use e.g. 90s, 1m30s, 2h, 250ms, or seconds)`,
+      params: { gbhan: 'SCENARIO_BAD_DURATION' },
+    });
+    return z.NEVER;
+  }
+});
+
+const EUI64_RE = /^[0-9a-fA-F]{16}$/;
+/** 16 hex digits, most significant first; output lowercase. */
+export const eui64 = z.unknown().transform((v, ctx) => {
+  if (typeof v === 'string' && EUI64_RE.test(v)) return v.toLowerCase();
+  ctx.addIssue({
+    code: 'custom',
+    message: `not an EUI64: ${JSON.stringify(v)} (16 hex digits, e.g. 00124b0000000001)`,
+    params: { gbhan: 'SCENARIO_BAD_EUI64' },
+  });
+  return z.NEVER;
+});
+
+const band = z.enum(['2.4GHz', 'GB868']);
+const position = z.strictObject({ x: z.number(), y: z.number(), z: z.number().optional() });
+
+const DeviceSchema = z.strictObject({
+  id: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_-]*$/, 'letters, digits, - and _ only'),
+  type: z.string(),
+  eui64,
+  band: band.default('2.4GHz'),
+  /** Default: 0 on 2.4 GHz, 28 on GB868. */
+  page: z.number().int().min(0).optional(),
+  channel: z.number().int(),
+  position,
+  powered: z.boolean().default(true),
+  txPowerDbm: z.number().optional(),
+  lossDb: z.number().min(0).optional(),
+  sensitivityDbm: z.number().optional(),
+  config: z.unknown().optional(),
+});
+
+const TimelineSchema = z.strictObject({
+  at: duration,
+  /** Omitted for radio faults (actions of the bus itself). */
+  device: z.string().optional(),
+  action: z.string(),
+  args: z.record(z.string(), z.unknown()).default({}),
+});
+
+const OutputsSchema = z
+  .strictObject({
+    trace: z.boolean().default(true),
+    pcap: z.boolean().default(true),
+    keys: z.boolean().default(true),
+    /** Also capture-fcs.pcap (802.15.4 with FCS, link type 195). */
+    pcapFcs: z.boolean().default(false),
+  })
+  .default({ trace: true, pcap: true, keys: true, pcapFcs: false });
+
+const TopSchema = z.strictObject({
+  name: z
+    .string()
+    .regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'letters, digits, ., - and _ only (it names the output directory)')
+    .optional(),
+  description: z.string().optional(),
+  seed: z.union([z.number().int(), z.string()]).default(1),
+  duration,
+  medium: MediumConfigSchema.omit({ seed: true, expectRadios: true, idleTimeoutMs: true }).optional(),
+  devices: z.array(z.record(z.string(), z.unknown())).min(1),
+  timeline: z.array(z.record(z.string(), z.unknown())).default([]),
+  expect: z.array(z.record(z.string(), z.unknown())).default([]),
+  outputs: OutputsSchema,
+});
+
+/** Radio faults: timeline actions without a `device`, applied through the bus API. */
+const JamArgs = z.strictObject({
+  band,
+  page: z.number().int().min(0).optional(),
+  channel: z.number().int(),
+  position,
+  txPowerDbm: z.number().default(0),
+  for: duration,
+});
+const BUS_ACTIONS: Record<string, z.ZodType> = { jam: JamArgs };
+
+/** A partial match on trace events; `radio` and `from` may name a device by id. */
+const match = z.record(z.string(), z.unknown());
+const bounds = {
+  name: z.string().optional(),
+  /** The matching event(s) must be at or before this virtual time. */
+  before: duration.optional(),
+  /** ... at or after this virtual time. */
+  after: duration.optional(),
+};
+const EXPECTATIONS = {
+  event: z.strictObject({ event: match, ...bounds }),
+  never: z.strictObject({ never: match, ...bounds }),
+  count: z.strictObject({
+    count: match,
+    min: z.number().int().min(0).optional(),
+    max: z.number().int().min(0).optional(),
+    ...bounds,
+  }),
+  order: z.strictObject({ order: z.array(match).min(2), ...bounds }),
+} as const;
+type ExpectationKind = keyof typeof EXPECTATIONS;
+
+// ---- the loaded scenario ------------------------------------------------------------------
+
+export interface ScenarioDeviceSpec {
+  id: string;
+  type: string;
+  eui64: string;
+  band: Band;
+  page: number;
+  channel: number;
+  position: { x: number; y: number; z?: number };
+  powered: boolean;
+  txPowerDbm?: number;
+  lossDb?: number;
+  sensitivityDbm?: number;
+  config: unknown;
+  line: number | null;
+}
+
+export type TimelineEntry =
+  | {
+      at: number;
+      kind: 'device';
+      device: string;
+      eui64: string;
+      command: Record<string, unknown>;
+      line: number | null;
+    }
+  | { at: number; kind: 'jam'; args: z.output<typeof JamArgs>; line: number | null };
+
+export type TimeWindow = { before?: number; after?: number };
+export type Expectation =
+  | ({ kind: 'event'; match: Record<string, unknown> } & ExpectationCommon)
+  | ({ kind: 'never'; match: Record<string, unknown> } & ExpectationCommon)
+  | ({ kind: 'count'; match: Record<string, unknown>; min?: number; max?: number } & ExpectationCommon)
+  | ({ kind: 'order'; matches: Record<string, unknown>[] } & ExpectationCommon);
+interface ExpectationCommon extends TimeWindow {
+  /** As written (or `name:`), for reports. */
+  text: string;
+  line: number | null;
+}
+
+export interface Scenario {
+  file: string;
+  name: string;
+  /** Line of `name:` (or null when the name comes from the file name). */
+  nameLine: number | null;
+  description?: string;
+  seed: string;
+  durationUs: number;
+  medium: RadioBusConfig;
+  devices: ScenarioDeviceSpec[];
+  timeline: TimelineEntry[];
+  expect: Expectation[];
+  outputs: { trace: boolean; pcap: boolean; keys: boolean; pcapFcs: boolean };
+}
+
+// ---- loading ------------------------------------------------------------------------------
+
+class Locator {
+  constructor(
+    readonly file: string,
+    private readonly doc: Document,
+    private readonly lines: LineCounter,
+  ) {}
+
+  line(path: Path): number | null {
+    for (let n = path.length; n >= 0; n--) {
+      const node = n === 0 ? this.doc.contents : this.doc.getIn(path.slice(0, n), true);
+      if (isNode(node) && node.range) return this.lines.linePos(node.range[0]).line;
+    }
+    return null;
+  }
+
+  error(code: ScenarioErrorCode, path: Path, detail: string): ScenarioError {
+    return new ScenarioError(code, this.file, this.line(path), path.join('.'), detail);
+  }
+
+  /** Parse `value` (found at `path`) with `schema`; a failure names the first issue's line and field. */
+  parse<S extends z.ZodType>(
+    schema: S,
+    value: unknown,
+    path: Path,
+    fallback: ScenarioErrorCode = 'SCENARIO_SCHEMA',
+  ): z.output<S> {
+    const r = schema.safeParse(value);
+    if (r.success) return r.data;
+    const issue = r.error.issues[0]!;
+    let at: Path = [...path, ...(issue.path as Path)];
+    let detail = issue.message;
+    if (issue.code === 'unrecognized_keys') {
+      at = [...at, issue.keys[0]!];
+      detail = `unknown field (allowed: ${allowedKeys(schema, issue.path as Path).join(', ') || 'none'})`;
+    } else if (
+      issue.code === 'invalid_type' &&
+      (issue.input === undefined || issue.message.endsWith('undefined'))
+    ) {
+      detail = `required (${issue.message})`;
+    }
+    const params = (issue as { params?: { gbhan?: ScenarioErrorCode } }).params;
+    throw this.error(params?.gbhan ?? fallback, at, detail);
+  }
+}
+
+function allowedKeys(schema: z.ZodType, path: Path): string[] {
+  type Def = { innerType?: unknown; in?: unknown; element?: unknown };
+  const unwrap = (x: unknown): unknown => {
+    // optional / default / pipe (transform) wrappers down to the object or array
+    for (let i = 0; i < 6 && x !== undefined; i++) {
+      const def = (x as { def?: Def }).def;
+      if ((x as { shape?: unknown }).shape !== undefined || def === undefined) return x;
+      if (def.element !== undefined) return x;
+      x = def.innerType ?? def.in;
+    }
+    return x;
+  };
+  let s: unknown = unwrap(schema);
+  for (const p of path) {
+    s =
+      typeof p === 'number'
+        ? (s as { def?: Def } | undefined)?.def?.element
+        : (s as { shape?: Record<string, unknown> } | undefined)?.shape?.[p];
+    s = unwrap(s);
+  }
+  const shape = (s as { shape?: Record<string, unknown> } | undefined)?.shape;
+  return shape ? Object.keys(shape) : [];
+}
+
+/** Keys whose values may be written as bare EUI64s YAML would otherwise read as numbers. */
+const EUI64_KEYS = new Set(['eui64', 'radio', 'from', 'device', 'peer']);
+/** Action arguments that name a device: a device id here becomes that device's EUI64. */
+const REFERENCE_KEYS = new Set(['device', 'peer', 'target', 'devices', 'peers']);
+/** Trace-event fields that name a radio: a device id here becomes its EUI64. */
+const MATCH_REFERENCE_KEYS = new Set(['radio', 'from']);
+/** Fields of a device event (`event: {...}`) that become EUI64s when they hold a device id. */
+const DEVICE_EVENT_REFERENCE_KEYS = new Set([
+  'peer',
+  'eui64',
+  'parent',
+  'from',
+  'to',
+  'target',
+  'by',
+  'initiator',
+  'responder',
+]);
+
+export function loadScenario(file: string): Scenario {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new ScenarioError('SCENARIO_READ', file, null, '', `cannot read: ${(e as Error).message}`);
+  }
+  return parseScenario(text, file);
+}
+
+export function parseScenario(text: string, file: string): Scenario {
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false });
+  const firstError = doc.errors[0];
+  if (firstError !== undefined) {
+    const line = lines.linePos(firstError.pos[0]).line;
+    throw new ScenarioError(
+      'SCENARIO_YAML',
+      file,
+      line,
+      '',
+      `invalid YAML: ${firstError.message.split('\n')[0]}`,
+    );
+  }
+  // A bare EUI64 of digits only (0000000000000001) is a number to YAML: take its source text.
+  visit(doc, {
+    Pair(_, pair) {
+      if (
+        isScalar(pair.key) &&
+        EUI64_KEYS.has(String(pair.key.value)) &&
+        isScalar(pair.value) &&
+        typeof pair.value.value === 'number' &&
+        pair.value.range
+      ) {
+        pair.value.value = text.slice(pair.value.range[0], pair.value.range[1]).trim();
+      }
+    },
+  });
+  const at = new Locator(file, doc, lines);
+  if (!isMap(doc.contents))
+    throw at.error('SCENARIO_SCHEMA', [], 'a scenario is a mapping (name, duration, devices, ...)');
+  const top = at.parse(TopSchema, doc.toJS(), []);
+
+  // Devices.
+  const devices: ScenarioDeviceSpec[] = [];
+  const byId = new Map<string, ScenarioDeviceSpec>();
+  const euis = new Map<string, string>();
+  for (const [i, raw] of top.devices.entries()) {
+    const path: Path = ['devices', i];
+    const d = at.parse(DeviceSchema, raw, path);
+    const def = deviceType(d.type);
+    if (def === undefined)
+      throw at.error(
+        'SCENARIO_UNKNOWN_DEVICE_TYPE',
+        [...path, 'type'],
+        `unknown device type ${JSON.stringify(d.type)} (known: ${deviceTypes().join(', ')})`,
+      );
+    if (byId.has(d.id))
+      throw at.error('SCENARIO_DUPLICATE_ID', [...path, 'id'], `duplicate device id ${JSON.stringify(d.id)}`);
+    const other = euis.get(d.eui64);
+    if (other !== undefined)
+      throw at.error(
+        'SCENARIO_BAD_EUI64',
+        [...path, 'eui64'],
+        `EUI64 ${d.eui64} is already device ${other}'s`,
+      );
+    const page = d.page ?? (d.band === 'GB868' ? 28 : 0);
+    if (!isValidChannel(d.band, page, d.channel))
+      throw at.error(
+        'SCENARIO_SCHEMA',
+        [...path, 'channel'],
+        `page ${page} channel ${d.channel} is not on band ${d.band}`,
+      );
+    const config = at.parse(def.configSchema, d.config ?? {}, [...path, 'config'], 'SCENARIO_BAD_CONFIG');
+    const spec: ScenarioDeviceSpec = {
+      id: d.id,
+      type: d.type,
+      eui64: d.eui64,
+      band: d.band,
+      page,
+      channel: d.channel,
+      position: d.position,
+      powered: d.powered,
+      ...(d.txPowerDbm === undefined ? {} : { txPowerDbm: d.txPowerDbm }),
+      ...(d.lossDb === undefined ? {} : { lossDb: d.lossDb }),
+      ...(d.sensitivityDbm === undefined ? {} : { sensitivityDbm: d.sensitivityDbm }),
+      config,
+      line: at.line(path),
+    };
+    devices.push(spec);
+    byId.set(d.id, spec);
+    euis.set(d.eui64, d.id);
+  }
+  const peerOf = (d: ScenarioDeviceSpec): ScenarioPeer => ({
+    id: d.id,
+    type: d.type,
+    eui64: d.eui64,
+    config: d.config,
+  });
+  const context = (base: Path): ResolveContext => ({
+    device: (value, path) => {
+      const eui = resolve(value, [...base, ...path]);
+      const d = devices.find((x) => x.eui64 === eui);
+      if (d === undefined)
+        throw at.error('SCENARIO_UNKNOWN_REFERENCE', [...base, ...path], `no device has EUI64 ${eui}`);
+      return peerOf(d);
+    },
+    only: (types, path) => {
+      const found = devices.filter((d) => types.includes(d.type));
+      if (found.length !== 1)
+        throw at.error(
+          'SCENARIO_UNKNOWN_REFERENCE',
+          [...base, ...path],
+          `required: ${found.length === 0 ? `no ${types.join('/')} device to default to` : `${found.length} ${types.join('/')} devices, say which`}`,
+        );
+      return peerOf(found[0]!);
+    },
+    fail: (path, message) => {
+      throw at.error('SCENARIO_SCHEMA', [...base, ...path], message);
+    },
+  });
+  const resolve = (value: unknown, path: Path): string => {
+    if (typeof value === 'string') {
+      const d = byId.get(value);
+      if (d !== undefined) return d.eui64;
+      if (EUI64_RE.test(value)) return value.toLowerCase();
+    }
+    throw at.error(
+      'SCENARIO_UNKNOWN_REFERENCE',
+      path,
+      `no device ${JSON.stringify(value)} (devices: ${[...byId.keys()].join(', ')})`,
+    );
+  };
+
+  for (const [i, d] of devices.entries()) {
+    const def = deviceType(d.type)!;
+    if (def.resolveConfig) d.config = def.resolveConfig(d.config, context(['devices', i, 'config']));
+  }
+
+  // Timeline.
+  const timeline: TimelineEntry[] = [];
+  for (const [i, raw] of top.timeline.entries()) {
+    const path: Path = ['timeline', i];
+    const e = at.parse(TimelineSchema, raw, path);
+    const line = at.line(path);
+    if (e.device === undefined) {
+      const schema = BUS_ACTIONS[e.action];
+      if (schema === undefined)
+        throw at.error(
+          'SCENARIO_UNKNOWN_ACTION',
+          [...path, 'action'],
+          `unknown action ${JSON.stringify(e.action)} without a device (radio faults: ${Object.keys(BUS_ACTIONS).join(', ')}; device actions need device:)`,
+        );
+      const args = at.parse(schema, e.args, [...path, 'args']) as z.output<typeof JamArgs>;
+      const page = args.page ?? (args.band === 'GB868' ? 28 : 0);
+      if (!isValidChannel(args.band, page, args.channel))
+        throw at.error(
+          'SCENARIO_SCHEMA',
+          [...path, 'args', 'channel'],
+          `page ${page} channel ${args.channel} is not on band ${args.band}`,
+        );
+      timeline.push({ at: e.at, kind: 'jam', args: { ...args, page }, line });
+      continue;
+    }
+    const target = byId.get(e.device);
+    if (target === undefined) resolve(e.device, [...path, 'device']);
+    const def = deviceType(target!.type)!;
+    const schema = def.actions[e.action];
+    if (schema === undefined)
+      throw at.error(
+        'SCENARIO_UNKNOWN_ACTION',
+        [...path, 'action'],
+        `device type ${target!.type} has no action ${JSON.stringify(e.action)} (actions: ${Object.keys(def.actions).join(', ')})`,
+      );
+    const args = at.parse(schema, e.args, [...path, 'args']) as Record<string, unknown>;
+    const command: Record<string, unknown> = { action: e.action };
+    for (const [k, v] of Object.entries(args)) {
+      const argPath = [...path, 'args', k];
+      if (REFERENCE_KEYS.has(k) && Array.isArray(v))
+        command[k] = v.map((x, j) => resolve(x, [...argPath, j]));
+      else if (REFERENCE_KEYS.has(k)) command[k] = resolve(v, argPath);
+      else command[k] = v;
+    }
+    const prepared = def.prepareCommand ? def.prepareCommand(command, context([...path, 'args'])) : command;
+    timeline.push({
+      at: e.at,
+      kind: 'device',
+      device: target!.id,
+      eui64: target!.eui64,
+      command: prepared,
+      line,
+    });
+  }
+  timeline.sort((a, b) => a.at - b.at);
+
+  // Expectations.
+  const resolveMatch = (m: Record<string, unknown>, path: Path): Record<string, unknown> => {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(m)) {
+      if (MATCH_REFERENCE_KEYS.has(k)) out[k] = resolve(v, [...path, k]);
+      else if (k === 'event' && v !== null && typeof v === 'object' && !Array.isArray(v)) {
+        // A device's own event: fields naming a device by a known id get its EUI64.
+        out[k] = Object.fromEntries(
+          Object.entries(v).map(([ek, ev]) => [
+            ek,
+            DEVICE_EVENT_REFERENCE_KEYS.has(ek) && typeof ev === 'string' && byId.has(ev)
+              ? byId.get(ev)!.eui64
+              : ev,
+          ]),
+        );
+      } else out[k] = v;
+    }
+    return out;
+  };
+  const expect: Expectation[] = [];
+  for (const [i, raw] of top.expect.entries()) {
+    const path: Path = ['expect', i];
+    const kinds = (Object.keys(EXPECTATIONS) as ExpectationKind[]).filter((k) => k in raw);
+    if (kinds.length !== 1)
+      throw at.error(
+        'SCENARIO_SCHEMA',
+        path,
+        `an expectation has exactly one of ${Object.keys(EXPECTATIONS).join(', ')}${kinds.length > 1 ? ` (found ${kinds.join(', ')})` : ''}`,
+      );
+    const kind = kinds[0]!;
+    const e = at.parse(EXPECTATIONS[kind], raw, path) as Record<string, unknown> &
+      TimeWindow & { name?: string };
+    const common: ExpectationCommon = {
+      text: e.name ?? describeRaw(raw),
+      line: at.line(path),
+      ...(e.before === undefined ? {} : { before: e.before }),
+      ...(e.after === undefined ? {} : { after: e.after }),
+    };
+    if (kind === 'order') {
+      const matches = (e.order as Record<string, unknown>[]).map((m, j) =>
+        resolveMatch(m, [...path, 'order', j]),
+      );
+      expect.push({ kind, matches, ...common });
+    } else {
+      const m = resolveMatch(e[kind] as Record<string, unknown>, [...path, kind]);
+      if (kind === 'count') {
+        const c = e as { min?: number; max?: number };
+        if (c.min === undefined && c.max === undefined)
+          throw at.error('SCENARIO_SCHEMA', [...path, 'count'], 'a count needs min and/or max');
+        expect.push({
+          kind,
+          match: m,
+          ...(c.min === undefined ? {} : { min: c.min }),
+          ...(c.max === undefined ? {} : { max: c.max }),
+          ...common,
+        });
+      } else expect.push({ kind, match: m, ...common });
+    }
+  }
+
+  return {
+    file,
+    name: top.name ?? basename(file, extname(file)),
+    nameLine: top.name === undefined ? null : at.line(['name']),
+    ...(top.description === undefined ? {} : { description: top.description }),
+    seed: String(top.seed),
+    durationUs: top.duration,
+    medium: (top.medium ?? {}) as RadioBusConfig,
+    devices,
+    timeline,
+    expect,
+    outputs: top.outputs,
+  };
+}
+
+function describeRaw(raw: Record<string, unknown>): string {
+  return Object.entries(raw)
+    .map(([k, v]) => `${k}: ${typeof v === 'object' ? JSON.stringify(v) : String(v)}`)
+    .join(', ');
+}

@@ -1,0 +1,126 @@
+/**
+ * Scenarios end to end: the same scenario in-process and with every device in its own
+ * process over the WebSocket bus gives the same trace and capture, byte for byte (the air demo
+ * with plain radios, and a home commissioned on the real stack, whose key file lets tshark
+ * decrypt the capture); and `gbhan run` refuses bad files with file, line and field, exit code 2.
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { malformedCount, tsharkFields } from './support/tshark.js';
+
+const ROOT = new URL('..', import.meta.url).pathname;
+const GBHAN = join(ROOT, 'packages/scenario/bin/gbhan.js');
+
+function gbhan(args: string[]): Promise<{ code: number | null; out: string }> {
+  return new Promise((resolve) => {
+    const proc = spawn(process.execPath, [GBHAN, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    proc.stdout.on('data', (d) => {
+      out += d;
+    });
+    proc.stderr.on('data', (d) => {
+      out += d;
+    });
+    proc.on('exit', (code) => resolve({ code, out }));
+  });
+}
+
+describe('gbhan run', () => {
+  it('gives identical traces and captures in-process and with --processes', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gbhan-scn-'));
+    const common = ['run', 'scenarios/air-demo.yaml', '--duration', '2m'];
+    const [a, b] = await Promise.all([
+      gbhan([...common, '--out', join(dir, 'in')]),
+      gbhan([...common, '--out', join(dir, 'proc'), '--processes']),
+    ]);
+    // The expectations are written for the full hour: some fail on two minutes (exit 1).
+    expect(a.code, a.out).toBe(1);
+    expect(b.code, b.out).toBe(1);
+    expect(a.out).toMatch(/seed 1, in-process\): \d\/8/);
+    expect(b.out).toMatch(/seed 1, processes\): \d\/8/);
+    for (const f of ['trace.jsonl', 'capture.pcap']) {
+      const x = readFileSync(join(dir, 'in', 'air-demo', f));
+      const y = readFileSync(join(dir, 'proc', 'air-demo', f));
+      expect(x.length).toBeGreaterThan(1000);
+      expect(x.equals(y), f).toBe(true);
+    }
+    expect(malformedCount(join(dir, 'proc', 'air-demo', 'capture.pcap'))).toBe(0);
+  });
+
+  it('commissions a home on the real stack, in-process and with --processes, with a key file that decrypts the capture', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gbhan-scn-'));
+    const common = ['run', 'scenarios/install-and-commission.yaml'];
+    const [a, b] = await Promise.all([
+      gbhan([...common, '--out', join(dir, 'in')]),
+      gbhan([...common, '--out', join(dir, 'proc'), '--processes']),
+    ]);
+    expect(a.code, a.out).toBe(0);
+    expect(b.code, b.out).toBe(0);
+    expect(a.out).toMatch(/install-and-commission\s+15\/15\s+14m00s/);
+    for (const f of ['trace.jsonl', 'capture.pcap', 'keys']) {
+      const x = readFileSync(join(dir, 'in', 'install-and-commission', f));
+      const y = readFileSync(join(dir, 'proc', 'install-and-commission', f));
+      expect(x.equals(y), f).toBe(true);
+    }
+    const out = join(dir, 'in', 'install-and-commission');
+    const keys = readFileSync(join(out, 'keys'), 'utf8').trim().split('\n');
+    // the network key, three install-code link keys, four CBKE link keys (3 with the CH, PPMID-ESME)
+    expect(keys.filter((l) => l.includes('kind=network'))).toHaveLength(1);
+    expect(keys.filter((l) => l.includes('origin=install-code'))).toHaveLength(3);
+    expect(keys.filter((l) => l.includes('origin=cbke'))).toHaveLength(4);
+    for (const l of keys) expect(l).toMatch(/^"[0-9a-f]{32}","Normal","[^"]+"$/);
+    const pcap = join(out, 'capture.pcap');
+    const keyOpts = keys.flatMap((l) => ['-o', `uat:zigbee_pc_keys:${l}`]);
+    expect(tsharkFields(pcap, ['zbee_aps.cluster'], ['-Y', 'zbee_zcl'])).toHaveLength(0);
+    const clusters = new Set(
+      tsharkFields(pcap, ['zbee_aps.cluster'], [...keyOpts, '-Y', 'zbee_zcl']).map((r) => r[0]),
+    );
+    // Key Establishment, Metering, Prepayment, Tunneling: readable only with the key file
+    expect(clusters).toEqual(new Set(['0x0800', '0x0702', '0x0705', '0x0704']));
+    expect(malformedCount(pcap, keyOpts)).toBe(0);
+  });
+
+  it('refuses bad scenario files naming file, line and field, with exit code 2', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gbhan-scn-'));
+    const good = readFileSync(join(ROOT, 'scenarios/air-demo.yaml'), 'utf8');
+    const cases: [string, string, RegExp][] = [
+      [
+        'yaml',
+        good.replace('lossRate: 0.01', 'lossRate: [0.01'),
+        /yaml\.yaml:\d+: invalid YAML.*\[SCENARIO_YAML\]/,
+      ],
+      [
+        'type',
+        good.replace('type: radio', 'type: kettle'),
+        /type\.yaml:18: devices\.0\.type: unknown device type "kettle".*\[SCENARIO_UNKNOWN_DEVICE_TYPE\]/,
+      ],
+      [
+        'action',
+        good.replace('action: jam', 'action: jam-everything'),
+        /action\.yaml:60: timeline\.0\.action: unknown action "jam-everything".*\[SCENARIO_UNKNOWN_ACTION\]/,
+      ],
+      [
+        'eui64',
+        good.replace('eui64: 00124b0000000010', 'eui64: 00124b00000000100'),
+        /eui64\.yaml:22: devices\.2\.eui64: not an EUI64.*\[SCENARIO_BAD_EUI64\]/,
+      ],
+    ];
+    for (const [name, text] of cases) writeFileSync(join(dir, `${name}.yaml`), text);
+    const runs = await Promise.all(cases.map(([name]) => gbhan(['run', join(dir, `${name}.yaml`)])));
+    for (const [i, [name, , message]] of cases.entries()) {
+      expect(runs[i]!.code, name).toBe(2);
+      expect(runs[i]!.out, name).toMatch(message);
+    }
+    const [missing, device] = await Promise.all([
+      gbhan(['run', join(dir, 'missing.yaml')]),
+      gbhan(['device', 'toaster', '--bus', 'ws://127.0.0.1:1']),
+    ]);
+    expect(missing.code).toBe(2);
+    expect(missing.out).toMatch(/missing\.yaml: cannot read: .*\[SCENARIO_READ\]/);
+    expect(device.code).toBe(2);
+    expect(device.out).toMatch(/unknown device type toaster \(known: comms-hub, esme, gsme, ppmid, radio\)/);
+  });
+});
