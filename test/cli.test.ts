@@ -42,8 +42,9 @@ describe('gbhan start (the main job: gbhan run scenarios/)', () => {
     expect(await run.exit, run.out()).toBe(0);
     expect(run.out()).toMatch(/scenario\s+expectations\s+simulated\s+wall\s+capture/);
     expect(run.out()).toMatch(/air-demo\s+8\/8\s+1h00m00s\s+\d+\.\d\ds\s+\S+air-demo\/capture\.pcap/);
-    expect(run.out()).toMatch(/install-and-commission\s+15\/15\s+14m00s\s+\d+\.\d\ds\s+\S+capture\.pcap/);
-    expect(run.out()).toMatch(/all 2 scenario\(s\) held every expectation/);
+    expect(run.out()).toMatch(/install-and-commission\s+17\/17\s+14m00s\s+\d+\.\d\ds\s+\S+capture\.pcap/);
+    expect(run.out()).toMatch(/meter-crash-restart\s+9\/9\s+9m00s\s+\d+\.\d\ds\s+\S+capture\.pcap/);
+    expect(run.out()).toMatch(/all 3 scenario\(s\) held every expectation/);
     const pcap = join(dir, 'air-demo', 'capture.pcap');
     expect(malformedCount(pcap)).toBe(0);
     expect(malformedCount(join(dir, 'air-demo', 'capture-fcs.pcap'))).toBe(0);

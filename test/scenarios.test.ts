@@ -59,7 +59,7 @@ describe('gbhan run', () => {
     ]);
     expect(a.code, a.out).toBe(0);
     expect(b.code, b.out).toBe(0);
-    expect(a.out).toMatch(/install-and-commission\s+15\/15\s+14m00s/);
+    expect(a.out).toMatch(/install-and-commission\s+17\/17\s+14m00s/);
     for (const f of ['trace.jsonl', 'capture.pcap', 'keys']) {
       const x = readFileSync(join(dir, 'in', 'install-and-commission', f));
       const y = readFileSync(join(dir, 'proc', 'install-and-commission', f));
@@ -67,10 +67,12 @@ describe('gbhan run', () => {
     }
     const out = join(dir, 'in', 'install-and-commission');
     const keys = readFileSync(join(out, 'keys'), 'utf8').trim().split('\n');
-    // the network key, three install-code link keys, four CBKE link keys (3 with the CH, PPMID-ESME)
+    // the network key, four install-code link keys (one logged wrongly), four suite-2 CBKE link
+    // keys (3 with the CH, PPMID-ESME), the PPMID-ESME partner key from the Trust Centre
     expect(keys.filter((l) => l.includes('kind=network'))).toHaveLength(1);
-    expect(keys.filter((l) => l.includes('origin=install-code'))).toHaveLength(3);
-    expect(keys.filter((l) => l.includes('origin=cbke'))).toHaveLength(4);
+    expect(keys.filter((l) => l.includes('origin=install-code'))).toHaveLength(4);
+    expect(keys.filter((l) => l.includes('origin=cbke') && l.includes('suite=2'))).toHaveLength(4);
+    expect(keys.filter((l) => l.includes('origin=partner'))).toHaveLength(1);
     for (const l of keys) expect(l).toMatch(/^"[0-9a-f]{32}","Normal","[^"]+"$/);
     const pcap = join(out, 'capture.pcap');
     const keyOpts = keys.flatMap((l) => ['-o', `uat:zigbee_pc_keys:${l}`]);
@@ -81,6 +83,59 @@ describe('gbhan run', () => {
     // Key Establishment, Metering, Prepayment, Tunneling: readable only with the key file
     expect(clusters).toEqual(new Set(['0x0800', '0x0702', '0x0705', '0x0704']));
     expect(malformedCount(pcap, keyOpts)).toBe(0);
+    // Every NWK- and APS-secured frame decrypts with the key file, and none without it.
+    expect(tsharkFields(pcap, ['frame.number'], ['-Y', 'zbee_sec.encrypted_payload']).length).toBeGreaterThan(
+      100,
+    );
+    expect(
+      tsharkFields(pcap, ['frame.number'], [...keyOpts, '-Y', 'zbee_sec.encrypted_payload']),
+    ).toHaveLength(0);
+  });
+
+  it('restarts a SIGKILLed meter process from its state file: it rejoins and reuses no frame counter', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gbhan-scn-'));
+    const common = ['run', 'scenarios/meter-crash-restart.yaml'];
+    const [a, b] = await Promise.all([
+      gbhan([...common, '--out', join(dir, 'in')]),
+      gbhan([...common, '--out', join(dir, 'proc'), '--processes']),
+    ]);
+    expect(a.code, a.out).toBe(0);
+    expect(b.code, b.out).toBe(0);
+    for (const f of ['trace.jsonl', 'capture.pcap']) {
+      const x = readFileSync(join(dir, 'in', 'meter-crash-restart', f));
+      const y = readFileSync(join(dir, 'proc', 'meter-crash-restart', f));
+      expect(x.equals(y), f).toBe(true);
+    }
+    const out = join(dir, 'proc', 'meter-crash-restart');
+    const trace = readFileSync(join(out, 'trace.jsonl'), 'utf8');
+    expect(trace).toContain('"type":"detach","radio":"00124b0000e5e5e5","reason":"crashed"');
+    // Every security header the ESME sent, in capture order: per key (network, link), the
+    // frame counters only ever go up - across the SIGKILL too.
+    const rows = tsharkFields(join(out, 'capture.pcap'), [
+      'frame.time_relative',
+      'zbee.sec.src64',
+      'zbee.sec.counter',
+      'zbee.sec.key_id',
+    ]);
+    const seen = new Map<string, number[]>();
+    let afterRestart = 0;
+    for (const [time, src, counters, keyIds] of rows) {
+      if (!src?.split(',').includes('00:12:4b:00:00:e5:e5:e5')) continue;
+      const cs = counters!.split(',').map(Number);
+      const ks = keyIds!.split(',');
+      for (const [i, c] of cs.entries()) {
+        const list = seen.get(ks[i]!) ?? [];
+        list.push(c);
+        seen.set(ks[i]!, list);
+      }
+      if (Number(time) > 300) afterRestart++;
+    }
+    expect(afterRestart).toBeGreaterThan(0);
+    expect(seen.get('0x01')?.length).toBeGreaterThan(5);
+    for (const [key, list] of seen) {
+      for (let i = 1; i < list.length; i++)
+        expect(list[i], `key ${key} counter #${i}`).toBeGreaterThan(list[i - 1]!);
+    }
   });
 
   it('refuses bad scenario files naming file, line and field, with exit code 2', async () => {

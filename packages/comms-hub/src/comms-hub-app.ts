@@ -8,13 +8,21 @@
  * One instance is the RAM of one power cycle: `stop()` at power-off; a new instance (reading
  * NVM) at power-on, whose `start()` asks for the tunnels again (GBCS 10.2.2 "at power-on").
  */
-import type { ApplicationHost, IncomingZcl } from '@gbhan/stack';
-import { sendTraced, traceDrop } from './app-util.js';
-import { type CbkeConfig, CbkeService } from './cbke-service.js';
-import { ClusterServer } from './cluster-server.js';
+import {
+  type ApplicationHost,
+  type CbkeConfig,
+  CbkeService,
+  ClusterServer,
+  type IncomingZcl,
+  sendTraced,
+  traceDrop,
+} from '@gbhan/stack';
 import { DeviceLog } from './device-log.js';
+
 import { Gpf, METERING_CLUSTER } from './gpf.js';
+
 import { TunnelManager, type TunnelManagerOptions } from './tunnel-manager.js';
+
 import { type DccCommand, WanSide } from './wan.js';
 
 export interface CommsHubAppConfig {
@@ -31,8 +39,6 @@ export interface CommsHubHooks {
   /** Ask a device to leave and forget it (the stack's `removeChild`). */
   removeChild?: (eui64: string) => void;
 }
-
-const SLEEPY_CBKE_MARGIN_US = 10_000_000;
 
 /** GBCS 10.2.2: the CHF is tunnel client to these device types. */
 const TUNNEL_SERVER_TYPES = new Set(['ESME', 'HCALCS', 'PPMID']);
@@ -62,10 +68,8 @@ export class CommsHubApplication {
       host,
       config: config.cbke,
       acceptInitiator: (peer) => this.deviceLog.check(peer, 'cbke'),
-      // ASSUMPTION: the GSME only hears the CH when it polls, so the CH waits 10 s longer for
-      // a sleepy GSME's next Key Establishment message (SE leaves the margin to the device).
-      peerTimeouts: (peer) =>
-        this.deviceLog.get(peer)?.deviceType === 'GSME' ? { marginUs: SLEEPY_CBKE_MARGIN_US } : undefined,
+      // A sleepy GSME needs no longer waiting times: the stack fast-polls while it awaits the
+      // next Key Establishment message (OutgoingZcl.awaitReplyUs).
       onEstablished: (peer, role) => {
         if (role !== 'responder') return;
         this.deviceLog.markCommissioned(peer);

@@ -7,9 +7,16 @@
  */
 import type { CryptoSuite, TimingMode } from '@gbhan/cbke';
 import { type BusRadio, Prng } from '@gbhan/radio-bus';
-import { type ChannelSpec, type KeyExportHook, type NvStore, ZigbeeNode } from '@gbhan/stack';
-import { type CbkeConfig, runCbkeConfig } from './cbke-service.js';
+import {
+  type CbkeConfig,
+  type ChannelSpec,
+  type KeyExportHook,
+  type NvStore,
+  runCbkeConfig,
+  ZigbeeNode,
+} from '@gbhan/stack';
 import { type CommsHubAppConfig, CommsHubApplication } from './comms-hub-app.js';
+
 import type { DccCommand } from './wan.js';
 
 export interface CommsHubConfig {

@@ -9,9 +9,15 @@
  * list of ZCL frames per GSME, delivered in order at the check-in, kept in RAM (lost on a CH
  * power cycle). ASSUMPTION: the GPF shares the CH's node (one radio, one EUI64).
  */
-import type { ApplicationHost, IncomingZcl } from '@gbhan/stack';
+import {
+  type ApplicationHost,
+  describeDecodeError,
+  type IncomingZcl,
+  sendTraced,
+  traceDrop,
+  ZclStatus,
+} from '@gbhan/stack';
 import { decodeZclFrame, type ReadAttributeRecord } from '@gbhan/zigbee';
-import { describeDecodeError, sendTraced, traceDrop, ZclStatus } from './app-util.js';
 
 export const METERING_CLUSTER = 0x0702;
 const ATTR_SUMMATION = 0x0000;

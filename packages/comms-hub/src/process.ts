@@ -14,9 +14,9 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { BusRadio, WebSocketTransport } from '@gbhan/radio-bus';
-import { FileNvStore } from '@gbhan/stack';
+import { FileNvStore, parseDeviceArgs } from '@gbhan/stack';
 import { CommsHub, type CommsHubConfig } from './comms-hub.js';
-import { parseDeviceArgs } from './process-args.js';
+
 import { type DccCommand, WanError } from './wan.js';
 
 const MAX_BODY = 16 * 1024;

@@ -7,9 +7,16 @@
  * 3 minutes. Data then flows as TransferData in both directions.
  */
 import type { Timer } from '@gbhan/clock';
-import type { ApplicationHost, IncomingZcl } from '@gbhan/stack';
 import {
-  decodeZclFrame,
+  type ApplicationHost,
+  decodeZclOrDrop,
+  type IncomingZcl,
+  sendDefaultResponse,
+  sendTraced,
+  traceDrop,
+  ZclStatus,
+} from '@gbhan/stack';
+import {
   encodeGbHgrpRequestTunnel,
   encodeZclCommand,
   GB_HGRP_MAX_INCOMING_TRANSFER_SIZE,
@@ -17,7 +24,6 @@ import {
   TUNNELING_CLUSTER,
   TunnelStatus,
 } from '@gbhan/zigbee';
-import { describeDecodeError, sendDefaultResponse, sendTraced, traceDrop, ZclStatus } from './app-util.js';
 
 const SECOND = 1_000_000;
 /** GBCS 10.2.2: retry a failed RequestTunnel after 0xFFFF seconds. */
@@ -146,13 +152,8 @@ export class TunnelManager {
     if (this.stopped) return true;
     const host = this.o.host;
     const peer = msg.from.eui64;
-    let frame: ReturnType<typeof decodeZclFrame>;
-    try {
-      frame = decodeZclFrame(msg.zcl, { cluster: TUNNELING_CLUSTER });
-    } catch (e) {
-      traceDrop(host, msg, 'malformed-zcl', describeDecodeError(e));
-      return true;
-    }
+    const frame = decodeZclOrDrop(host, msg, TUNNELING_CLUSTER);
+    if (frame === null) return true;
     const h = frame.header;
     if (h.frameType === 'global') {
       if (frame.commandName === 'defaultRsp') {

@@ -7,7 +7,7 @@
  *
  * Responses are traced as `wan-response` events with the request id the command got.
  */
-import type { ApplicationHost } from '@gbhan/stack';
+import { type ApplicationHost, decodeTunnelledZcl, encodeTunnelledZcl } from '@gbhan/stack';
 import {
   type DecodedZclFrame,
   decodeZclFrame,
@@ -17,8 +17,9 @@ import {
   toHex,
 } from '@gbhan/zigbee';
 import type { DeviceLog } from './device-log.js';
+
 import type { Gpf } from './gpf.js';
-import { decodeTunnelledZcl, encodeTunnelledZcl } from './tunnel-envelope.js';
+
 import { TunnelError, type TunnelManager } from './tunnel-manager.js';
 
 export type DccCommand =

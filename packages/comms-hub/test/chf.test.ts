@@ -1,3 +1,9 @@
+/**
+ * Unit tests of the CHF application's state machines (Device Log refusals, tunnel retry
+ * timings over hours of virtual time, DCC commands, GPF queue) on a recording host: the
+ * network adds nothing to these rules. The same application on the real stack:
+ * commissioning.test.ts and cbke-real-stack.test.ts.
+ */
 import { ManualClock, MINUTE, SECOND } from '@gbhan/clock';
 import {
   decodeZclFrame,
@@ -7,6 +13,8 @@ import {
   TUNNELING_CLUSTER,
 } from '@gbhan/zigbee';
 import { describe, expect, it } from 'vitest';
+import { HostDouble, type Sent } from '../../../test/support/application-host-double.js';
+import { cbkeConfig } from '../../../test/support/gb-credentials.js';
 import {
   CbkeService,
   CommsHubApplication,
@@ -15,8 +23,6 @@ import {
   TUNNEL_RETRY_US,
   WanError,
 } from '../src/index.js';
-import { cbkeConfig } from './creds.js';
-import { HostDouble, type Sent } from './host-double.js';
 
 const CH = '00124b0000000001';
 const ESME = '00124b0000000002';
@@ -61,27 +67,7 @@ function tunnelRsp(tsn: number, status: number, tunnelId = 7) {
 }
 
 describe('CHF', () => {
-  it('runs CBKE with a logged joiner, installs the same key on both sides and asks for the tunnel', () => {
-    const clock = new ManualClock();
-    const { host, app } = hub(clock);
-    app.dcc({ kind: 'update-device-log', op: 'add', eui64: ESME, deviceType: 'ESME', installCode: CODE });
-    const meter = new HostDouble(ESME, clock);
-    const ini = new CbkeService({ host: meter, config: cbkeConfig(ESME) });
-    meter.onZcl((m) => void ini.handle(m));
-    ini.start(CH);
-    for (let i = 0; i < 10; i++) {
-      pass(meter, host);
-      pass(host, meter);
-      clock.advance(SECOND);
-    }
-    expect(meter.keys.get(CH)?.origin).toBe('cbke');
-    expect(host.keys.get(ESME)?.key).toEqual(meter.keys.get(CH)?.key);
-    expect(host.tracesOf('key-export')).toHaveLength(1);
-    expect(app.deviceLog.get(ESME)?.commissioned).toBe(true);
-    expect(app.tunnels.state(ESME)).toBe('requesting');
-    expect(host.tracesOf('tunnel-request-sent').at(-1)).toMatchObject({ peer: ESME, why: 'after-cbke' });
-  });
-
+  // CBKE with a logged joiner runs on the real stack: cbke-real-stack.test.ts.
   it('refuses CBKE and any frame from a device not in the Device Log, and security-logs it', () => {
     const { host, app, security } = hub();
     const stranger = new HostDouble(STRANGER, host.clock as ManualClock);

@@ -29,7 +29,7 @@ function installCode(eui64: string): string {
   return toHex(appendInstallCodeCrc(code));
 }
 
-async function setup() {
+async function setup(cbkeSuite: 1 | 2 = 2) {
   const seed = 'commissioning-1';
   const bus = new RadioBus({ seed: 1 });
   const trace: BusTraceEvent[] = [];
@@ -43,9 +43,8 @@ async function setup() {
       position: { x, y: 0 },
     });
   const channels = [{ page: 0, channel: 15 }];
-  // KNOWN GAP: the stack has no APS fragmentation yet, and a suite-2 Initiate Key
-  // Establishment (74-byte certificate) makes a 142-octet PSDU; suite 1 fits in one frame.
-  const cbkeSuite = 1 as const;
+  // GB uses suite 2: its Initiate Key Establishment (74-octet certificate) crosses as APS
+  // fragments (142 octets unfragmented).
   const hub = new CommsHub({
     radio: await radio(CH, 0),
     nvm: new MemoryNvStore(),
@@ -83,8 +82,7 @@ async function setup() {
       chEui64: CH,
       installCode: installCode(GSME),
       channels,
-      reportPeriodUs: 2 * MINUTE,
-      pollPeriodUs: 2 * SECOND,
+      reportPeriodUs: 2 * MINUTE, // default poll period (7.5 s): CBKE relies on fast poll
     },
   });
   const ppmid = new Ppmid({
@@ -125,12 +123,12 @@ async function setup() {
 
 describe('commissioning on the real stack', () => {
   it('joins, runs CBKE, opens tunnels, reads and tops up; refuses a device not in the Device Log', async () => {
-    const { bus, hub, esme, gsme, ppmid, rogue, events, dump, close } = await setup();
+    const { bus, hub, esme, gsme, ppmid, rogue, events, dump, close } = await setup(2);
     bus.scheduleControl(PPMID, 5 * MINUTE, { action: 'top-up', code: '00000000000042000500' });
     bus.scheduleControl(CH, 6 * MINUTE, { action: 'read-meter', target: ESME });
     await bus.runUntil(7 * MINUTE);
     dump();
-    // joined, CBKE with the CH: both sides hold the same key
+    // joined, CBKE (suite 2, fragmented Initiate messages) with the CH: both sides hold the same key
     for (const [dev, eui] of [
       [esme, ESME],
       [gsme, GSME],
@@ -140,10 +138,14 @@ describe('commissioning on the real stack', () => {
       const theirs = dev.node.linkKey(CH);
       expect(theirs).not.toBeNull();
       expect(hub.node.linkKey(eui)).toEqual(theirs);
-      expect(events(eui, 'cbke-established').some((e) => e.peer === CH)).toBe(true);
+      expect(events(eui, 'cbke-established').filter((e) => e.peer === CH)).toMatchObject([{ suite: 2 }]);
+      expect(events(eui, 'cbke-failed')).toEqual([]);
       expect(hub.app!.deviceLog.get(eui)?.commissioned).toBe(true);
     }
-    // device-to-device CBKE PPMID -> ESME
+    // partner link key from the Trust Centre (APS Request Key), then device-to-device CBKE PPMID -> ESME
+    expect(events(PPMID, 'ppmid-partner-key')).toMatchObject([{ partner: ESME, result: 'received' }]);
+    expect(events(CH, 'partner-key')).toMatchObject([{ requester: PPMID, partner: ESME, status: 'sent' }]);
+    expect(events(PPMID, 'cbke-established').filter((e) => e.peer === ESME)).toMatchObject([{ suite: 2 }]);
     expect(ppmid.node.linkKey(ESME)).toEqual(esme.node.linkKey(PPMID));
     // tunnels to ESME and PPMID
     expect(hub.app!.tunnels.state(ESME)).toBe('open');
@@ -173,7 +175,8 @@ describe('commissioning on the real stack', () => {
   });
 
   it('queues a DCC read for the sleepy GSME, refuses DCC commands with the WAN down, reopens tunnels after a CH power cycle', async () => {
-    const { bus, hub, esme, events, dump, close } = await setup();
+    // Suite 1 (sect163k1, 48-octet certificates: no fragmentation) stays covered here.
+    const { bus, hub, esme, events, dump, close } = await setup(1);
     await bus.runUntil(3 * MINUTE);
     bus.scheduleControl(CH, 3 * MINUTE + SECOND, { action: 'read-meter', target: GSME, live: true });
     bus.scheduleControl(CH, 4 * MINUTE, { action: 'wan-down' });

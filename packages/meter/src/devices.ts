@@ -5,11 +5,20 @@
  */
 import type { CryptoSuite, TimingMode } from '@gbhan/cbke';
 import type { BusRadio } from '@gbhan/radio-bus';
-import type { ChannelSpec, KeyExportHook, NvStore, ZigbeeNode } from '@gbhan/stack';
-import { type CbkeConfig, runCbkeConfig } from './cbke-service.js';
+import {
+  type CbkeConfig,
+  type ChannelSpec,
+  type ControlCommand,
+  JoinerRuntime,
+  type KeyExportHook,
+  type NvStore,
+  runCbkeConfig,
+  type ZigbeeNode,
+} from '@gbhan/stack';
 import { EsmeApplication, type EsmeConfig } from './esme.js';
+
 import { GsmeApplication, type GsmeConfig } from './gsme.js';
-import { type ControlCommand, JoinerRuntime } from './joiner-runtime.js';
+
 import { OriginatingDevice } from './prepayment.js';
 
 interface CommonDeviceConfig {
@@ -123,16 +132,9 @@ export class Gsme {
     const eui64 = o.radio.eui64;
     const c = o.config;
     const pollPeriodUs = c.pollPeriodUs ?? 7_500_000;
-    const base = c.cbke ?? runCbkeConfig(o.seed, eui64, c.cbkeTiming, c.cbkeSuite);
-    // A sleepy device hears answers only when it polls: wait a poll period longer.
-    const cbke: CbkeConfig = {
-      ...base,
-      timeouts: {
-        marginUs: 1_000_000 + pollPeriodUs,
-        initiateResponseUs: 10_000_000 + pollPeriodUs,
-        ...base.timeouts,
-      },
-    };
+    // Default CBKE waiting times: while it awaits the CH's next message the stack polls fast
+    // (OutgoingZcl.awaitReplyUs), so the GSME hears it without waiting a poll period.
+    const cbke = c.cbke ?? runCbkeConfig(o.seed, eui64, c.cbkeTiming, c.cbkeSuite);
     this.runtime = new JoinerRuntime(
       {
         radio: o.radio,

@@ -8,20 +8,29 @@
  * One instance is the RAM of one power cycle: `stop()` at power-off saves the registers
  * (power-fail save) and drops everything else; a new instance at power-on reads NVM.
  */
-import type { ApplicationHost, IncomingZcl } from '@gbhan/stack';
+import {
+  type ApplicationHost,
+  type CbkeConfig,
+  CbkeService,
+  ClusterServer,
+  decodeTunnelledZcl,
+  encodeTunnelledZcl,
+  type IncomingZcl,
+  sendTraced,
+  TunnelServer,
+  traceDrop,
+  ZclStatus,
+  zclUtcNow,
+} from '@gbhan/stack';
 import {
   type DecodedZclFrame,
   encodeDebtCreditStatus,
   encodeTopUpLog,
   encodeZclCommand,
 } from '@gbhan/zigbee';
-import { sendTraced, traceDrop, ZclStatus, zclUtcNow } from './app-util.js';
-import { type CbkeConfig, CbkeService } from './cbke-service.js';
-import { ClusterServer } from './cluster-server.js';
 import { METERING_CLUSTER, MeteringRegister } from './metering.js';
+
 import { PREPAYMENT_CLUSTER, Prepayment, type PrepaymentConfig } from './prepayment.js';
-import { decodeTunnelledZcl, encodeTunnelledZcl } from './tunnel-envelope.js';
-import { TunnelServer } from './tunnel-server.js';
 
 export interface EsmeConfig {
   /** EUI64 of the Communications Hub (trust centre, CHF, tunnel client). */

@@ -12,11 +12,16 @@
  * ASSUMPTION: the GPF's EUI64 is the CH's (one radio, one node).
  */
 import type { Timer } from '@gbhan/clock';
-import type { ApplicationHost, IncomingZcl } from '@gbhan/stack';
+import {
+  type ApplicationHost,
+  type CbkeConfig,
+  CbkeService,
+  ClusterServer,
+  type IncomingZcl,
+  sendTraced,
+  traceDrop,
+} from '@gbhan/stack';
 import { encodeZclGlobalCommand } from '@gbhan/zigbee';
-import { sendTraced, traceDrop } from './app-util.js';
-import { type CbkeConfig, CbkeService } from './cbke-service.js';
-import { ClusterServer } from './cluster-server.js';
 import { METERING_CLUSTER, MeteringAttr, MeteringRegister } from './metering.js';
 
 export interface GsmeConfig {

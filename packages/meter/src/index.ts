@@ -2,16 +2,14 @@
  * @gbhan/meter: the GB meters of the emulator - ESME (electricity: Metering and Prepayment
  * servers, GB-HGRP tunnel server) and GSME (gas, sleepy, reporting to the GPF).
  */
-export * from './app-util.js';
-export * from './cbke-service.js';
-export * from './cluster-server.js';
+
+// The generic application runtime (CBKE service, cluster server, tunnel envelope and
+// server, joiner runtime, device arguments) lives in @gbhan/stack; re-exported so this
+// package's public names stay as they were.
+export * from '@gbhan/stack/app';
 export * from './devices.js';
 export * from './esme.js';
 export * from './gsme.js';
-export * from './joiner-runtime.js';
 export * from './metering.js';
 export * from './prepayment.js';
 export * from './process.js';
-export * from './process-args.js';
-export * from './tunnel-envelope.js';
-export * from './tunnel-server.js';

@@ -9,9 +9,8 @@
  * off is not metered.
  */
 import type { Clock } from '@gbhan/clock';
-import type { NvStore } from '@gbhan/stack';
+import { type NvStore, ZclStatus } from '@gbhan/stack';
 import type { ReadAttributeRecord } from '@gbhan/zigbee';
-import { ZclStatus } from './app-util.js';
 
 export const METERING_CLUSTER = 0x0702;
 

@@ -10,9 +10,8 @@
  * out at the right virtual time without ticking.
  */
 import type { Clock, Timer } from '@gbhan/clock';
-import type { NvStore } from '@gbhan/stack';
+import { type NvStore, ZclStatus, zclUtcNow } from '@gbhan/stack';
 import type { ReadAttributeRecord, TopUpRecord } from '@gbhan/zigbee';
-import { ZclStatus, zclUtcNow } from './app-util.js';
 import type { MeteringRegister } from './metering.js';
 
 export const PREPAYMENT_CLUSTER = 0x0705;

@@ -1,3 +1,8 @@
+/**
+ * Unit tests of the ESME application's rules (which peer may read, Default Responses,
+ * malformed frames, tunnel server rules, CBKE start policy) on a recording host: the network
+ * adds nothing to them. The ESME on the real stack: packages/comms-hub/test/commissioning.test.ts.
+ */
 import { type ManualClock, SECOND } from '@gbhan/clock';
 import {
   decodeKeyEstablishment,
@@ -10,9 +15,9 @@ import {
   TUNNELING_CLUSTER,
 } from '@gbhan/zigbee';
 import { describe, expect, it } from 'vitest';
+import { HostDouble, type Sent } from '../../../test/support/application-host-double.js';
+import { cbkeConfig } from '../../../test/support/gb-credentials.js';
 import { decodeTunnelledZcl, EsmeApplication, type EsmeConfig, encodeTunnelledZcl } from '../src/index.js';
-import { cbkeConfig } from './creds.js';
-import { HostDouble, type Sent } from './host-double.js';
 
 const CH = '00124b0000000001';
 const ESME = '00124b0000000002';

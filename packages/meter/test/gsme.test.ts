@@ -1,9 +1,14 @@
+/**
+ * Unit test of the GSME's check-in schedule and peer rules on a recording host (hours of
+ * virtual time on a ManualClock). The sleepy GSME on the real stack, polling its parent:
+ * packages/comms-hub/test/commissioning.test.ts.
+ */
 import { type ManualClock, MINUTE } from '@gbhan/clock';
 import { decodeZclFrame, encodeReadAttributes } from '@gbhan/zigbee';
 import { describe, expect, it } from 'vitest';
+import { HostDouble } from '../../../test/support/application-host-double.js';
+import { cbkeConfig } from '../../../test/support/gb-credentials.js';
 import { GsmeApplication } from '../src/index.js';
-import { cbkeConfig } from './creds.js';
-import { HostDouble } from './host-double.js';
 
 const CH = '00124b0000000001';
 const GSME = '00124b0000000003';

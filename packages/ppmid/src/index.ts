@@ -2,13 +2,11 @@
  * @gbhan/ppmid: the Prepayment Meter Interface Device of the emulator - reads the ESME and the
  * GPF mirror, shows credit and readings (traced as `ppmid-display`), performs consumer top-ups.
  */
-export * from './app-util.js';
-export * from './cbke-service.js';
-export * from './cluster-server.js';
-export * from './joiner-runtime.js';
+
+// The generic application runtime (CBKE service, cluster server, tunnel envelope and
+// server, joiner runtime, device arguments) lives in @gbhan/stack; re-exported so this
+// package's public names stay as they were.
+export * from '@gbhan/stack/app';
 export * from './ppmid.js';
 export * from './ppmid-app.js';
 export * from './process.js';
-export * from './process-args.js';
-export * from './tunnel-envelope.js';
-export * from './tunnel-server.js';

@@ -7,13 +7,29 @@
  * screen is traced as `ppmid-display` events. A consumer top-up is a Consumer Top Up sent to
  * the ESME; the response is shown.
  *
- * ASSUMPTION: the PPMID gets its key with the ESME by device-to-device CBKE (it initiates,
- * the ESME responds) instead of an APS partner link key from the trust centre: the
- * `ApplicationHost` contract has no APS Request Key. The public specs leave the data path
- * open; reading the ESME directly (as a ZSE IHD does) is the simplest defensible choice.
+ * ASSUMPTION: the PPMID reads the ESME directly (as a ZSE IHD does); the public specs leave
+ * the data path open. Its key with the ESME: first a partner link key from the Trust Centre
+ * (APS Request Key), then device-to-device CBKE (it initiates, the ESME responds), whose key
+ * replaces the partner key. protocol-notes §2 records the partner key as the prerequisite of
+ * device-to-device CBKE, not a replacement for it, so CBKE is not skipped. A refused or lost
+ * Request Key is traced and CBKE runs anyway (it needs only NWK security).
  */
 import type { Timer } from '@gbhan/clock';
-import type { ApplicationHost, IncomingZcl } from '@gbhan/stack';
+import {
+  type ApplicationHost,
+  type CbkeConfig,
+  CbkeService,
+  ClusterServer,
+  decodeTunnelledZcl,
+  describeDecodeError,
+  encodeTunnelledZcl,
+  type IncomingZcl,
+  sendTraced,
+  TunnelServer,
+  traceDrop,
+  ZclStatus,
+  zclUtcNow,
+} from '@gbhan/stack';
 import {
   type DecodedZclFrame,
   decodeZclFrame,
@@ -21,11 +37,6 @@ import {
   encodeZclCommand,
   type ReadAttributeRecord,
 } from '@gbhan/zigbee';
-import { describeDecodeError, sendTraced, traceDrop, ZclStatus, zclUtcNow } from './app-util.js';
-import { type CbkeConfig, CbkeService } from './cbke-service.js';
-import { ClusterServer } from './cluster-server.js';
-import { decodeTunnelledZcl, encodeTunnelledZcl } from './tunnel-envelope.js';
-import { TunnelServer } from './tunnel-server.js';
 
 const METERING = 0x0702;
 const PREPAYMENT = 0x0705;
@@ -289,8 +300,25 @@ export class PpmidApplication {
   }
 
   private afterTrustCentre(): void {
-    if (this.done().includes(this.config.esmeEui64)) this.startReading();
-    else this.cbke.start(this.config.esmeEui64);
+    const esme = this.config.esmeEui64;
+    if (this.done().includes(esme)) {
+      this.startReading();
+      return;
+    }
+    if (!this.host.requestPartnerLinkKey) {
+      this.cbke.start(esme);
+      return;
+    }
+    void this.host.requestPartnerLinkKey(esme).then(
+      (result) => {
+        this.host.trace({ type: 'ppmid-partner-key', partner: esme, result });
+        if (!this.stopped) this.cbke.start(esme);
+      },
+      (e: unknown) => {
+        this.host.trace({ type: 'ppmid-partner-key', partner: esme, result: 'error', message: String(e) });
+        if (!this.stopped) this.cbke.start(esme);
+      },
+    );
   }
 
   private startReading(): void {

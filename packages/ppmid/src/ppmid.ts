@@ -5,9 +5,15 @@
  */
 import type { CryptoSuite, TimingMode } from '@gbhan/cbke';
 import type { BusRadio } from '@gbhan/radio-bus';
-import type { ChannelSpec, KeyExportHook, NvStore, ZigbeeNode } from '@gbhan/stack';
-import { type CbkeConfig, runCbkeConfig } from './cbke-service.js';
-import { JoinerRuntime } from './joiner-runtime.js';
+import {
+  type CbkeConfig,
+  type ChannelSpec,
+  JoinerRuntime,
+  type KeyExportHook,
+  type NvStore,
+  runCbkeConfig,
+  type ZigbeeNode,
+} from '@gbhan/stack';
 import { PpmidApplication, type PpmidConfig } from './ppmid-app.js';
 
 export type PpmidDeviceConfig = Omit<PpmidConfig, 'cbke'> & {

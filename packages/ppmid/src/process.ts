@@ -4,9 +4,8 @@
  * JSON), until the bus closes the connection.
  */
 import { BusRadio, WebSocketTransport } from '@gbhan/radio-bus';
-import { FileNvStore } from '@gbhan/stack';
+import { DeviceArgsError, FileNvStore, parseDeviceArgs, peerOfType } from '@gbhan/stack';
 import { Ppmid, type PpmidDeviceConfig } from './ppmid.js';
-import { DeviceArgsError, parseDeviceArgs, peerOfType } from './process-args.js';
 
 export async function runDeviceProcess(argv: string[]): Promise<void> {
   const args = parseDeviceArgs(argv);

@@ -124,7 +124,8 @@ type BusEvent =
   | { t: number; seq: number; kind: 'tx-end'; tx: Transmission }
   | { t: number; seq: number; kind: 'duty-recheck'; radio: Radio }
   | { t: number; seq: number; kind: 'jam'; jammer: number; on: boolean }
-  | { t: number; seq: number; kind: 'control'; eui64: string; command: Record<string, unknown> };
+  | { t: number; seq: number; kind: 'control'; eui64: string; command: Record<string, unknown> }
+  | { t: number; seq: number; kind: 'callback'; fn: () => void };
 
 type Unsequenced<E> = E extends unknown ? Omit<E, 'seq'> : never;
 
@@ -204,6 +205,9 @@ export class RadioBus {
   private syncPending = true;
   /** Registered radios with `awaiting` set. */
   private awaitingCount = 0;
+  private expectedReached = false;
+  /** Outstanding `holdTime()` holds. */
+  private controllerHolds = 0;
   private closed = false;
   private watchdog: NodeJS.Timeout | null = null;
   private pacing: NodeJS.Timeout | null = null;
@@ -279,6 +283,40 @@ export class RadioBus {
   scheduleControl(eui64: string, atUs: number, command: Record<string, unknown>): void {
     this.push({ t: Math.max(this.now, Math.round(atUs)), kind: 'control', eui64, command });
     this.kick();
+  }
+
+  /**
+   * Run `fn` in the controller at virtual time `atUs`, in order with the bus's other events
+   * (a scenario runner crashes and restarts device processes this way).
+   */
+  schedule(atUs: number, fn: () => void): void {
+    this.push({ t: Math.max(this.now, Math.round(atUs)), kind: 'callback', fn });
+    this.kick();
+  }
+
+  /**
+   * Keep virtual time where it is until the returned function is called (e.g. while a
+   * restarted device process connects). Messages are still handled; only advancing waits.
+   */
+  holdTime(): () => void {
+    this.controllerHolds++;
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      this.controllerHolds--;
+      this.kick();
+    };
+  }
+
+  /** Take a radio off the bus now, as if its device had died; its connection is closed. */
+  detachRadio(eui64: string, reason: string): boolean {
+    const radio = this.byEui.get(eui64);
+    if (radio === undefined) return false;
+    radio.port.closed = true;
+    this.detach(radio.port, reason);
+    radio.port.link.close();
+    return true;
   }
 
   /**
@@ -480,8 +518,12 @@ export class RadioBus {
         return;
       }
       if (this.applyActions()) continue;
-      if (this.pacing !== null) return;
-      if (this.sorted.length < this.expectRadios) return;
+      if (this.pacing !== null || this.controllerHolds > 0) return;
+      // Only the start waits for the expected radios; later departures do not stop time.
+      if (!this.expectedReached) {
+        if (this.sorted.length < this.expectRadios) return;
+        this.expectedReached = true;
+      }
       if (this.until < 0) return;
       if (this.syncPending) {
         // Sync round, at the start and at every runUntil: wake every radio at the current
@@ -619,6 +661,7 @@ export class RadioBus {
       this.queue.pop();
       if (ev.kind === 'tx-end') this.endTransmission(ev.tx);
       else if (ev.kind === 'duty-recheck') this.dutyRecheck(ev.radio);
+      else if (ev.kind === 'callback') ev.fn();
       else if (ev.kind === 'control') {
         const radio = this.byEui.get(ev.eui64);
         this.emit({

@@ -355,3 +355,28 @@ describe('work done while time stands still', () => {
     expect(fired).toBe(SECOND + 10 * MILLISECOND);
   });
 });
+
+describe('controller hooks', () => {
+  it('runs scheduled callbacks at their time, holds time, and detaches a radio as if it died', async () => {
+    const { bus, add, trace } = await makeBus();
+    const a = await add(1);
+    const seen: number[] = [];
+    let release: (() => void) | null = null;
+    bus.schedule(2 * SECOND, () => {
+      seen.push(bus.time);
+      expect(bus.detachRadio(a.radio.eui64, 'crashed')).toBe(true);
+      release = bus.holdTime();
+      // Time stays at 2 s until the hold is released, even with nothing else to do.
+      setTimeout(() => {
+        seen.push(bus.time);
+        release!();
+      }, 20);
+    });
+    await bus.runUntil(5 * SECOND);
+    bus.close();
+    expect(seen).toEqual([2 * SECOND, 2 * SECOND]);
+    expect(a.radio.closed).toBe(true);
+    expect(trace.find((e) => e.type === 'detach')).toMatchObject({ t: 2 * SECOND, reason: 'crashed' });
+    expect(bus.detachRadio('0000000000000099', 'x')).toBe(false);
+  });
+});

@@ -158,7 +158,7 @@ function packageType(
     ...d,
     async create(ctx): Promise<ScenarioDevice> {
       const { MemoryNvStore, FileNvStore } = await import('@gbhan/stack');
-      const nvm = ctx.statePath === null ? new MemoryNvStore() : new FileNvStore(ctx.statePath);
+      const nvm = ctx.nvm ?? (ctx.statePath === null ? new MemoryNvStore() : new FileNvStore(ctx.statePath));
       const { device } = await startDevice(ctx, ctx.transport, nvm, d.factory);
       return { close: () => device.close() };
     },

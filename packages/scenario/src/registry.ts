@@ -4,7 +4,9 @@
  * load-time error with a line), an in-process factory and a process entry for `--processes`.
  * Adding a device package to scenarios is one `registerDeviceType` call (see builtin.ts).
  */
+
 import type { ClientTransport, RadioRegistration } from '@gbhan/radio-bus';
+import type { NvStore } from '@gbhan/stack';
 import { z } from 'zod';
 
 /** What a device needs to come up, in-process or in its own process (it is JSON-serialisable). */
@@ -25,6 +27,8 @@ export interface DeviceContext extends DeviceSpec {
   transport: ClientTransport;
   /** Non-volatile state file (process runs), or null: keep it in memory. */
   statePath: string | null;
+  /** In-process: the device's NVM to start from (kept by the runner across a crash and restart). */
+  nvm?: NvStore;
 }
 
 export interface ScenarioDevice {

@@ -22,11 +22,21 @@ import {
   type RadioRegistration,
   startBusServer,
 } from '@gbhan/radio-bus';
+import { MemoryNvStore } from '@gbhan/stack';
 import { type ExpectationResult, evaluate } from './expect.js';
 import { type DeviceSpec, defaultProcessArgs, deviceType, type ScenarioDevice } from './registry.js';
 import type { Scenario, ScenarioDeviceSpec } from './schema.js';
 
 export const GBHAN_BIN = fileURLToPath(new URL('../bin/gbhan.js', import.meta.url));
+
+interface Child {
+  id: string;
+  proc: ChildProcess;
+  stderr: string;
+  /** Set when the runner ends it (crash action, end of run): its exit is not a failure. */
+  expectedExit: boolean;
+  exit: Promise<number | null>;
+}
 
 export interface RunOptions {
   /** Outputs go to <outRoot>/<scenario name>/ (default `out`). */
@@ -169,6 +179,72 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
     pcapFcs?.write(f);
   });
 
+  const specs: DeviceSpec[] = scenario.devices.map((d) => ({
+    id: d.id,
+    type: d.type,
+    eui64: d.eui64,
+    registration: registration(d),
+    config: d.config,
+    peers: scenario.devices.map((p) => ({ id: p.id, type: p.type, eui64: p.eui64 })),
+    seed,
+  }));
+  const specById = new Map(specs.map((s) => [s.id, s]));
+
+  // Wall clock: only for the progress line and the summary's wall-time column.
+  const wallStart = performance.now();
+  const progress = options.onProgress
+    ? setInterval(() => options.onProgress?.(bus.time, durationUs), 250)
+    : null;
+  /** In-process devices now running, and the NVM each keeps across a crash and restart. */
+  const live = new Map<string, ScenarioDevice>();
+  const nvms = new Map<string, MemoryNvStore>();
+  const children = new Map<string, Child>();
+  const exited: Child[] = [];
+  let failRun: (e: Error) => void = () => {};
+  const failed = new Promise<never>((_, reject) => {
+    failRun = reject;
+  });
+  let server: Awaited<ReturnType<typeof startBusServer>> | null = null;
+  const stateDir = join(outDir, 'state');
+
+  const startDevice = async (spec: DeviceSpec): Promise<void> => {
+    if (!processes) {
+      let nvm = nvms.get(spec.id);
+      if (nvm === undefined) {
+        nvm = new MemoryNvStore();
+        nvms.set(spec.id, nvm);
+      }
+      const device = await deviceType(spec.type)!.create({
+        ...spec,
+        transport: new InProcessTransport(bus),
+        statePath: null,
+        nvm,
+      });
+      live.set(spec.id, device);
+      return;
+    }
+    const def = deviceType(spec.type)!;
+    const statePath = join(stateDir, `${spec.id}.json`);
+    const args = (def.processArgs ?? defaultProcessArgs)(spec, server!.url, statePath);
+    const proc = spawn(process.execPath, [GBHAN_BIN, 'device', spec.type, ...args], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    const child: Child = { id: spec.id, proc, stderr: '', expectedExit: false, exit: Promise.resolve(null) };
+    proc.stderr!.on('data', (d) => {
+      child.stderr += d;
+    });
+    child.exit = new Promise((resolve) => proc.on('exit', (code) => resolve(code)));
+    void child.exit.then((code) => {
+      if (child.expectedExit) return;
+      failRun(
+        new ScenarioRunError(
+          `device ${child.id} (${spec.type}) exited with code ${code} during the run${child.stderr ? `: ${child.stderr.trim()}` : ''}`,
+        ),
+      );
+    });
+    children.set(spec.id, child);
+  };
+
   for (const e of scenario.timeline) {
     if (e.kind === 'jam') {
       const { band, page, channel, position, txPowerDbm } = e.args;
@@ -181,67 +257,44 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
         startUs: e.at,
         endUs: e.at + e.args.for,
       });
-    } else bus.scheduleControl(e.eui64, e.at, e.command);
-  }
-
-  const specs: DeviceSpec[] = scenario.devices.map((d) => ({
-    id: d.id,
-    type: d.type,
-    eui64: d.eui64,
-    registration: registration(d),
-    config: d.config,
-    peers: scenario.devices.map((p) => ({ id: p.id, type: p.type, eui64: p.eui64 })),
-    seed,
-  }));
-
-  // Wall clock: only for the progress line and the summary's wall-time column.
-  const wallStart = performance.now();
-  const progress = options.onProgress
-    ? setInterval(() => options.onProgress?.(bus.time, durationUs), 250)
-    : null;
-  const devices: ScenarioDevice[] = [];
-  const children: { id: string; proc: ChildProcess; stderr: string; exit: Promise<number | null> }[] = [];
-  let server: Awaited<ReturnType<typeof startBusServer>> | null = null;
-  try {
-    let failed: Promise<never> = new Promise<never>(() => {});
-    if (!processes) {
-      for (const spec of specs) {
-        devices.push(
-          await deviceType(spec.type)!.create({
-            ...spec,
-            transport: new InProcessTransport(bus),
-            statePath: null,
+    } else if (e.kind === 'crash') {
+      bus.schedule(e.at, () => {
+        // No clean shutdown: the radio leaves the air now and the device gets no chance to save.
+        bus.detachRadio(e.eui64, 'crashed');
+        const child = children.get(e.device);
+        if (child !== undefined) {
+          child.expectedExit = true;
+          child.proc.kill('SIGKILL');
+          exited.push(child);
+          children.delete(e.device);
+        }
+        live.delete(e.device);
+      });
+    } else if (e.kind === 'restart') {
+      bus.schedule(e.at, () => {
+        // Time waits while the device starts again from its NVM and registers.
+        const release = bus.holdTime();
+        const attached = new Promise<void>((resolve) =>
+          bus.onTrace((ev) => {
+            if (ev.type === 'attach' && ev.radio === e.eui64) resolve();
           }),
         );
-      }
-    } else {
+        startDevice(specById.get(e.device)!)
+          .then(() => attached)
+          .then(release, (err: unknown) => {
+            release();
+            failRun(err instanceof Error ? err : new Error(String(err)));
+          });
+      });
+    } else if (e.kind === 'device') bus.scheduleControl(e.eui64, e.at, e.command);
+  }
+
+  try {
+    if (processes) {
       server = await startBusServer(bus, { port: 0 });
-      const stateDir = join(outDir, 'state');
       mkdirSync(stateDir, { recursive: true });
-      for (const spec of specs) {
-        const def = deviceType(spec.type)!;
-        const statePath = join(stateDir, `${spec.id}.json`);
-        const args = (def.processArgs ?? defaultProcessArgs)(spec, server.url, statePath);
-        const proc = spawn(process.execPath, [GBHAN_BIN, 'device', spec.type, ...args], {
-          stdio: ['ignore', 'ignore', 'pipe'],
-        });
-        const child = { id: spec.id, proc, stderr: '', exit: Promise.resolve<number | null>(null) };
-        proc.stderr!.on('data', (d) => {
-          child.stderr += d;
-        });
-        child.exit = new Promise((resolve) => proc.on('exit', (code) => resolve(code)));
-        children.push(child);
-      }
-      failed = Promise.race(
-        children.map((c) =>
-          c.exit.then((code) => {
-            throw new ScenarioRunError(
-              `device ${c.id} (${c.proc.spawnargs[3]}) exited with code ${code} during the run${c.stderr ? `: ${c.stderr.trim()}` : ''}`,
-            );
-          }),
-        ),
-      );
     }
+    for (const spec of specs) await startDevice(spec);
     await Promise.race([
       bus.runUntil(durationUs).then(() => {
         recording = false;
@@ -252,13 +305,14 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
   } finally {
     recording = false;
     if (progress !== null) clearInterval(progress);
-    for (const d of devices) await d.close();
+    for (const d of live.values()) await d.close();
     bus.close();
     await server?.close();
-    for (const c of children) {
+    for (const c of [...children.values(), ...exited]) {
       // The bus closed their sockets, so they leave by themselves; make sure of it.
+      c.expectedExit = true;
       const timer = setTimeout(() => c.proc.kill('SIGKILL'), 5000);
-      if (c.proc.exitCode === null) c.proc.kill('SIGTERM');
+      if (c.proc.exitCode === null && c.proc.signalCode === null) c.proc.kill('SIGTERM');
       await c.exit;
       clearTimeout(timer);
     }

@@ -11,7 +11,7 @@ import { type Band, isValidChannel, MediumConfigSchema, type RadioBusConfig } fr
 import { type Document, isMap, isNode, isScalar, LineCounter, parseDocument, visit } from 'yaml';
 import { z } from 'zod';
 import { ScenarioError, type ScenarioErrorCode } from './errors.js';
-import { deviceType, deviceTypes, type ResolveContext, type ScenarioPeer } from './registry.js';
+import { deviceType, deviceTypes, noArgs, type ResolveContext, type ScenarioPeer } from './registry.js';
 
 export type Path = (string | number)[];
 
@@ -155,7 +155,16 @@ export type TimelineEntry =
       command: Record<string, unknown>;
       line: number | null;
     }
-  | { at: number; kind: 'jam'; args: z.output<typeof JamArgs>; line: number | null };
+  | { at: number; kind: 'jam'; args: z.output<typeof JamArgs>; line: number | null }
+  /** The runner's own device actions: the device dies (no clean shutdown) or starts again from its NVM. */
+  | { at: number; kind: 'crash' | 'restart'; device: string; eui64: string; line: number | null };
+
+/**
+ * Actions every device type has, carried out by the runner rather than the device: `crash`
+ * takes the radio off the bus and kills the device (SIGKILL for a process) with no chance to
+ * save anything; `restart` starts it again from what its non-volatile memory held.
+ */
+export const RUNNER_ACTIONS = ['crash', 'restart'] as const;
 
 export type TimeWindow = { before?: number; after?: number };
 export type Expectation =
@@ -440,13 +449,19 @@ export function parseScenario(text: string, file: string): Scenario {
     }
     const target = byId.get(e.device);
     if (target === undefined) resolve(e.device, [...path, 'device']);
+    if ((RUNNER_ACTIONS as readonly string[]).includes(e.action)) {
+      at.parse(noArgs, e.args, [...path, 'args']);
+      const kind = e.action as (typeof RUNNER_ACTIONS)[number];
+      timeline.push({ at: e.at, kind, device: target!.id, eui64: target!.eui64, line });
+      continue;
+    }
     const def = deviceType(target!.type)!;
     const schema = def.actions[e.action];
     if (schema === undefined)
       throw at.error(
         'SCENARIO_UNKNOWN_ACTION',
         [...path, 'action'],
-        `device type ${target!.type} has no action ${JSON.stringify(e.action)} (actions: ${Object.keys(def.actions).join(', ')})`,
+        `device type ${target!.type} has no action ${JSON.stringify(e.action)} (actions: ${[...Object.keys(def.actions), ...RUNNER_ACTIONS].join(', ')})`,
       );
     const args = at.parse(schema, e.args, [...path, 'args']) as Record<string, unknown>;
     const command: Record<string, unknown> = { action: e.action };

@@ -54,6 +54,12 @@ export interface OutgoingZcl {
   profileId?: number;
   srcEndpoint?: number;
   dstEndpoint?: number;
+  /**
+   * The sender expects the peer to answer within this time (e.g. the next Key Establishment
+   * message). A sleepy end device then polls its parent fast until the answer comes or the
+   * time is up; other devices ignore it.
+   */
+  awaitReplyUs?: number;
 }
 
 export type SendStatus =
@@ -96,4 +102,12 @@ export interface ApplicationHost {
   setLinkKey(peer: string, key: Uint8Array, origin: 'install-code' | 'cbke' | 'partner'): void;
   /** Forget a link key (Reset HAN, removal from the Device Log). */
   removeLinkKey(peer: string): void;
+  /**
+   * APS Request Key to the Trust Centre for a partner link key with `partner`; on 'received'
+   * the key is installed (origin 'partner'). Optional: a host without a Trust Centre path
+   * (a unit-test double) leaves it out.
+   */
+  requestPartnerLinkKey?(partner: string): Promise<PartnerKeyResult>;
 }
+
+export type PartnerKeyResult = 'received' | 'no-key' | 'not-joined' | 'no-link-key' | 'no-ack';

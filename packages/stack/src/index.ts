@@ -1,3 +1,5 @@
+export * from './app/index.js';
+export * from './aps-fragmentation.js';
 export * from './counters.js';
 export * from './host.js';
 export * from './key-export.js';

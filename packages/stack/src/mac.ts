@@ -218,7 +218,8 @@ export class MacEngine {
     if (on && !this.powered) return;
     if (on === this.radioOn) return;
     this.radioOn = on;
-    this.o.radio.setPower(on);
+    // A closed radio (process mode: the bus went away) is off already; nothing to switch.
+    if (!this.o.radio.closed) this.o.radio.setPower(on);
   }
 
   /**

@@ -12,7 +12,7 @@
  * coordinator relays between its children (indirectly for sleepy ones). NWK security is
  * hop-by-hop as in ZigBee PRO: a relay decrypts, checks and re-secures with its own counter.
  */
-import type { Clock } from '@gbhan/clock';
+import type { Clock, Timer } from '@gbhan/clock';
 import { type BusRadio, Prng, type ReceivedFrame } from '@gbhan/radio-bus';
 import {
   type ApsCommand,
@@ -53,6 +53,15 @@ import {
   type ZdoMessage,
   ZigbeeDecodeError,
 } from '@gbhan/zigbee';
+import {
+  type ApsFragmentationConfig,
+  ApsReassembler,
+  apsBlockSize,
+  needsFragmentation,
+  type ResolvedFragmentationConfig,
+  resolveFragmentationConfig,
+  splitIntoBlocks,
+} from './aps-fragmentation.js';
 import { PersistedCounter } from './counters.js';
 import type {
   ApplicationHost,
@@ -60,6 +69,7 @@ import type {
   FrameSecurity,
   IncomingZcl,
   OutgoingZcl,
+  PartnerKeyResult,
   PeerAddress,
   SendResult,
   SendStatus,
@@ -105,6 +115,13 @@ export interface ZigbeeNodeConfig {
   onKeyExport?: KeyExportHook;
   /** Scan duration exponent (§7.5.2.1.2: aBaseSuperframeDuration * (2^n + 1) symbols). Default 3. */
   scanDuration?: number;
+  /**
+   * Coordinator: may `requester` have a partner link key with `partner` (APS Request Key)?
+   * Default: both are authenticated children of this Trust Centre.
+   */
+  partnerKeyPolicy?: (requester: string, partner: string) => boolean;
+  /** APS fragmentation timing (apsInterframeDelay, apsAckWaitDuration, retries, reassembly timeout). */
+  apsFragmentation?: ApsFragmentationConfig;
 }
 
 export type JoinResult = 'joined' | 'no-network' | 'refused' | 'no-key' | 'busy' | 'powered-off';
@@ -159,8 +176,18 @@ class Ram {
   keyWaiter: ((ok: boolean) => void) | null = null;
   assocWaiter: ((r: { short: number; status: number } | null) => void) | null = null;
   rejoinWaiter: ((r: { short: number; status: number } | null) => void) | null = null;
-  pollTimerActive = false;
+  pollTimer: Timer | null = null;
   fastPoll = false;
+  /** Reasons to poll fast besides `fastPoll`: APS acks awaited (count). */
+  fastPollHolds = 0;
+  /** Sleepy device: peer -> virtual time until which a reply from it is expected (fast poll). */
+  awaitingReply = new Map<string, number>();
+  /** APS acknowledgments awaited for blocks sent: `${peer}/${apsCounter}/${block}` -> resolver. */
+  apsAckWaiters = new Map<string, (acked: boolean) => void>();
+  reassembler: ApsReassembler;
+  /** APS Request Key in flight: partner EUI64 -> resolver (true when the key arrived). */
+  partnerKeyWaiters = new Map<string, (received: boolean) => void>();
+  reassemblyTimer: Timer | null = null;
   /** NWK_addr_req in flight: EUI64 -> resolvers. */
   addrWaiters = new Map<string, ((short: number | undefined) => void)[]>();
   /** The parent's EUI64 as the association response gave it. */
@@ -169,7 +196,9 @@ class Ram {
     readonly nwkFc: PersistedCounter,
     readonly apsFc: PersistedCounter,
     prng: Prng,
+    fragmentation: ResolvedFragmentationConfig,
   ) {
+    this.reassembler = new ApsReassembler(fragmentation);
     this.nwkSeq = prng.nextUint32() & 0xff;
     this.apsCounter = prng.nextUint32() & 0xff;
     this.zdoTsn = prng.nextUint32() & 0xff;
@@ -199,6 +228,7 @@ export class ZigbeeNode implements ApplicationHost {
   private readonly zclHandlers: ((msg: IncomingZcl) => void | Promise<void>)[] = [];
   private readonly preconfiguredKey: Uint8Array | null;
   private readonly channels: ChannelSpec[];
+  private readonly fragmentation: ResolvedFragmentationConfig;
   private powered = false;
 
   constructor(
@@ -213,6 +243,7 @@ export class ZigbeeNode implements ApplicationHost {
     this.channels = config.channels ?? [{ page: reg.page, channel: reg.channel }];
     this.preconfiguredKey =
       config.preconfiguredLinkKey ?? (config.installCode ? installCodeLinkKey(config.installCode) : null);
+    this.fragmentation = resolveFragmentationConfig(config.apsFragmentation);
     this.mac = new MacEngine({
       radio,
       eui64: this.eui64,
@@ -284,16 +315,30 @@ export class ZigbeeNode implements ApplicationHost {
       this.emit({ type: 'send-failed', reason: 'no-address', to: to.eui64 });
       return { status: 'no-ack' };
     }
-    const aps: ApsPlainFrame = {
-      frameType: 'data',
-      deliveryMode: 'unicast',
-      ackRequest: false,
-      counter: this.nextApsCounter(),
+    const ram = this.ram;
+    if (frame.awaitReplyUs !== undefined && !this.mac.rxOnWhenIdle) {
+      const until = this.clock.now() + frame.awaitReplyUs;
+      ram.awaitingReply.set(to.eui64, Math.max(until, ram.awaitingReply.get(to.eui64) ?? 0));
+    }
+    const header = {
+      frameType: 'data' as const,
+      deliveryMode: 'unicast' as const,
       destinationEndpoint: frame.dstEndpoint ?? SE_ENDPOINT,
       clusterId: frame.clusterId,
       profileId: frame.profileId ?? PROFILE_SMART_ENERGY,
       sourceEndpoint: frame.srcEndpoint ?? SE_ENDPOINT,
-      security: false,
+      security: false as const,
+    };
+    const shape = { destinationIeee: dest < 0xfff8, apsSecured: linkKey !== null };
+    if (needsFragmentation(frame.zcl.length, shape)) {
+      const status = await this.sendFragmented(ram, dest, to.eui64, header, frame.zcl, linkKey);
+      if (status === 'sent') this.pollSoon(ram);
+      return { status };
+    }
+    const aps: ApsPlainFrame = {
+      ...header,
+      ackRequest: false,
+      counter: this.nextApsCounter(),
       payload: frame.zcl,
     };
     const apsBytes = linkKey
@@ -305,7 +350,104 @@ export class ZigbeeNode implements ApplicationHost {
         })
       : encodeApsFrame(aps);
     const status = await this.nwkSendData(dest, to.eui64, apsBytes, true);
+    if (status === 'sent' && ram.awaitingReply.has(to.eui64)) this.pollSoon(ram);
     return { status: toSendStatus(status) };
+  }
+
+  /**
+   * Fragmented transmission (05-3474 §2.2.8.4.5) with a window of one block: each block is
+   * sent with an APS ack request and resent up to apsMaxFrameRetries times until its
+   * acknowledgment arrives within apsAckWaitDuration; apsInterframeDelay between blocks.
+   * Every block carries the same APS counter; APS-secured blocks each take a frame counter.
+   */
+  private async sendFragmented(
+    ram: Ram,
+    dest: number,
+    eui64: string,
+    header: Omit<Extract<ApsPlainFrame, { frameType: 'data' }>, 'ackRequest' | 'counter' | 'payload'>,
+    asdu: Uint8Array,
+    linkKey: Uint8Array | null,
+  ): Promise<SendStatus> {
+    const cfg = this.fragmentation;
+    const blocks = splitIntoBlocks(
+      asdu,
+      apsBlockSize({ destinationIeee: dest < 0xfff8, apsSecured: linkKey !== null }),
+    );
+    const counter = this.nextApsCounter();
+    const done = (status: SendStatus, sentBlocks: number) => {
+      this.emit({
+        type: 'aps-fragmented-send',
+        to: eui64,
+        counter,
+        blocks: blocks.length,
+        sentBlocks,
+        octets: asdu.length,
+        status,
+      });
+      return status;
+    };
+    for (let i = 0; i < blocks.length; i++) {
+      if (i > 0 && cfg.interframeDelayUs > 0) await this.mac.sleep(cfg.interframeDelayUs);
+      let acked = false;
+      for (let attempt = 0; attempt <= cfg.maxFrameRetries && !acked; attempt++) {
+        if (this.ram !== ram || !ram.joined) return done('no-ack', i);
+        const aps: ApsPlainFrame = {
+          ...header,
+          ackRequest: true,
+          counter,
+          extendedHeader: { fragmentation: i === 0 ? 1 : 2, blockNumber: i === 0 ? blocks.length : i },
+          payload: blocks[i]!,
+        };
+        let bytes: Uint8Array;
+        try {
+          bytes = linkKey
+            ? secureApsFrame(aps, {
+                key: linkKey,
+                keyId: 'data',
+                frameCounter: ram.apsFc.take(),
+                sourceEui64: this.eui64,
+              })
+            : encodeApsFrame(aps);
+        } catch (e) {
+          this.emit({ type: 'send-failed', reason: 'nvm', to: eui64, detail: (e as Error).message });
+          return done('radio-refused', i);
+        }
+        acked = await this.sendBlockAwaitingAck(ram, dest, eui64, bytes, `${eui64}/${counter}/${i}`);
+      }
+      if (!acked) return done('no-ack', i);
+    }
+    return done('sent', blocks.length);
+  }
+
+  /** Send one block and wait apsAckWaitDuration for its APS ack (a sleepy sender polls fast meanwhile). */
+  private async sendBlockAwaitingAck(
+    ram: Ram,
+    dest: number,
+    eui64: string,
+    bytes: Uint8Array,
+    key: string,
+  ): Promise<boolean> {
+    let resolveAck: (ok: boolean) => void = () => {};
+    const acked = new Promise<boolean>((r) => {
+      resolveAck = r;
+    });
+    ram.apsAckWaiters.set(key, resolveAck);
+    ram.fastPollHolds++;
+    let timer: Timer | null = null;
+    try {
+      const st = await this.nwkSendData(dest, eui64, bytes, true);
+      if (st !== 'sent') {
+        resolveAck(false);
+      } else {
+        this.pollSoon(ram);
+        timer = this.mac.timer(this.fragmentation.ackWaitUs, () => resolveAck(false));
+      }
+      return await acked;
+    } finally {
+      timer?.cancel();
+      ram.apsAckWaiters.delete(key);
+      ram.fastPollHolds--;
+    }
   }
 
   async sendInterPan(
@@ -386,6 +528,8 @@ export class ZigbeeNode implements ApplicationHost {
     ram.keyWaiter?.(false);
     ram.assocWaiter?.(null);
     ram.rejoinWaiter?.(null);
+    for (const w of ram.apsAckWaiters.values()) w(false);
+    for (const w of ram.partnerKeyWaiters.values()) w(false);
     this.ram = this.freshRam();
     this.tc = null;
     this.emit({ type: 'power', on: false });
@@ -551,6 +695,7 @@ export class ZigbeeNode implements ApplicationHost {
       new PersistedCounter(this.nvm, NWK_FC_KEY),
       new PersistedCounter(this.nvm, APS_FC_KEY),
       this.prng,
+      this.fragmentation,
     );
     const table = this.nvm.read<Record<string, LinkKeyRecord>>(LINK_KEYS_KEY) ?? {};
     for (const [peer, rec] of Object.entries(table)) ram.linkKeys.set(peer, rec);
@@ -676,6 +821,7 @@ export class ZigbeeNode implements ApplicationHost {
     });
     if (!waiting) {
       ram.fastPoll = true;
+      this.pollSoon(ram);
       const t = this.mac.timer(Math.max(2_000_000, (this.config.pollPeriodUs ?? 0) + 1_000_000), () =>
         this.settleAddress(ram, eui64, undefined),
       );
@@ -904,6 +1050,105 @@ export class ZigbeeNode implements ApplicationHost {
   }
 
   /** Secured NWK rejoin (§3.6.1.4.2) from the network state in NVM. */
+  /**
+   * APS Request Key for an application (partner) link key with `partner` (05-3474 §4.4.5,
+   * §4.4.10.5): the Trust Centre sends both devices the same new key in Transport Key
+   * (applicationLink), which is stored with origin 'partner'. `'no-key'` when none arrived
+   * within `timeoutUs` (a Trust Centre that refuses stays silent).
+   */
+  async requestPartnerLinkKey(partner: string, timeoutUs = 5_000_000): Promise<PartnerKeyResult> {
+    const ram = this.ram;
+    const tc = ram.net?.tcEui64;
+    if (!this.joined || !ram.net || !tc || this.config.role === 'coordinator') return 'not-joined';
+    const tcKey = this.linkKey(tc);
+    if (!tcKey) return 'no-link-key';
+    if (ram.partnerKeyWaiters.has(partner)) return 'no-ack';
+    const received = new Promise<boolean>((resolve) => ram.partnerKeyWaiters.set(partner, resolve));
+    ram.fastPollHolds++;
+    const timer = this.mac.timer(timeoutUs, () => ram.partnerKeyWaiters.get(partner)?.(false));
+    try {
+      const bytes = this.secureApsCommand(
+        { id: 'requestKey', keyType: 'applicationLink', partner },
+        tcKey,
+        'data',
+      );
+      const st = await this.nwkSendData(0x0000, tc, bytes, true);
+      if (st !== 'sent') return 'no-ack';
+      this.pollSoon(ram);
+      return (await received) ? 'received' : 'no-key';
+    } finally {
+      timer.cancel();
+      ram.partnerKeyWaiters.delete(partner);
+      ram.fastPollHolds--;
+    }
+  }
+
+  /** A unicast APS command secured with `key` (counter persisted before use; throws if NVM fails). */
+  private secureApsCommand(command: ApsCommand, key: Uint8Array, keyId: 'data' | 'keyTransport'): Uint8Array {
+    const aps: ApsPlainFrame = {
+      frameType: 'command',
+      deliveryMode: 'unicast',
+      ackRequest: false,
+      counter: this.nextApsCounter(),
+      security: false,
+      command,
+    };
+    return secureApsFrame(aps, { key, keyId, frameCounter: this.ram.apsFc.take(), sourceEui64: this.eui64 });
+  }
+
+  /** Trust Centre: a Request Key for a partner link key -> Transport Key to both, or silence. */
+  private onRequestPartnerKey(partner: string, apsSecured: boolean, requester: string | undefined): void {
+    const tc = this.tc;
+    if (!tc) {
+      this.drop('APS', 'request-key-not-trust-centre');
+      return;
+    }
+    if (!apsSecured || !requester) {
+      this.drop('APS', 'request-key-unsecured', { from: requester ?? 'unknown' });
+      return;
+    }
+    const allowed = this.config.partnerKeyPolicy
+      ? this.config.partnerKeyPolicy(requester, partner)
+      : tc.child(requester)?.authenticated === true && tc.child(partner)?.authenticated === true;
+    const a = tc.child(requester);
+    const b = tc.child(partner);
+    const keyA = this.linkKey(requester);
+    const keyB = this.linkKey(partner);
+    if (!allowed || !a || !b || !keyA || !keyB || requester === partner) {
+      this.emit({ type: 'partner-key', requester, partner, status: 'refused' });
+      this.securityLog.record('partner-key-refused', { requester, partner });
+      return;
+    }
+    // ASSUMPTION: the Trust Centre's seeded Prng stands in for its TRNG (runs repeat).
+    const key = new Uint8Array(16);
+    for (let i = 0; i < 16; i++) key[i] = this.prng.nextUint32() & 0xff;
+    this.emit({ type: 'partner-key', requester, partner, status: 'sent' });
+    void this.sendPartnerKey(a.short, requester, keyA, key, partner, true);
+    void this.sendPartnerKey(b.short, partner, keyB, key, requester, false);
+  }
+
+  private async sendPartnerKey(
+    short: number,
+    to: string,
+    toKey: Uint8Array,
+    key: Uint8Array,
+    partner: string,
+    initiator: boolean,
+  ): Promise<void> {
+    let bytes: Uint8Array;
+    try {
+      bytes = this.secureApsCommand(
+        { id: 'transportKey', keyType: 'applicationLink', key, partner, initiator },
+        toKey,
+        'keyTransport',
+      );
+    } catch (e) {
+      this.emit({ type: 'send-failed', reason: 'nvm', to, detail: (e as Error).message });
+      return;
+    }
+    await this.nwkSendData(short, to, bytes, true);
+  }
+
   async rejoin(): Promise<JoinResult> {
     const ram = this.ram;
     const net = ram.net;
@@ -980,21 +1225,43 @@ export class ZigbeeNode implements ApplicationHost {
     await this.nwkSendData(NWK_BROADCAST_RX_ON_WHEN_IDLE, undefined, aps, true);
   }
 
-  /** Sleepy device: poll the parent every period (fast while joining). */
+  /** Sleepy device: poll the parent every period (fast while joining or awaiting a reply). */
   private schedulePoll(ram: Ram, firstUs: number): void {
-    if (ram.pollTimerActive) return;
-    ram.pollTimerActive = true;
+    const at = this.clock.now() + firstUs;
+    if (ram.pollTimer?.active) {
+      if (ram.pollTimer.at <= at) return;
+      ram.pollTimer.cancel(); // a sooner poll is wanted (fast poll started)
+    }
     const tick = () => {
+      ram.pollTimer = null;
       if (this.ram !== ram || !this.powered) return;
       const net = ram.net;
-      if (!net || net.parentShort === null || (!ram.joined && !ram.fastPoll)) {
-        ram.pollTimerActive = false;
-        return;
-      }
+      const fast = this.pollingFast(ram);
+      if (!net || net.parentShort === null || (!ram.joined && !fast)) return;
       void this.poll(ram);
-      this.mac.timer(ram.fastPoll ? FAST_POLL_US : (this.config.pollPeriodUs ?? 1_000_000), tick);
+      ram.pollTimer = this.mac.timer(fast ? FAST_POLL_US : (this.config.pollPeriodUs ?? 1_000_000), tick);
     };
-    this.mac.timer(firstUs, tick);
+    ram.pollTimer = this.mac.timer(firstUs, tick);
+  }
+
+  /**
+   * ZigBee "fast poll": while joining, resolving an address, waiting for an APS ack, or after
+   * sending a frame whose reply is expected (`OutgoingZcl.awaitReplyUs`), a sleepy device polls
+   * every 250 ms instead of its poll period.
+   */
+  private pollingFast(ram: Ram): boolean {
+    if (ram.fastPoll || ram.fastPollHolds > 0) return true;
+    const now = this.clock.now();
+    for (const [peer, until] of ram.awaitingReply) {
+      if (until > now) return true;
+      ram.awaitingReply.delete(peer);
+    }
+    return false;
+  }
+
+  /** Sleepy device: make the next poll a fast one. */
+  private pollSoon(ram: Ram): void {
+    if (!this.mac.rxOnWhenIdle && ram.net) this.schedulePoll(ram, FAST_POLL_US);
   }
 
   private async poll(ram: Ram): Promise<void> {
@@ -1304,13 +1571,8 @@ export class ZigbeeNode implements ApplicationHost {
   private async sendTransportKey(eui64: string, short: number, linkKey: Uint8Array): Promise<void> {
     const net = this.ram.net;
     if (!net || !this.ram.networkKey) return;
-    const aps: ApsPlainFrame = {
-      frameType: 'command',
-      deliveryMode: 'unicast',
-      ackRequest: false,
-      counter: this.nextApsCounter(),
-      security: false,
-      command: {
+    const apsBytes = this.secureApsCommand(
+      {
         id: 'transportKey',
         keyType: 'network',
         key: this.ram.networkKey,
@@ -1318,13 +1580,9 @@ export class ZigbeeNode implements ApplicationHost {
         destination: eui64,
         source: this.eui64,
       },
-    };
-    const apsBytes = secureApsFrame(aps, {
-      key: linkKey,
-      keyId: 'keyTransport',
-      frameCounter: this.ram.apsFc.take(),
-      sourceEui64: this.eui64,
-    });
+      linkKey,
+      'keyTransport',
+    );
     // The joiner has no network key yet: the NWK frame carrying Transport Key is not NWK-secured (§4.6.3.2.1).
     const st = await this.nwkSendData(short, eui64, apsBytes, false);
     this.emit({ type: 'transport-key', to: eui64, keyType: 'network', status: st });
@@ -1546,10 +1804,26 @@ export class ZigbeeNode implements ApplicationHost {
       return;
     }
     if (plain.frameType === 'command') {
-      this.onApsCommand(plain.command, apsSecured);
+      this.onApsCommand(plain.command, apsSecured, fromEui);
       return;
     }
-    if (plain.frameType === 'ack') return;
+    if (plain.frameType === 'ack') {
+      this.onApsAck(plain, fromEui);
+      return;
+    }
+    const ext = plain.extendedHeader;
+    if (ext !== undefined && ext.fragmentation !== 0) {
+      const asdu = this.onApsBlock(
+        plain,
+        ext.fragmentation,
+        ext.blockNumber ?? 0,
+        fromEui,
+        frame.source,
+        apsSecured,
+      );
+      if (asdu === null) return;
+      plain = { ...plain, payload: asdu };
+    }
     if (plain.profileId === ZDO_PROFILE_ID && plain.destinationEndpoint === ZDO_ENDPOINT) {
       this.onZdo(plain.clusterId, plain.payload, frame.source);
       return;
@@ -1558,6 +1832,7 @@ export class ZigbeeNode implements ApplicationHost {
       this.drop('APS', 'aps-unknown-source-eui64', { source: frame.source });
       return;
     }
+    ram.awaitingReply.delete(fromEui); // the reply came
     const security: FrameSecurity = apsSecured ? 'aps-link' : 'nwk';
     const msg: IncomingZcl = {
       from: { eui64: fromEui, short: frame.source },
@@ -1572,6 +1847,136 @@ export class ZigbeeNode implements ApplicationHost {
       rssi: rx.rssi,
     };
     this.deliver(msg);
+  }
+
+  /** An APS acknowledgment: only those of blocks we sent are awaited (no other APS acks are requested). */
+  private onApsAck(ack: Extract<ApsPlainFrame, { frameType: 'ack' }>, fromEui: string | undefined): void {
+    const ext = ack.extendedHeader;
+    if (!fromEui || ext === undefined || ext.fragmentation === 0) return;
+    // Window size 1: the ack names the block (the window's first) and bit 0 says it arrived.
+    if (((ext.ackBitfield ?? 0) & 1) === 0) return;
+    const w = this.ram.apsAckWaiters.get(`${fromEui}/${ack.counter}/${ext.blockNumber ?? 0}`);
+    if (w) w(true);
+    else
+      this.drop('APS', 'aps-unexpected-ack', {
+        from: fromEui,
+        counter: ack.counter,
+        block: ext.blockNumber ?? 0,
+      });
+  }
+
+  /**
+   * A block of a fragmented ASDU (§2.2.8.4.5.2): into the reassembly buffer, acknowledged
+   * (window of one: block number of the window's first block, bit 0 of the ack bitfield).
+   * Returns the whole ASDU when this block completed it, else null. Bad, unexpected or
+   * duplicate blocks are traced drops; a buffer that times out is traced when it expires.
+   */
+  private onApsBlock(
+    plain: Extract<ApsPlainFrame, { frameType: 'data' }>,
+    fragmentation: 1 | 2,
+    blockNumber: number,
+    fromEui: string | undefined,
+    fromShort: number,
+    apsSecured: boolean,
+  ): Uint8Array | null {
+    const ram = this.ram;
+    if (!fromEui) {
+      this.drop('APS', 'aps-unknown-source-eui64', { source: fromShort });
+      return null;
+    }
+    const now = this.clock.now();
+    const r = ram.reassembler.accept(
+      {
+        source: fromEui,
+        apsCounter: plain.counter,
+        fragmentation,
+        blockNumber,
+        clusterId: plain.clusterId,
+        payload: plain.payload,
+      },
+      now,
+    );
+    if (r.kind === 'dropped') {
+      this.drop('APS', r.reason, {
+        from: fromEui,
+        counter: plain.counter,
+        fragmentation,
+        block: blockNumber,
+      });
+      return null;
+    }
+    if (plain.ackRequest) void this.sendBlockAck(plain, r.block, fromEui, fromShort, apsSecured);
+    this.armReassemblyTimer(ram);
+    if (r.duplicate) {
+      this.drop('APS', 'aps-fragment-duplicate', { from: fromEui, counter: plain.counter, block: r.block });
+      return null;
+    }
+    if (r.asdu === undefined) {
+      // More blocks to come: a sleepy receiver fetches them from its parent without waiting a poll period.
+      ram.awaitingReply.set(
+        fromEui,
+        Math.max(ram.awaitingReply.get(fromEui) ?? 0, now + this.fragmentation.ackWaitUs * 2),
+      );
+      this.pollSoon(ram);
+      return null;
+    }
+    this.emit({ type: 'aps-reassembled', from: fromEui, counter: plain.counter, octets: r.asdu.length });
+    return r.asdu;
+  }
+
+  private async sendBlockAck(
+    plain: Extract<ApsPlainFrame, { frameType: 'data' }>,
+    block: number,
+    toEui: string,
+    toShort: number,
+    apsSecured: boolean,
+  ): Promise<void> {
+    const ack: ApsPlainFrame = {
+      frameType: 'ack',
+      deliveryMode: 'unicast',
+      ackRequest: false,
+      ackFormat: 'data',
+      // An ack's endpoints are the data frame's, swapped (§2.2.5.2.3).
+      destinationEndpoint: plain.sourceEndpoint,
+      clusterId: plain.clusterId,
+      profileId: plain.profileId,
+      sourceEndpoint: plain.destinationEndpoint ?? SE_ENDPOINT,
+      counter: plain.counter,
+      extendedHeader: { fragmentation: block === 0 ? 1 : 2, blockNumber: block, ackBitfield: 0x01 },
+      security: false,
+    };
+    const key = apsSecured ? this.linkKey(toEui) : null;
+    let bytes: Uint8Array;
+    try {
+      bytes = key
+        ? secureApsFrame(ack, {
+            key,
+            keyId: 'data',
+            frameCounter: this.ram.apsFc.take(),
+            sourceEui64: this.eui64,
+          })
+        : encodeApsFrame(ack);
+    } catch (e) {
+      this.emit({ type: 'send-failed', reason: 'nvm', to: toEui, detail: (e as Error).message });
+      return;
+    }
+    await this.nwkSendData(toShort, toEui, bytes, true);
+  }
+
+  /** Expire idle reassembly buffers (traced as `aps-fragment-timeout` when incomplete). */
+  private armReassemblyTimer(ram: Ram): void {
+    if (ram.reassemblyTimer?.active) return;
+    ram.reassemblyTimer = this.mac.timer(this.fragmentation.reassemblyTimeoutUs, () => {
+      ram.reassemblyTimer = null;
+      for (const x of ram.reassembler.expire(this.clock.now()))
+        this.drop('APS', 'aps-fragment-timeout', {
+          from: x.source,
+          counter: x.apsCounter,
+          received: x.received,
+          blocks: x.total,
+        });
+      if (ram.reassembler.size > 0) this.armReassemblyTimer(ram);
+    });
   }
 
   private deliver(msg: IncomingZcl): void {
@@ -1591,8 +1996,28 @@ export class ZigbeeNode implements ApplicationHost {
     }
   }
 
-  private onApsCommand(c: ApsCommand, apsSecured: boolean): void {
+  private onApsCommand(c: ApsCommand, apsSecured: boolean, fromEui: string | undefined): void {
     const ram = this.ram;
+    if (c.id === 'requestKey' && c.keyType === 'applicationLink') {
+      this.onRequestPartnerKey(c.partner, apsSecured, fromEui);
+      return;
+    }
+    if (c.id === 'transportKey' && c.keyType === 'applicationLink') {
+      // A partner link key from the Trust Centre (§4.4.3.3), only APS-secured and only from the TC.
+      if (!apsSecured || !fromEui || fromEui !== ram.net?.tcEui64) {
+        this.drop('APS', 'transport-key-not-from-trust-centre', { from: fromEui ?? 'unknown' });
+        return;
+      }
+      this.setLinkKey(c.partner, c.key, 'partner');
+      this.emit({
+        type: 'partner-key',
+        requester: c.initiator ? this.eui64 : c.partner,
+        partner: c.initiator ? c.partner : this.eui64,
+        status: 'received',
+      });
+      ram.partnerKeyWaiters.get(c.partner)?.(true);
+      return;
+    }
     if (c.id === 'transportKey' && c.keyType === 'network') {
       if (!apsSecured) {
         this.drop('APS', 'transport-key-unsecured');

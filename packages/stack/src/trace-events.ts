@@ -56,12 +56,24 @@ export type StackTraceEvent =
   // keys
   | { type: 'link-key'; peer: string; origin: 'install-code' | 'cbke' | 'partner' }
   | { type: 'link-key-removed'; peer: string }
+  | { type: 'partner-key'; requester: string; partner: string; status: 'sent' | 'refused' | 'received' }
   // frames
   | { type: 'frame-dropped'; layer: string; reason: DropReason; [field: string]: unknown }
   | { type: 'nwk-relayed'; to: string; status: string }
   | { type: 'nwk-command-ignored' | 'aps-command-ignored'; command: string }
   | { type: 'send-failed'; reason: 'no-address' | 'nvm'; to?: string; detail?: string }
   | { type: 'application-error'; detail: string }
+  // APS fragmentation (05-3474 §2.2.8.4.5)
+  | {
+      type: 'aps-fragmented-send';
+      to: string;
+      counter: number;
+      blocks: number;
+      sentBlocks: number;
+      octets: number;
+      status: string;
+    }
+  | { type: 'aps-reassembled'; from: string; counter: number; octets: number }
   // MAC
   | { type: 'mac-no-ack'; seq: number; to: string }
   | { type: 'mac-channel-access-failure' }

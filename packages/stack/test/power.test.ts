@@ -95,4 +95,14 @@ describe('power cycles and frame counters', () => {
     expect(reborn.linkKey(CH)).not.toBeNull();
     void GSME;
   });
+
+  it('powerOff is safe once the radio is closed (process mode: the bus went away)', async () => {
+    const { net, esme, gsme } = await joinedNet(31);
+    esme.radio.close();
+    gsme.radio.close();
+    expect(() => esme.powerOff()).not.toThrow();
+    expect(() => gsme.powerOff()).not.toThrow();
+    expect(esme.isPowered).toBe(false);
+    await net.run(net.bus.time + 1_000_000);
+  });
 });

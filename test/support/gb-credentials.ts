@@ -1,17 +1,11 @@
-/** Test certificates from one seeded test CA (suite 2), cached per EUI64. */
-import { type RandomSource, TestCa } from '@gbhan/cbke';
-import { Prng } from '@gbhan/radio-bus';
+/**
+ * Test certificates for device application tests: one seeded suite-2 test CA (issuer
+ * "TESTCA01"), a device certificate per EUI64. Independent of the run CA (`runCbkeConfig`) so
+ * unit tests do not depend on a run seed.
+ */
+import { TestCa } from '@gbhan/cbke';
+import { type CbkeConfig, seededRandom } from '@gbhan/stack';
 import { fromHex } from '@gbhan/zigbee';
-import type { CbkeConfig } from '../src/index.js';
-
-export function seededRandom(seed: string): RandomSource {
-  const prng = new Prng(seed);
-  return (n) => {
-    const out = new Uint8Array(n);
-    for (let i = 0; i < n; i++) out[i] = prng.nextUint32() & 0xff;
-    return out;
-  };
-}
 
 const ca = new TestCa({ suite: 2, issuer: fromHex('5445535443413031'), random: seededRandom('ca') });
 

@@ -3,11 +3,11 @@
  * the CHF is the tunnel client and asks for a tunnel with RequestTunnel (protocol 6,
  * manufacturer 0xFFFF, no flow control, 1500 octets); this side answers with a tunnel id and
  * then exchanges TransferData both ways. Only the CHF may open a tunnel and every tunnel
- * frame must be APS-secured with the link key CBKE produced.
+ * frame must be APS-secured with the link key CBKE produced. Used by the ESME and the PPMID
+ * (the CHF asks both for a tunnel).
  */
-import type { ApplicationHost, IncomingZcl } from '@gbhan/stack';
+
 import {
-  decodeZclFrame,
   encodeZclCommand,
   GB_HGRP_MANUFACTURER_CODE,
   GB_HGRP_MAX_INCOMING_TRANSFER_SIZE,
@@ -16,7 +16,8 @@ import {
   TUNNELING_CLUSTER,
   TunnelStatus,
 } from '@gbhan/zigbee';
-import { describeDecodeError, sendDefaultResponse, sendTraced, traceDrop, ZclStatus } from './app-util.js';
+import type { ApplicationHost, IncomingZcl } from '../host.js';
+import { decodeZclOrDrop, sendDefaultResponse, sendTraced, traceDrop, ZclStatus } from './zcl-helpers.js';
 
 export interface TunnelServerOptions {
   host: ApplicationHost;
@@ -60,13 +61,8 @@ export class TunnelServer {
   handle(msg: IncomingZcl): boolean {
     if (msg.clusterId !== TUNNELING_CLUSTER) return false;
     const host = this.o.host;
-    let frame: ReturnType<typeof decodeZclFrame>;
-    try {
-      frame = decodeZclFrame(msg.zcl, { cluster: TUNNELING_CLUSTER });
-    } catch (e) {
-      traceDrop(host, msg, 'malformed-zcl', describeDecodeError(e));
-      return true;
-    }
+    const frame = decodeZclOrDrop(host, msg, TUNNELING_CLUSTER);
+    if (frame === null) return true;
     const h = frame.header;
     if (h.frameType === 'global') {
       if (frame.commandName !== 'defaultRsp') {

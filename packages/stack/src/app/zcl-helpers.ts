@@ -2,13 +2,16 @@
  * Small helpers every GB device application here needs on top of `ApplicationHost`: send a
  * ZCL frame without letting a failed send escape as an unhandled rejection (the outcome is
  * traced instead), answer with a ZCL Default Response, and convert virtual time to ZCL UTC.
- *
- * COPY: the same file lives in packages/comms-hub, packages/meter and packages/ppmid
- * (device packages never import each other); it is generic and should move to
- * @gbhan/stack (see the package README).
  */
-import type { ApplicationHost, FrameSecurity, IncomingZcl, PeerAddress, SendStatus } from '@gbhan/stack';
-import { encodeDefaultResponse, type ZclDirection, ZigbeeDecodeError } from '@gbhan/zigbee';
+
+import {
+  type DecodedZclFrame,
+  decodeZclFrame,
+  encodeDefaultResponse,
+  type ZclDirection,
+  ZigbeeDecodeError,
+} from '@gbhan/zigbee';
+import type { ApplicationHost, IncomingZcl, OutgoingZcl, PeerAddress, SendStatus } from '../host.js';
 
 /** ZCL status codes (ZCL r8 07-5123 §2.6.3) used by these applications. */
 export const ZclStatus = {
@@ -38,7 +41,7 @@ export function zclUtcNow(nowUs: number): number {
 export async function sendTraced(
   host: ApplicationHost,
   to: PeerAddress,
-  frame: { clusterId: number; zcl: Uint8Array; security: FrameSecurity },
+  frame: OutgoingZcl,
   what: string,
 ): Promise<SendStatus> {
   try {
@@ -104,4 +107,18 @@ export function traceDrop(host: ApplicationHost, msg: IncomingZcl, reason: strin
 export function describeDecodeError(e: unknown): string {
   if (e instanceof ZigbeeDecodeError) return `${e.code} ${e.field}: ${e.message}`;
   return e instanceof Error ? e.message : String(e);
+}
+
+/** Decode `msg` as a frame of `clusterId`; a malformed one is traced (`malformed-zcl`) and gives null. */
+export function decodeZclOrDrop(
+  host: ApplicationHost,
+  msg: IncomingZcl,
+  clusterId: number,
+): DecodedZclFrame | null {
+  try {
+    return decodeZclFrame(msg.zcl, { cluster: clusterId });
+  } catch (e) {
+    traceDrop(host, msg, 'malformed-zcl', describeDecodeError(e));
+    return null;
+  }
 }

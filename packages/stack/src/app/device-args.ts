@@ -2,8 +2,7 @@
  * Command-line arguments of a device process (`gbhan device <type> --bus ws://... --state FILE
  * ...`): either `--spec <JSON DeviceSpec>` as the scenario runner passes it, or the single
  * flags. Bad arguments throw `DeviceArgsError` with a message for the user.
- *
- * COPY: the same file lives in packages/comms-hub, packages/meter and packages/ppmid.
+ * Shared by every device package's process entry (`runDeviceProcess`).
  */
 import { parseArgs } from 'node:util';
 import type { RadioRegistration } from '@gbhan/radio-bus';

@@ -6,20 +6,15 @@
  * Handlers never return the promises of work that takes virtual time (a returned promise
  * holds the bus until it settles, and a join needs the bus to run).
  *
- * COPY: the same file lives in packages/meter and packages/ppmid (device packages never
- * import each other); it is generic and should move to @gbhan/stack (see the README).
+ * The runtime of every joining GB device (ESME, GSME, PPMID); the CH, which forms the
+ * network, has its own.
  */
 import type { BusRadio } from '@gbhan/radio-bus';
 import { Prng } from '@gbhan/radio-bus';
-import {
-  type ApplicationHost,
-  type ChannelSpec,
-  type IncomingZcl,
-  type KeyExportHook,
-  type NodeRole,
-  type NvStore,
-  ZigbeeNode,
-} from '@gbhan/stack';
+import type { ApplicationHost, IncomingZcl } from '../host.js';
+import type { KeyExportHook } from '../key-export.js';
+import { type ChannelSpec, type NodeRole, ZigbeeNode } from '../node.js';
+import type { NvStore } from '../nvm.js';
 
 export interface JoinerApp {
   onJoined(): void;

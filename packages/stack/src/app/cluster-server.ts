@@ -12,7 +12,7 @@ import {
   encodeReadAttributesResponse,
   type ReadAttributeRecord,
 } from '@gbhan/zigbee';
-import { describeDecodeError, replyDirection, ZclStatus } from './app-util.js';
+import { describeDecodeError, replyDirection, ZclStatus } from './zcl-helpers.js';
 
 export interface ClusterHandler {
   readAttributes?: (ids: readonly number[]) => ReadAttributeRecord[];

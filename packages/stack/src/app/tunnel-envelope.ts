@@ -6,9 +6,7 @@
  * meter" and "top up" commands reuse the meter's cluster servers. GBCS message formats and
  * remote-party signatures are out of scope.
  *
- * COPY: the same codec lives in packages/comms-hub (tunnel client) and packages/meter
- * (tunnel server); both sides of the conversation need it, so it should move to a shared
- * package (see the package README).
+ * Both ends use it: the CHF (tunnel client) and the ESME / PPMID (tunnel servers).
  */
 export interface TunnelledZcl {
   clusterId: number;

@@ -8,13 +8,12 @@
  * installed with `host.setLinkKey(peer, keyData, 'cbke')` and exported to the trace so
  * captures can be decrypted.
  *
- * COPY: the same file lives in packages/comms-hub, packages/meter and packages/ppmid
- * (device packages never import each other); it is generic and should move to
- * @gbhan/stack (see the package README).
+ * Shared by every GB device application (CHF responder, meters and PPMID initiators).
  */
 import {
   type Credentials,
   type CryptoSuite,
+  DEFAULT_CONFIRM_KEY_GENERATE_TIME,
   type EstablishedKey,
   KeyEstablishmentInitiator,
   type KeyEstablishmentOptions,
@@ -22,13 +21,10 @@ import {
   type KeyEstablishmentResult,
   type KeyEstablishmentTimeouts,
   type RandomSource,
-  TestCa,
   type TimingMode,
   type TrustedCa,
 } from '@gbhan/cbke';
 import type { Timer } from '@gbhan/clock';
-import { Prng } from '@gbhan/radio-bus';
-import type { ApplicationHost, IncomingZcl } from '@gbhan/stack';
 import {
   decodeKeyEstablishment,
   decodeZclFrame,
@@ -42,7 +38,8 @@ import {
   toHex,
   ZigbeeDecodeError,
 } from '@gbhan/zigbee';
-import { describeDecodeError, sendDefaultResponse, sendTraced, traceDrop, ZclStatus } from './app-util.js';
+import type { ApplicationHost, IncomingZcl } from '../host.js';
+import { describeDecodeError, sendDefaultResponse, sendTraced, traceDrop, ZclStatus } from './zcl-helpers.js';
 
 export interface CbkeConfig {
   /** Certificate + static private key per crypto suite (GB: suite 2). */
@@ -78,6 +75,18 @@ export interface CbkeServiceOptions {
 /** KeyEstablishmentSuite attribute (C.3.1.2.2.1), data type bitmap16. */
 const ATTR_KEY_ESTABLISHMENT_SUITE = 0x0000;
 const DATA_TYPE_BITMAP16 = 0x19;
+/**
+ * How long a side may wait for the peer's next Key Establishment message, for the stack's
+ * fast poll (`awaitReplyUs`): the longest default generate time (Confirm Key, 15 s) or the
+ * Initiate response wait, plus the margin. ASSUMPTION: the peer advertises no longer times.
+ */
+function replyWindowUs(t: Partial<KeyEstablishmentTimeouts> | undefined): number {
+  return (
+    Math.max(t?.initiateResponseUs ?? 10_000_000, DEFAULT_CONFIRM_KEY_GENERATE_TIME * 1_000_000) +
+    (t?.marginUs ?? 1_000_000)
+  );
+}
+
 // ASSUMPTION: a failed exchange started by this side is retried after 60 s (or after the
 // Terminate wait time, if longer); GB leaves the retry interval to the manufacturer.
 const DEFAULT_RETRY_US = 60_000_000;
@@ -287,10 +296,21 @@ export class CbkeService {
       return;
     }
     this.host.trace({ type: 'cbke-send', peer, command: m.command, direction: m.direction });
+    // Every message but the last (Confirm Key response) and Terminate is answered by the peer.
+    const answered =
+      m.command !== 'TerminateKeyEstablishment' &&
+      !(m.command === 'ConfirmKeyData' && m.direction === 'response');
     void sendTraced(
       this.host,
       { eui64: peer },
-      { clusterId: KEY_ESTABLISHMENT_CLUSTER, zcl, security: 'nwk' },
+      {
+        clusterId: KEY_ESTABLISHMENT_CLUSTER,
+        zcl,
+        security: 'nwk',
+        ...(answered
+          ? { awaitReplyUs: replyWindowUs({ ...this.o.config.timeouts, ...this.o.peerTimeouts?.(peer) }) }
+          : {}),
+      },
       `cbke-${m.command}`,
     );
   }
@@ -339,62 +359,4 @@ export class CbkeService {
       );
     }
   }
-}
-
-/** A RandomSource from the run's seeded PRNG (protocol code never uses Math.random). */
-export function seededRandom(seed: string): RandomSource {
-  const prng = new Prng(seed);
-  return (n) => {
-    const out = new Uint8Array(n);
-    for (let i = 0; i < n; i++) out[i] = prng.nextUint32() & 0xff;
-    return out;
-  };
-}
-
-/** Issuer id of the run's test CA ("GBHNTEST"). */
-export const RUN_TEST_CA_ISSUER = '4742484e54455354';
-const runCas = new Map<string, TestCa>();
-
-/**
- * The run's test CA: derived from the run seed alone, so every device of a run (in-process or
- * in its own process) trusts the same CA without certificates being passed around.
- * ASSUMPTION: one suite-2 CA per run stands in for the SMKI Device CA.
- */
-export function runTestCa(seed: string | number, suite: CryptoSuite = 2): TestCa {
-  const key = `${seed}/${suite}`;
-  let ca = runCas.get(key);
-  if (!ca) {
-    ca = new TestCa({
-      suite,
-      issuer: fromHex(RUN_TEST_CA_ISSUER),
-      random: seededRandom(`${seed}/test-ca/${suite}`),
-    });
-    runCas.set(key, ca);
-  }
-  return ca;
-}
-
-/** CBKE configuration of a device: a certificate for `eui64` from the run's test CA. */
-export function runCbkeConfig(
-  seed: string | number,
-  eui64: string,
-  timing?: TimingMode,
-  suite: CryptoSuite = 2,
-): CbkeConfig {
-  const ca = runTestCa(seed, suite);
-  // A CA object per issuance with randomness of its own, so a device's certificate does not
-  // depend on which other devices were issued before it (in this process or another).
-  const issuer = new TestCa({
-    suite,
-    issuer: ca.issuer,
-    privateKey: ca.privateKey,
-    random: seededRandom(`${seed}/cert/${eui64}`),
-  });
-  const dev = issuer.issueDevice({ subject: fromHex(eui64), serial: fromHex(eui64) });
-  return {
-    credentials: { [suite]: { certificate: dev.certificate, privateKey: dev.privateKey } },
-    trustedCAs: [ca.trusted],
-    random: seededRandom(`${seed}/cbke/${eui64}`),
-    ...(timing !== undefined ? { timing } : {}),
-  };
 }

@@ -1,6 +1,12 @@
 /**
- * A recording `ApplicationHost` for unit tests of the applications alone: no radio, no
- * network - sends are recorded, frames are handed in by the test. Not a stack.
+ * A recording `ApplicationHost` for unit tests of the device applications' state machines
+ * alone (register and credit arithmetic, Default Response rules, tunnel retry timings, GPF
+ * queue, refusal reasons, malformed input): no radio, no network - sends are recorded, frames
+ * are handed in by the test, and time is a ManualClock the test moves by hours at a time.
+ * The network adds nothing to what these tests prove. Anything that depends on frames
+ * crossing the air (CBKE between devices, joins, tunnels end to end, sleepy polling) runs on
+ * real `ZigbeeNode`s over the in-process bus instead (packages/comms-hub/test/
+ * commissioning.test.ts, cbke-real-stack.test.ts).
  */
 import { ManualClock } from '@gbhan/clock';
 import {

@@ -1,0 +1,14 @@
+/**
+ * The generic application runtime on top of `ApplicationHost`, shared by the GB device
+ * packages (comms-hub, meter, ppmid), which never import each other: CBKE service and the
+ * run's certificates, cluster server helpers, the GB-HGRP tunnel envelope and tunnel server,
+ * the joiner runtime, and device-process argument parsing.
+ */
+export * from './cbke-service.js';
+export * from './cluster-server.js';
+export * from './device-args.js';
+export * from './joiner-runtime.js';
+export * from './run-credentials.js';
+export * from './tunnel-envelope.js';
+export * from './tunnel-server.js';
+export * from './zcl-helpers.js';
