@@ -149,3 +149,61 @@ describe('gbhan bus', () => {
     }
   });
 });
+
+describe('gbhan device comms-hub --wan-port', () => {
+  it('serves a local JSON endpoint that plays the DCC', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gbhan-wan-'));
+    const bus = gbhan(['bus', '--port', '0', '--expect', '1']);
+    await waitFor(() => /listening on (ws:\/\/\S+)/.test(bus.out()));
+    const url = /listening on (ws:\/\/\S+)/.exec(bus.out())![1]!;
+    const eui64 = '00124b0000c0ffee';
+    const spec = {
+      id: 'ch',
+      type: 'comms-hub',
+      eui64,
+      registration: { eui64, band: '2.4GHz', page: 0, channel: 15, position: { x: 0, y: 0 } },
+      config: { panId: 0x1a62, channels: [{ page: 0, channel: 15 }] },
+      peers: [{ id: 'ch', type: 'comms-hub', eui64 }],
+      seed: '1',
+    };
+    const port = 20000 + Math.floor(Math.random() * 20000);
+    const ch = gbhan([
+      'device',
+      'comms-hub',
+      '--bus',
+      url,
+      '--state',
+      join(dir, 'ch.json'),
+      '--spec',
+      JSON.stringify(spec),
+      '--wan-port',
+      String(port),
+    ]);
+    const base = `http://127.0.0.1:${port}`;
+    await waitFor(() => bus.out().includes(`attach ${eui64}`));
+    let status: { deviceLog: { eui64: string }[] } | null = null;
+    const add = {
+      action: 'update-device-log',
+      op: 'add',
+      eui64: '00124b0000e5e5e5',
+      deviceType: 'ESME',
+      installCode: '112e4b6885a2bfdcf91633506d8aa7c43f5a',
+    };
+    await waitFor(() => {
+      void fetch(`${base}/dcc`, { method: 'POST', body: JSON.stringify(add) })
+        .then(() => fetch(`${base}/status`))
+        .then((r) => r.json())
+        .then((j) => {
+          status = j as typeof status;
+        })
+        .catch(() => {});
+      return status !== null && status.deviceLog.length > 0;
+    });
+    expect(status!.deviceLog.map((e) => e.eui64)).toEqual(['00124b0000e5e5e5']);
+    const bad = await fetch(`${base}/dcc`, { method: 'POST', body: '{not json' });
+    expect(bad.status).toBeGreaterThanOrEqual(400);
+    bus.proc.kill('SIGTERM');
+    expect(await bus.exit).toBe(0);
+    expect(await ch.exit).toBe(0);
+  });
+});

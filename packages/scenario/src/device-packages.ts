@@ -151,8 +151,15 @@ async function startDevice(
   }
 }
 
+/** Extra process-mode service next to a device (the CH's local WAN endpoint). */
+type Serve = (
+  device: { close(): void; busClosed(): void },
+  radio: BusRadio,
+  opt: (name: string) => string | undefined,
+) => Promise<{ close(): void } | null>;
+
 function packageType(
-  d: Omit<DeviceTypeDefinition, 'create' | 'runProcess'> & { factory: Factory },
+  d: Omit<DeviceTypeDefinition, 'create' | 'runProcess'> & { factory: Factory; serve?: Serve },
 ): DeviceTypeDefinition {
   return {
     ...d,
@@ -180,8 +187,10 @@ function packageType(
         new FileNvStore(state),
         d.factory,
       );
+      const service = d.serve ? await d.serve(device, radio, opt) : null;
       await new Promise<void>((resolve) => radio.onClose(() => resolve()));
       device.busClosed();
+      service?.close();
     },
   };
 }
@@ -262,6 +271,17 @@ export function registerDevicePackages(): void {
         const { CommsHub } = await import('@gbhan/comms-hub');
         const c = config as ConstructorParameters<typeof CommsHub>[0]['config'];
         return new CommsHub({ radio, nvm, seed, ...(c ? { config: c } : {}), onKeyExport, autoPowerOn });
+      },
+      // `gbhan device comms-hub ... --wan-port N`: a local JSON endpoint plays the DCC (wall-clock
+      // driven, so such a run is not reproducible; scenarios use timeline commands instead).
+      serve: async (device, radio, opt) => {
+        const port = opt('--wan-port');
+        if (port === undefined) return null;
+        const n = Number(port);
+        if (!Number.isInteger(n) || n < 1 || n > 65535)
+          throw new Error(`--wan-port must be 1..65535, got ${port}`);
+        const { CommsHub, startWanEndpoint } = await import('@gbhan/comms-hub');
+        return startWanEndpoint(device as InstanceType<typeof CommsHub>, radio, n);
       },
     }),
   );
