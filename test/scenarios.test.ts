@@ -179,3 +179,21 @@ describe('gbhan run', () => {
     expect(device.out).toMatch(/unknown device type toaster \(known: comms-hub, esme, gsme, ppmid, radio\)/);
   });
 });
+
+describe('a GB868 home', () => {
+  it('commissions the same home with the CH and every device on GB868 page 28', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gbhan-scn-'));
+    const yaml = readFileSync(join(ROOT, 'scenarios/install-and-commission.yaml'), 'utf8')
+      .replace(/^name: install-and-commission$/m, 'name: install-and-commission-gb868')
+      .replace(/^ {4}channel: 15$/gm, '    channel: 3\n    band: GB868\n    page: 28')
+      .replaceAll('channels: [{ page: 0, channel: 15 }]', 'channels: [{ page: 28, channel: 3 }]');
+    const file = join(dir, 'gb868.yaml');
+    writeFileSync(file, yaml);
+    const r = await gbhan(['run', file, '--out', dir]);
+    expect(r.code, r.out).toBe(0);
+    expect(r.out).toMatch(/install-and-commission-gb868\s+17\/17/);
+    const pcap = join(dir, 'install-and-commission-gb868', 'capture.pcap');
+    expect(new Set(tsharkFields(pcap, ['wpan-tap.ch_page']).map((x) => x[0]))).toEqual(new Set(['28']));
+    expect(malformedCount(pcap)).toBe(0);
+  });
+});

@@ -309,7 +309,8 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
     bus.close();
     await server?.close();
     for (const c of [...children.values(), ...exited]) {
-      // The bus closed their sockets, so they leave by themselves; make sure of it.
+      // The bus closed their sockets, so they leave by themselves; make sure of it (a wall-clock
+      // grace period for tearing processes down, outside the run's virtual time).
       c.expectedExit = true;
       const timer = setTimeout(() => c.proc.kill('SIGKILL'), 5000);
       if (c.proc.exitCode === null && c.proc.signalCode === null) c.proc.kill('SIGTERM');
