@@ -13,13 +13,19 @@ import {
   type CbkeConfig,
   CbkeService,
   ClusterServer,
+  decodeHandover,
+  encodeHandoverResponse,
+  HANDOVER_CLUSTER,
+  HandoverStatus,
   type IncomingZcl,
+  sendInterPanTraced,
   sendTraced,
   traceDrop,
 } from '@gbhan/stack';
+import { KEY_ESTABLISHMENT_CLUSTER } from '@gbhan/zigbee';
 import { DeviceLog } from './device-log.js';
-
 import { Gpf, METERING_CLUSTER } from './gpf.js';
+import { DEFAULT_INTERPAN_WINDOW_US, InterPanWindow } from './interpan-window.js';
 
 import { TunnelManager, type TunnelManagerOptions } from './tunnel-manager.js';
 
@@ -31,6 +37,8 @@ export interface CommsHubAppConfig {
   tunnel?: Pick<TunnelManagerOptions, 'responseTimeoutUs' | 'retryUs' | 'busyRetryUs'>;
   /** Device Log capacity (default 16). */
   deviceLogCapacity?: number;
+  /** Inter-PAN window from power-on (default 60 min, GBCS); 'unlimited' = SECMP0037. */
+  interPanWindowUs?: number | 'unlimited';
 }
 
 export interface CommsHubHooks {
@@ -50,6 +58,13 @@ export class CommsHubApplication {
   readonly gpf: Gpf;
   readonly wan: WanSide;
   readonly clusters = new ClusterServer();
+  /** Inter-PAN (HHT pairing): the window of this power cycle and its own CBKE responder. */
+  readonly interPanWindow: InterPanWindow;
+  readonly interPanCbke: CbkeService;
+  /** Devices that completed Inter-PAN CBKE in this power cycle (may hand over an install code). */
+  private readonly interPanKeyed = new Set<string>();
+  /** Inter-PAN initiators told to wait (Terminate wait time): EUI64 -> virtual time. */
+  private readonly interPanBackoff = new Map<string, number>();
   private stopped = false;
 
   constructor(
@@ -76,6 +91,31 @@ export class CommsHubApplication {
         const type = this.deviceLog.get(peer)?.deviceType;
         if (type && TUNNEL_SERVER_TYPES.has(type)) this.tunnels.request(peer, 'after-cbke');
       },
+    });
+    this.interPanWindow = new InterPanWindow({
+      clock: host.clock,
+      durationUs: config.interPanWindowUs ?? DEFAULT_INTERPAN_WINDOW_US,
+      trace: (e) => host.trace(e),
+    });
+    // The CH responds to Inter-PAN Key Establishment from anyone inside the window: the
+    // certificate (issuer, subject = sender) decides; one exchange at a time.
+    this.interPanCbke = new CbkeService({
+      host,
+      config: config.cbke,
+      interPan: true,
+      onEstablished: (peer, role) => {
+        if (role === 'responder') this.interPanKeyed.add(peer);
+      },
+      onResult: (peer, role, r) => {
+        if (role !== 'responder' || r.ok) return;
+        // Logged, and the peer is not served again before the Terminate's wait time.
+        hooks.securityLog('interpan-cbke-failed', {
+          eui64: peer,
+          reason: r.reason,
+          ...(r.terminateStatus !== undefined ? { terminateStatus: r.terminateStatus } : {}),
+        });
+      },
+      onTerminateSent: (peer, status, waitTime) => this.backOff(peer, status, waitTime),
     });
     this.tunnels = new TunnelManager({
       host,
@@ -118,6 +158,8 @@ export class CommsHubApplication {
     if (this.stopped) return;
     this.stopped = true;
     this.cbke.stop();
+    this.interPanCbke.stop();
+    this.interPanWindow.stop();
     this.tunnels.stop();
     this.gpf.stop();
   }
@@ -131,8 +173,7 @@ export class CommsHubApplication {
     if (this.stopped) return;
     const peer = msg.from.eui64;
     if (msg.interPan) {
-      // ASSUMPTION: Inter-PAN (the HHT's window, issue 6) is not served by this layer yet.
-      traceDrop(this.host, msg, 'inter-pan-not-served');
+      this.handleInterPan(msg);
       return;
     }
     // The CHF talks only to devices in its Device Log (traced and security-logged).
@@ -161,6 +202,97 @@ export class CommsHubApplication {
         { clusterId: msg.clusterId, zcl: r.reply, security: 'aps-link' },
         'zcl-reply',
       );
+  }
+
+  /**
+   * The stack's Inter-PAN gate (`ZigbeeNode.setInterPanGate`): outside the window every
+   * Inter-PAN frame is dropped with reason `interpan-window-closed`, before decoding.
+   */
+  interPanGate(): string | null {
+    return this.stopped || !this.interPanWindow.isOpen() ? 'interpan-window-closed' : null;
+  }
+
+  private handleInterPan(msg: IncomingZcl): void {
+    // The stack's gate already dropped what arrives outside the window; this guards the rest.
+    if (!this.interPanWindow.isOpen()) {
+      traceDrop(this.host, msg, 'interpan-window-closed');
+      return;
+    }
+    if (msg.clusterId === KEY_ESTABLISHMENT_CLUSTER) {
+      const until = this.interPanBackoff.get(msg.from.eui64);
+      if (until !== undefined && this.host.clock.now() < until) {
+        traceDrop(this.host, msg, 'interpan-cbke-backoff');
+        return;
+      }
+    }
+    if (this.interPanCbke.handle(msg)) return;
+    if (msg.clusterId === HANDOVER_CLUSTER) {
+      this.handover(msg);
+      return;
+    }
+    traceDrop(this.host, msg, 'interpan-not-served');
+  }
+
+  /**
+   * ASSUMPTION: after sending an Inter-PAN initiator a Terminate the CH ignores that
+   * initiator's Key Establishment frames for the wait time the Terminate gave (30 s by
+   * default), so a flooding source costs it no more answers; at most 64 sources are remembered.
+   */
+  private backOff(peer: string, status: number, waitTime: number): void {
+    if (this.interPanBackoff.size >= 64 && !this.interPanBackoff.has(peer)) {
+      const oldest = this.interPanBackoff.keys().next().value as string;
+      this.interPanBackoff.delete(oldest);
+    }
+    this.interPanBackoff.delete(peer);
+    const until = this.host.clock.now() + waitTime * 1_000_000;
+    this.interPanBackoff.set(peer, until);
+    this.host.trace({ type: 'interpan-backoff', peer, terminateStatus: status, untilUs: until });
+  }
+
+  /** The install-code hand-over of an HHT (or a PPMID acting as one) after Inter-PAN CBKE. */
+  private handover(msg: IncomingZcl): void {
+    const peer = msg.from.eui64;
+    if (msg.security !== 'aps-link' || !this.interPanKeyed.has(peer)) {
+      traceDrop(
+        this.host,
+        msg,
+        msg.security !== 'aps-link' ? 'handover-not-secured' : 'handover-without-cbke',
+      );
+      this.hooks.securityLog('interpan-handover-refused', { eui64: peer });
+      return;
+    }
+    let h: ReturnType<typeof decodeHandover>;
+    try {
+      h = decodeHandover(msg.zcl);
+    } catch (e) {
+      traceDrop(this.host, msg, 'malformed-handover', (e as Error).message);
+      return;
+    }
+    let status: number = HandoverStatus.Success;
+    if (h.entityId !== peer) {
+      // ASSUMPTION: a device hands over only its own install code (entity id = CBKE peer).
+      status = HandoverStatus.WrongEntity;
+      this.hooks.securityLog('interpan-handover-refused', { eui64: peer, entityId: h.entityId });
+    } else {
+      try {
+        this.deviceLog.add({ eui64: h.entityId, deviceType: h.deviceType, installCode: h.installCode });
+      } catch {
+        status = HandoverStatus.Refused; // DeviceLogError: traced by the Device Log
+      }
+    }
+    this.host.trace({
+      type: 'interpan-handover',
+      peer,
+      entityId: h.entityId,
+      deviceType: h.deviceType,
+      status,
+    });
+    void sendInterPanTraced(
+      this.host,
+      { eui64: peer, panId: msg.sourcePanId ?? 0xffff },
+      { clusterId: HANDOVER_CLUSTER, zcl: encodeHandoverResponse(h.tsn, status), security: 'aps-link' },
+      'interpan-handover-response',
+    );
   }
 
   private deviceRemoved(eui64: string): void {

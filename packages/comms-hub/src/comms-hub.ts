@@ -16,6 +16,7 @@ import {
   ZigbeeNode,
 } from '@gbhan/stack';
 import { type CommsHubAppConfig, CommsHubApplication } from './comms-hub-app.js';
+import { DEFAULT_INTERPAN_WINDOW_US } from './interpan-window.js';
 
 import type { DccCommand } from './wan.js';
 
@@ -34,6 +35,11 @@ export interface CommsHubConfig {
   // entries are admitted anyway. Set a number of seconds, or 0 to keep joining closed.
   permitJoinSeconds?: number;
   tunnel?: CommsHubAppConfig['tunnel'];
+  /**
+   * Inter-PAN window from each power-on, in µs (default 60 minutes, GBCS / CPA DEV.1.1.M949);
+   * 'unlimited' models SECMP0037 (always open).
+   */
+  interPanWindowUs?: number | 'unlimited';
 }
 
 export interface CommsHubOptions {
@@ -53,6 +59,10 @@ export class CommsHub {
   app: CommsHubApplication | null = null;
   private readonly cbke: CbkeConfig;
   private readonly config: CommsHubConfig;
+  /** Inter-PAN frames that reached the CH, by MAC source: let in (window open) or dropped. */
+  readonly interPanFrames = new Map<string, { processed: number; dropped: number }>();
+  /** Time the window was open in earlier power cycles. */
+  private interPanOpenUsBefore = 0;
 
   constructor(private readonly o: CommsHubOptions) {
     this.config = o.config ?? {};
@@ -69,6 +79,15 @@ export class CommsHub {
       ...(o.onKeyExport ? { onKeyExport: o.onKeyExport } : {}),
     });
     this.node.onZcl((m) => this.app?.handle(m));
+    this.node.setInterPanGate((source) => {
+      const refusal = this.app ? this.app.interPanGate() : 'interpan-window-closed';
+      const key = typeof source === 'string' ? source : `short:${source.toString(16)}`;
+      const n = this.interPanFrames.get(key) ?? { processed: 0, dropped: 0 };
+      if (refusal === null) n.processed++;
+      else n.dropped++;
+      this.interPanFrames.set(key, n);
+      return refusal;
+    });
     o.radio.onControl((cmd) => {
       this.control(cmd as Cmd);
     });
@@ -79,7 +98,13 @@ export class CommsHub {
     if (this.app) return;
     const app = new CommsHubApplication(
       this.node,
-      { cbke: this.cbke, ...(this.config.tunnel ? { tunnel: this.config.tunnel } : {}) },
+      {
+        cbke: this.cbke,
+        ...(this.config.tunnel ? { tunnel: this.config.tunnel } : {}),
+        ...(this.config.interPanWindowUs !== undefined
+          ? { interPanWindowUs: this.config.interPanWindowUs }
+          : {}),
+      },
       {
         securityLog: (event, detail) => this.node.securityLog.record(event, detail),
         removeChild: (e) => void this.node.removeChild(e),
@@ -107,8 +132,14 @@ export class CommsHub {
     app.start();
   }
 
+  /** Total time Inter-PAN was open so far (every power cycle of this run). */
+  interPanOpenUs(): number {
+    return this.interPanOpenUsBefore + (this.app?.interPanWindow.openUs() ?? 0);
+  }
+
   powerOff(): void {
     if (!this.app) return;
+    this.interPanOpenUsBefore += this.app.interPanWindow.openUs();
     this.app.stop();
     this.app = null;
     this.node.setAlertSender(null);
@@ -142,6 +173,15 @@ export class CommsHub {
           return;
         case 'power-on':
           void this.powerOn();
+          return;
+        case 'interpan-report':
+          // The run's Inter-PAN exposure: total time open and the frames processed / dropped per source.
+          this.node.trace({
+            type: 'interpan-report',
+            windowUs: this.config.interPanWindowUs ?? DEFAULT_INTERPAN_WINDOW_US,
+            totalOpenUs: this.interPanOpenUs(),
+            frames: Object.fromEntries(this.interPanFrames),
+          });
           return;
       }
       if (!app) {

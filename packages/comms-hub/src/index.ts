@@ -12,6 +12,7 @@ export * from './comms-hub.js';
 export * from './comms-hub-app.js';
 export * from './device-log.js';
 export * from './gpf.js';
+export * from './interpan-window.js';
 export * from './process.js';
 export * from './tunnel-manager.js';
 export * from './wan.js';

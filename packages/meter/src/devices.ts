@@ -20,9 +20,10 @@ import { EsmeApplication, type EsmeConfig } from './esme.js';
 import { GsmeApplication, type GsmeConfig } from './gsme.js';
 
 import { OriginatingDevice } from './prepayment.js';
+import { MeterTriage, type TriageConfig } from './triage.js';
 
-interface CommonDeviceConfig {
-  /** The CH's EUI64. */
+interface CommonDeviceConfig extends TriageConfig {
+  /** The CH's EUI64 (seeds the meter's Device Log at first power on; a Reset HAN removes it). */
   chEui64: string;
   /** Install code with CRC (hex), as in the CHF Device Log. */
   installCode: string;
@@ -65,10 +66,14 @@ function str(cmd: ControlCommand, key: string): string {
 
 export class Esme {
   readonly runtime: JoinerRuntime<EsmeApplication>;
+  /** Optical port, Device Log and Reset HAN (device triage). */
+  readonly triage: MeterTriage;
 
   constructor(o: DeviceOptions<EsmeDeviceConfig>) {
     const eui64 = o.radio.eui64;
     const c = o.config;
+    const triage = new MeterTriage(o.nvm, o.seed, c.chEui64, c);
+    this.triage = triage;
     const cbke = c.cbke ?? runCbkeConfig(o.seed, eui64, c.cbkeTiming, c.cbkeSuite);
     this.runtime = new JoinerRuntime(
       {
@@ -77,7 +82,9 @@ export class Esme {
         seed: o.seed,
         role: 'router',
         installCode: c.installCode,
-        chEui64: c.chEui64,
+        chEui64: triage.deviceLog.ch,
+        onPower: () => triage.onPower(),
+        onNetworkJoined: () => triage.onNetworkJoined(),
         ...(c.channels ? { channels: c.channels } : {}),
         ...(c.joinRetryUs !== undefined ? { joinRetryUs: c.joinRetryUs } : {}),
         ...(o.onKeyExport ? { onKeyExport: o.onKeyExport } : {}),
@@ -85,13 +92,18 @@ export class Esme {
       },
       (host) =>
         new EsmeApplication(host, {
-          chEui64: c.chEui64,
+          // The CH of the meter's Device Log, read at each use: a Reset HAN empties it and the
+          // next join fills it with the new CH.
+          get chEui64() {
+            return triage.ch;
+          },
           cbke,
           ...(c.loadW !== undefined ? { loadW: c.loadW } : {}),
           ...(c.initialWh !== undefined ? { initialWh: c.initialWh } : {}),
           ...(c.prepayment ? { prepayment: c.prepayment } : {}),
         }),
       (cmd, app) => {
+        if (triage.control(cmd)) return true;
         switch (cmd.action) {
           case 'set-load':
             app.setLoad(num(cmd, 'watts'));
@@ -109,6 +121,7 @@ export class Esme {
         }
       },
     );
+    triage.attach(this.runtime);
   }
 
   get node(): ZigbeeNode {
@@ -127,10 +140,14 @@ export class Esme {
 
 export class Gsme {
   readonly runtime: JoinerRuntime<GsmeApplication>;
+  /** Optical port, Device Log and Reset HAN (device triage). */
+  readonly triage: MeterTriage;
 
   constructor(o: DeviceOptions<GsmeDeviceConfig>) {
     const eui64 = o.radio.eui64;
     const c = o.config;
+    const triage = new MeterTriage(o.nvm, o.seed, c.chEui64, c);
+    this.triage = triage;
     const pollPeriodUs = c.pollPeriodUs ?? 7_500_000;
     // Default CBKE waiting times: while it awaits the CH's next message the stack polls fast
     // (OutgoingZcl.awaitReplyUs), so the GSME hears it without waiting a poll period.
@@ -142,7 +159,9 @@ export class Gsme {
         seed: o.seed,
         role: 'sleepy-end-device',
         installCode: c.installCode,
-        chEui64: c.chEui64,
+        chEui64: triage.deviceLog.ch,
+        onPower: () => triage.onPower(),
+        onNetworkJoined: () => triage.onNetworkJoined(),
         // ASSUMPTION: a GSME polls its parent every 7.5 s while awake for the HAN (battery budget).
         pollPeriodUs,
         ...(c.channels ? { channels: c.channels } : {}),
@@ -152,13 +171,16 @@ export class Gsme {
       },
       (host) =>
         new GsmeApplication(host, {
-          chEui64: c.chEui64,
+          get chEui64() {
+            return triage.ch;
+          },
           cbke,
           ...(c.flowLitresPerHour !== undefined ? { flowLitresPerHour: c.flowLitresPerHour } : {}),
           ...(c.initialLitres !== undefined ? { initialLitres: c.initialLitres } : {}),
           ...(c.reportPeriodUs !== undefined ? { reportPeriodUs: c.reportPeriodUs } : {}),
         }),
       (cmd, app) => {
+        if (triage.control(cmd)) return true;
         switch (cmd.action) {
           case 'set-flow':
             app.setFlow(num(cmd, 'litresPerHour'));
@@ -171,6 +193,7 @@ export class Gsme {
         }
       },
     );
+    triage.attach(this.runtime);
   }
 
   get node(): ZigbeeNode {

@@ -8,6 +8,8 @@ import type { BusRadio } from '@gbhan/radio-bus';
 import {
   type CbkeConfig,
   type ChannelSpec,
+  type IncomingZcl,
+  InterPanPairing,
   JoinerRuntime,
   type KeyExportHook,
   type NvStore,
@@ -24,6 +26,12 @@ export type PpmidDeviceConfig = Omit<PpmidConfig, 'cbke'> & {
   cbkeSuite?: CryptoSuite;
   channels?: ChannelSpec[];
   joinRetryUs?: number;
+  /**
+   * SECMP0037: a replacement PPMID that is not in the CHF Device Log pairs itself over
+   * Inter-PAN like an HHT (scan, CBKE with the CH, install-code hand-over) before it joins;
+   * each failed attempt waits the join retry time.
+   */
+  pairOverInterPan?: boolean;
 };
 
 export interface PpmidOptions {
@@ -37,6 +45,8 @@ export interface PpmidOptions {
 
 export class Ppmid {
   readonly runtime: JoinerRuntime<PpmidApplication>;
+  /** The Inter-PAN pairing under way (SECMP0037), if any. */
+  private pairing: InterPanPairing | null = null;
 
   constructor(o: PpmidOptions) {
     const c = o.config;
@@ -54,6 +64,12 @@ export class Ppmid {
         ...(c.joinRetryUs !== undefined ? { joinRetryUs: c.joinRetryUs } : {}),
         ...(o.onKeyExport ? { onKeyExport: o.onKeyExport } : {}),
         ...(o.autoPowerOn !== undefined ? { autoPowerOn: o.autoPowerOn } : {}),
+        ...(c.pairOverInterPan
+          ? {
+              pairFirst: (node: ZigbeeNode) => this.pairOverInterPan(node, cbke, c),
+              onInterPan: (m: IncomingZcl) => this.pairing?.handle(m) ?? false,
+            }
+          : {}),
       },
       (host) =>
         new PpmidApplication(host, {
@@ -80,6 +96,26 @@ export class Ppmid {
         }
       },
     );
+  }
+
+  /** Scan, Inter-PAN CBKE with the CH, install-code hand-over as device type PPMID. */
+  private async pairOverInterPan(node: ZigbeeNode, cbke: CbkeConfig, c: PpmidDeviceConfig): Promise<boolean> {
+    this.pairing?.stop();
+    const pairing = new InterPanPairing({
+      node,
+      cbke,
+      deviceType: 'PPMID',
+      installCode: c.installCode,
+      scanChannels: c.channels ?? [
+        { page: node.radio.registration.page, channel: node.radio.registration.channel },
+      ],
+      chEui64: c.chEui64,
+    });
+    this.pairing = pairing;
+    const r = await pairing.pair();
+    pairing.stop();
+    if (this.pairing === pairing) this.pairing = null;
+    return r.ok;
   }
 
   get node(): ZigbeeNode {

@@ -7,6 +7,7 @@
 import { Command } from 'commander';
 import { runBusCommand } from './bus-command.js';
 import { runDeviceCommand } from './device-command.js';
+import { type OpticalCommandOptions, runOpticalCommand } from './optical-command.js';
 import { type RunCommandOptions, runRunCommand } from './run-command.js';
 
 const program = new Command();
@@ -66,6 +67,21 @@ program
   .action(async (type: string, args: string[]) => {
     await runDeviceCommand(type, args);
     process.exit(0);
+  });
+
+program
+  .command('optical')
+  .description(
+    "the manufacturer's triage tool on a meter's optical port (a device run with --optical-port N)",
+  )
+  .argument('<command>', 'status | challenge | unlock | reset-han | read-diagnostics | leave-facility')
+  .requiredOption('--port <port>', "the meter process's --optical-port")
+  .option('--host <host>', 'address of the meter process', '127.0.0.1')
+  .option('--signature <hex>', 'unlock: this value instead of signing a fresh challenge')
+  .option('--seed <seed>', "unlock: sign with the run's manufacturer key (derived from the seed)")
+  .option('--manufacturer-key <hex>', 'unlock: sign with this P-256 secret key')
+  .action(async (command: string, opts: OpticalCommandOptions) => {
+    process.exitCode = (await runOpticalCommand(command, opts)).code;
   });
 
 const USER_ERRORS = new Set(['CliError', 'DurationError', 'ScenarioError', 'ScenarioRunError']);

@@ -63,6 +63,8 @@ const CommsHubSchema = z.strictObject({
       ]),
     )
     .optional(),
+  /** Inter-PAN window from each power-on (default 60m, GBCS); `unlimited` = SECMP0037. */
+  interPanWindow: z.union([duration, z.literal('unlimited')]).optional(),
   tunnel: z
     .strictObject({
       responseTimeout: duration.optional(),
@@ -71,8 +73,20 @@ const CommsHubSchema = z.strictObject({
     })
     .optional(),
 });
+/** Meter device triage (issue 7): the optical port's manufacturer key and unlock timeout. */
+const triage = {
+  /** Manufacturer P-256 public key (hex); default: the run's, derived from the seed. */
+  manufacturerPublicKey: hex('manufacturer public key').optional(),
+  opticalUnlockTimeout: duration.optional(),
+};
+const optical = z.strictObject({
+  command: z.enum(['status', 'challenge', 'unlock', 'reset-han', 'read-diagnostics', 'leave-facility']),
+  /** unlock: a given value (hex) instead of the run's manufacturer tool signing. */
+  signature: z.string().optional(),
+});
 const EsmeSchema = z.strictObject({
   ...joiner,
+  ...triage,
   loadW: z.number().min(0).optional(),
   initialWh: z.number().min(0).optional(),
   prepayment: z
@@ -88,6 +102,7 @@ const EsmeSchema = z.strictObject({
 });
 const GsmeSchema = z.strictObject({
   ...joiner,
+  ...triage,
   flowLitresPerHour: z.number().min(0).optional(),
   initialLitres: z.number().min(0).optional(),
   reportPeriod: duration.optional(),
@@ -99,9 +114,38 @@ const PpmidSchema = z.strictObject({
   esme: ref.optional(),
   readPeriod: duration.optional(),
   readGas: z.boolean().optional(),
+  /** SECMP0037: not in the Device Log, pair over Inter-PAN (like an HHT) before joining. */
+  pairOverInterPan: z.boolean().optional(),
 });
 
-const GB_TYPES: Record<string, string> = { esme: 'ESME', gsme: 'GSME', ppmid: 'PPMID', 'comms-hub': 'CHF' };
+const HhtSchema = z.strictObject({
+  ...common,
+  installCode,
+  /** The CH to commission (default: the best hub the scan hears). */
+  ch: ref.optional(),
+  /** The ESME of the installer action `read-meter`. */
+  esme: ref.optional(),
+  /** Channels of the active scan (2.4 GHz and/or GB868 pages of the radio's band). */
+  scanChannels: common.channels,
+  /** Pair at power-on instead of waiting for the `pair` action. */
+  autoPair: z.boolean().optional(),
+});
+
+const AttackerSchema = z.strictObject({
+  ...common,
+  /** The CH to attack (default: the first hub the scan hears). */
+  target: ref.optional(),
+  targetPanId: u16.optional(),
+  capture: z.boolean().optional(),
+});
+
+const GB_TYPES: Record<string, string> = {
+  esme: 'ESME',
+  gsme: 'GSME',
+  ppmid: 'PPMID',
+  'comms-hub': 'CHF',
+  hht: 'HHT',
+};
 const power = { 'power-on': noArgs, 'power-off': noArgs };
 
 /** The joiners' config: the CH (and ESME) references as EUI64s. */
@@ -195,6 +239,21 @@ function packageType(
   };
 }
 
+/**
+ * `gbhan device esme|gsme ... --optical-port N`: the meter's optical port as a local JSON
+ * endpoint for `gbhan optical --port N <command>` (wall-clock driven, like `--wan-port`).
+ */
+const serveOptical: Serve = async (device, radio, opt) => {
+  const port = opt('--optical-port');
+  if (port === undefined) return null;
+  const n = Number(port);
+  if (!Number.isInteger(n) || n < 1 || n > 65535)
+    throw new Error(`--optical-port must be 1..65535, got ${port}`);
+  const { startOpticalEndpoint } = await import('@gbhan/meter');
+  const { triage } = device as unknown as { triage: Parameters<typeof startOpticalEndpoint>[0] };
+  return startOpticalEndpoint(triage, radio, n);
+};
+
 const us = (v: unknown) => (typeof v === 'number' ? v : undefined);
 function defined<T extends Record<string, unknown>>(o: T): Partial<T> {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
@@ -220,6 +279,7 @@ export function registerDevicePackages(): void {
         'read-meter': z.strictObject({ target: ref, live: z.boolean().optional() }),
         'read-credit': z.strictObject({ target: ref }),
         'top-up': z.strictObject({ target: ref, code: z.string() }),
+        'interpan-report': noArgs,
       },
       resolveConfig(config, ctx) {
         const c = { ...(config as z.output<typeof CommsHubSchema>) } as Record<string, unknown>;
@@ -241,6 +301,9 @@ export function registerDevicePackages(): void {
             };
           });
         }
+        if (typeof c.interPanWindow === 'number') c.interPanWindowUs = c.interPanWindow;
+        else if (c.interPanWindow === 'unlimited') c.interPanWindowUs = 'unlimited';
+        delete c.interPanWindow;
         const t = c.tunnel as { responseTimeout?: number; retry?: number; busyRetry?: number } | undefined;
         if (t !== undefined)
           c.tunnel = defined({
@@ -296,17 +359,20 @@ export function registerDevicePackages(): void {
         'set-load': z.strictObject({ watts: z.number().min(0) }),
         'emergency-credit': noArgs,
         'top-up': z.strictObject({ code: z.string() }),
+        optical,
       },
       resolveConfig: resolveJoiner,
       factory: async ({ radio, nvm, seed, config, onKeyExport, autoPowerOn }) => {
         const { Esme } = await import('@gbhan/meter');
-        const { joinRetry, ...rest } = config;
-        const c = { ...rest, ...defined({ joinRetryUs: us(joinRetry) }) } as ConstructorParameters<
-          typeof Esme
-        >[0]['config'];
+        const { joinRetry, opticalUnlockTimeout, ...rest } = config;
+        const c = {
+          ...rest,
+          ...defined({ joinRetryUs: us(joinRetry), opticalUnlockTimeoutUs: us(opticalUnlockTimeout) }),
+        } as ConstructorParameters<typeof Esme>[0]['config'];
         const esme = new Esme({ radio, nvm, seed, config: c, onKeyExport, autoPowerOn });
-        return { close: () => esme.close(), busClosed: () => esme.runtime.busClosed() };
+        return { close: () => esme.close(), busClosed: () => esme.runtime.busClosed(), triage: esme.triage };
       },
+      serve: serveOptical,
     }),
   );
 
@@ -319,22 +385,25 @@ export function registerDevicePackages(): void {
         ...power,
         'set-flow': z.strictObject({ litresPerHour: z.number().min(0) }),
         wake: noArgs,
+        optical,
       },
       resolveConfig: resolveJoiner,
       factory: async ({ radio, nvm, seed, config, onKeyExport, autoPowerOn }) => {
         const { Gsme } = await import('@gbhan/meter');
-        const { joinRetry, reportPeriod, pollPeriod, ...rest } = config;
+        const { joinRetry, reportPeriod, pollPeriod, opticalUnlockTimeout, ...rest } = config;
         const c = {
           ...rest,
           ...defined({
             joinRetryUs: us(joinRetry),
             reportPeriodUs: us(reportPeriod),
             pollPeriodUs: us(pollPeriod),
+            opticalUnlockTimeoutUs: us(opticalUnlockTimeout),
           }),
         } as ConstructorParameters<typeof Gsme>[0]['config'];
         const gsme = new Gsme({ radio, nvm, seed, config: c, onKeyExport, autoPowerOn });
-        return { close: () => gsme.close(), busClosed: () => gsme.runtime.busClosed() };
+        return { close: () => gsme.close(), busClosed: () => gsme.runtime.busClosed(), triage: gsme.triage };
       },
+      serve: serveOptical,
     }),
   );
 
@@ -366,6 +435,68 @@ export function registerDevicePackages(): void {
         } as ConstructorParameters<typeof Ppmid>[0]['config'];
         const ppmid = new Ppmid({ radio, nvm, seed, config: c, onKeyExport, autoPowerOn });
         return { close: () => ppmid.close(), busClosed: () => ppmid.runtime.busClosed() };
+      },
+    }),
+  );
+
+  registerDeviceType(
+    'hht',
+    packageType({
+      description:
+        "installer's Hand Held Terminal (scan, Inter-PAN CBKE + install-code hand-over, join, meter read)",
+      configSchema: HhtSchema,
+      actions: {
+        ...power,
+        pair: noArgs,
+        scan: noArgs,
+        'read-meter': z.strictObject({ peer: ref.optional() }),
+      },
+      resolveConfig(config, ctx) {
+        const c = { ...(config as Record<string, unknown>) };
+        if (c.ch !== undefined) c.chEui64 = ctx.device(c.ch, ['ch']).eui64;
+        if (c.esme !== undefined) c.esmeEui64 = ctx.device(c.esme, ['esme']).eui64;
+        delete c.ch;
+        delete c.esme;
+        return c;
+      },
+      factory: async ({ radio, nvm, seed, config, onKeyExport, autoPowerOn }) => {
+        const { Hht } = await import('@gbhan/hht');
+        const c = config as unknown as ConstructorParameters<typeof Hht>[0]['config'];
+        return new Hht({ radio, nvm, seed, config: c, onKeyExport, autoPowerOn });
+      },
+    }),
+  );
+
+  registerDeviceType(
+    'attacker',
+    packageType({
+      description:
+        'rogue radio: scan, Initiate Key Establishment floods, malformed Inter-PAN, foreign certificates, replays',
+      configSchema: AttackerSchema,
+      actions: {
+        ...power,
+        scan: noArgs,
+        flood: z.strictObject({
+          count: z.number().int().min(1).max(10_000).optional(),
+          interval: duration.optional(),
+          spoof: z.number().int().min(0).max(1024).optional(),
+          certificate: z.enum(['unknown-issuer', 'foreign']).optional(),
+        }),
+        malformed: z.strictObject({ kinds: z.array(z.string()).optional() }),
+        'unknown-issuer': noArgs,
+        'foreign-certificate': z.strictObject({ peer: ref.optional() }),
+        replay: z.strictObject({ count: z.number().int().min(1).optional() }),
+      },
+      resolveConfig(config, ctx) {
+        const c = { ...(config as Record<string, unknown>) };
+        if (c.target !== undefined) c.targetEui64 = ctx.device(c.target, ['target']).eui64;
+        delete c.target;
+        return c;
+      },
+      factory: async ({ radio, nvm, seed, config, onKeyExport, autoPowerOn }) => {
+        const { Attacker } = await import('@gbhan/attacker');
+        const c = config as ConstructorParameters<typeof Attacker>[0]['config'];
+        return new Attacker({ radio, nvm, seed, ...(c ? { config: c } : {}), onKeyExport, autoPowerOn });
       },
     }),
   );

@@ -322,7 +322,7 @@ expect:
       'SCENARIO_UNKNOWN_ACTION',
       19,
       'timeline.1.action',
-      /device type esme has no action "read-meter" \(actions: power-on, power-off, set-load, emergency-credit, top-up, crash, restart\)/,
+      /device type esme has no action "read-meter" \(actions: power-on, power-off, set-load, emergency-credit, top-up, optical, crash, restart\)/,
     );
     expectError(
       HOME.replace('type: comms-hub', 'type: radio').replace(', config: { deviceLog: [ppmid] }', ''),

@@ -147,7 +147,8 @@ type LinkKeyRecord = {
 
 type JoinState = 'idle' | 'scanning' | 'associating' | 'awaiting-key' | 'rejoining';
 
-interface Beacon {
+/** A ZigBee beacon heard during an active scan (`activeScan`, join). */
+export interface Beacon {
   pan: number;
   short: number;
   eui64?: string;
@@ -230,6 +231,9 @@ export class ZigbeeNode implements ApplicationHost {
   private readonly channels: ChannelSpec[];
   private readonly fragmentation: ResolvedFragmentationConfig;
   private powered = false;
+  /** The EPID a joiner accepts (config.extendedPanId; undefined = any). */
+  private epidFilter: string | undefined;
+  private interPanGate: ((source: string | number) => string | null) | null = null;
 
   constructor(
     readonly radio: BusRadio,
@@ -256,6 +260,24 @@ export class ZigbeeNode implements ApplicationHost {
     });
     this.securityLog = new SecurityLog(nvm, this.clock, (e) => this.emit(e));
     this.ram = this.freshRam();
+    this.epidFilter = config.extendedPanId;
+  }
+
+  /**
+   * Joiner: the Extended PAN ID the next join accepts (undefined = any network, the
+   * nwkExtendedPANId 0 of 05-3474 §3.6.1.4.1), e.g. after a meter's Reset HAN.
+   */
+  setExtendedPanIdFilter(epid: string | undefined): void {
+    this.epidFilter = epid;
+  }
+
+  /**
+   * Gate every Inter-PAN frame before it is decoded (the CH's 60-minute window): return a
+   * reason to drop it (traced `frame-dropped`, layer INTERPAN), or null to let it in.
+   * `source` is the MAC source (an EUI64, or a short address).
+   */
+  setInterPanGate(gate: ((source: string | number) => string | null) | null): void {
+    this.interPanGate = gate;
   }
 
   // ---------------------------------------------------------------- ApplicationHost
@@ -885,6 +907,48 @@ export class ZigbeeNode implements ApplicationHost {
 
   // ---------------------------------------------------------------- join / rejoin
 
+  /**
+   * One active scan (Beacon Request on each channel, scan duration each) without joining:
+   * every ZigBee beacon heard (an HHT lists the CHs by EPID). Not while joined or joining;
+   * the radio is left on the last channel scanned.
+   */
+  async activeScan(channels: readonly ChannelSpec[] = this.channels): Promise<Beacon[]> {
+    const ram = this.ram;
+    if (!this.powered || ram.joinState !== 'idle' || ram.joined) return [];
+    ram.joinState = 'scanning';
+    ram.beacons = [];
+    const release = this.mac.stayAwake();
+    try {
+      await this.scanChannels(ram, channels, this.config.scanDuration ?? 3);
+    } finally {
+      release();
+      if (this.ram === ram) ram.joinState = 'idle';
+    }
+    return this.ram === ram ? [...ram.beacons] : [];
+  }
+
+  /** Beacon Request on each channel, then listen scan duration n; false if powered off meanwhile. */
+  private async scanChannels(ram: Ram, channels: readonly ChannelSpec[], n: number): Promise<boolean> {
+    for (const ch of channels) {
+      this.retune(ch.page, ch.channel);
+      const phy = phyForPage(ch.page);
+      await this.mac.send({
+        frameType: 'command',
+        sequenceNumber: 0,
+        framePending: false,
+        ackRequest: false,
+        panIdCompression: false,
+        frameVersion: 0,
+        destinationPan: MAC_BROADCAST_PAN,
+        destination: MAC_BROADCAST_ADDRESS,
+        command: { id: 'beaconRequest' },
+      });
+      await this.mac.sleep(960 * (2 ** n + 1) * phy.symbolPeriodUs);
+      if (this.ram !== ram) return false;
+    }
+    return true;
+  }
+
   private async joinSteps(ram: Ram): Promise<JoinResult> {
     if (!this.preconfiguredKey) {
       this.emit({ type: 'join-failed', reason: 'no-preconfigured-link-key' });
@@ -897,23 +961,7 @@ export class ZigbeeNode implements ApplicationHost {
     ram.beacons = [];
     // ASSUMPTION: up to 3 active scans (beacons from several routers can collide on air).
     for (let scan = 0; scan < 3 && !ram.beacons.some((b) => this.suitable(b)); scan++)
-      for (const ch of this.channels) {
-        this.retune(ch.page, ch.channel);
-        const phy = phyForPage(ch.page);
-        await this.mac.send({
-          frameType: 'command',
-          sequenceNumber: 0,
-          framePending: false,
-          ackRequest: false,
-          panIdCompression: false,
-          frameVersion: 0,
-          destinationPan: MAC_BROADCAST_PAN,
-          destination: MAC_BROADCAST_ADDRESS,
-          command: { id: 'beaconRequest' },
-        });
-        await this.mac.sleep(960 * (2 ** n + 1) * phy.symbolPeriodUs);
-        if (this.ram !== ram) return 'powered-off';
-      }
+      if (!(await this.scanChannels(ram, this.channels, n))) return 'powered-off';
     release();
     // Parent selection (§3.6.1.4.1.1): EPID match if configured, association permitted, best LQI.
     const candidates = ram.beacons
@@ -966,9 +1014,7 @@ export class ZigbeeNode implements ApplicationHost {
   }
 
   private suitable(b: Beacon): boolean {
-    return (
-      b.permit && (this.config.extendedPanId === undefined || b.extendedPanId === this.config.extendedPanId)
-    );
+    return b.permit && (this.epidFilter === undefined || b.extendedPanId === this.epidFilter);
   }
 
   /** Wait for a waiter to be resolved, polling the parent meanwhile when sleepy. */
@@ -2088,6 +2134,11 @@ export class ZigbeeNode implements ApplicationHost {
   }
 
   private onInterPan(f: Extract<MacFrame, { frameType: 'data' }>, rx: ReceivedFrame): void {
+    const refusal = this.interPanGate?.(f.source ?? 0xffff) ?? null;
+    if (refusal !== null) {
+      this.drop('INTERPAN', refusal, typeof f.source === 'string' ? { from: f.source } : {});
+      return;
+    }
     if (typeof f.source !== 'string') {
       this.drop('INTERPAN', 'interpan-short-source');
       return;

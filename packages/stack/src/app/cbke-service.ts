@@ -39,7 +39,14 @@ import {
   ZigbeeDecodeError,
 } from '@gbhan/zigbee';
 import type { ApplicationHost, IncomingZcl } from '../host.js';
-import { describeDecodeError, sendDefaultResponse, sendTraced, traceDrop, ZclStatus } from './zcl-helpers.js';
+import {
+  describeDecodeError,
+  sendDefaultResponse,
+  sendInterPanTraced,
+  sendTraced,
+  traceDrop,
+  ZclStatus,
+} from './zcl-helpers.js';
 
 export interface CbkeConfig {
   /** Certificate + static private key per crypto suite (GB: suite 2). */
@@ -70,6 +77,17 @@ export interface CbkeServiceOptions {
   onEstablished?: (peer: string, role: 'initiator' | 'responder', suite: CryptoSuite) => void;
   /** Any outcome. */
   onResult?: (peer: string, role: 'initiator' | 'responder', result: KeyEstablishmentResult) => void;
+  /**
+   * Key Establishment over Inter-PAN (GB HHT pairing, protocol-notes §4): unsecured frames
+   * from outside the network are accepted and answered by Inter-PAN to the sender's PAN.
+   * As responder one Inter-PAN exchange runs at a time (another initiator meanwhile gets
+   * Terminate NoResources with the wait time). Default false: such frames are dropped.
+   */
+  interPan?: boolean;
+  /** A Terminate Key Establishment this side sent (status, wait time in seconds). */
+  onTerminateSent?: (peer: string, statusCode: number, waitTime: number) => void;
+  /** Responder policy for Inter-PAN initiators (default: everyone; the certificate decides). */
+  acceptInterPanInitiator?: (peer: string) => string | null;
 }
 
 /** KeyEstablishmentSuite attribute (C.3.1.2.2.1), data type bitmap16. */
@@ -90,6 +108,7 @@ function replyWindowUs(t: Partial<KeyEstablishmentTimeouts> | undefined): number
 // ASSUMPTION: a failed exchange started by this side is retried after 60 s (or after the
 // Terminate wait time, if longer); GB leaves the retry interval to the manufacturer.
 const DEFAULT_RETRY_US = 60_000_000;
+const MAX_INTERPAN_PEERS = 64;
 
 export class CbkeService {
   private readonly host: ApplicationHost;
@@ -100,6 +119,10 @@ export class CbkeService {
   private readonly peerTsn = new Map<string, number>();
   private tsn = 0;
   private running = true;
+  /** Peers reached by Inter-PAN: EUI64 -> their PAN id. */
+  private readonly interPanRoutes = new Map<string, number>();
+  /** The one Inter-PAN responder (one exchange at a time, others NoResources). */
+  private interPanResponder: KeyEstablishmentResponder | null = null;
   /** Every key established, for key export. */
   readonly established: EstablishedKey[] = [];
 
@@ -119,6 +142,11 @@ export class CbkeService {
 
   /** Start (or restart) CBKE as initiator with `peer` (e.g. the trust centre after joining). */
   start(peer: string): void {
+    this.interPanRoutes.delete(peer);
+    this.begin(peer);
+  }
+
+  private begin(peer: string): void {
     if (!this.running) return;
     this.retryTimers.get(peer)?.cancel();
     this.retryTimers.delete(peer);
@@ -128,10 +156,26 @@ export class CbkeService {
       this.initiators.set(peer, ini);
     }
     if (ini.state !== 'idle') ini.abort();
-    this.host.trace({ type: 'cbke-start', role: 'initiator', peer });
+    this.host.trace({
+      type: 'cbke-start',
+      role: 'initiator',
+      peer,
+      ...(this.interPanRoutes.has(peer) ? { interPan: true } : {}),
+    });
     // ASSUMPTION: the peer's KeyEstablishmentSuite attribute is not read first; the
     // initiator offers its best suite and a peer without it answers Terminate UnsupportedSuite.
     ini.start(fromHex(peer));
+  }
+
+  /**
+   * Start CBKE as initiator with `peer` over Inter-PAN (an HHT with the CH it chose by
+   * scanning), answers expected from PAN `panId`. Needs `interPan: true`. The initiator is
+   * not retried on failure (the caller decides).
+   */
+  startInterPan(peer: string, panId: number): void {
+    if (!this.o.interPan) throw new Error('CbkeService: Inter-PAN not enabled');
+    this.interPanRoutes.set(peer, panId);
+    this.begin(peer);
   }
 
   /** Power off: every exchange and retry timer is RAM. */
@@ -142,6 +186,8 @@ export class CbkeService {
     this.initiators.clear();
     this.responders.clear();
     this.retryTimers.clear();
+    this.interPanResponder = null;
+    this.interPanRoutes.clear();
   }
 
   /** Feed a ZCL frame; returns false when it is not Key Establishment. */
@@ -150,14 +196,26 @@ export class CbkeService {
     if (!this.running) return true;
     const peer = msg.from.eui64;
     if (msg.interPan) {
-      // ASSUMPTION: Inter-PAN CBKE (the HHT's, issue 6) is not handled by this service.
-      traceDrop(this.host, msg, 'inter-pan-cbke-unsupported');
-      return true;
-    }
-    if (msg.security === 'none') {
-      // C.3.1: Key Establishment on the network is NWK-secured; an unsecured one is refused.
-      traceDrop(this.host, msg, 'unsecured-key-establishment');
-      return true;
+      if (!this.o.interPan) {
+        traceDrop(this.host, msg, 'inter-pan-cbke-unsupported');
+        return true;
+      }
+      // ASSUMPTION: Inter-PAN Key Establishment travels unsecured (SE 1.4 B.4 whitelist).
+      // ASSUMPTION: at most 64 Inter-PAN peers are remembered (a flood from made-up sources
+      // must not grow memory); the oldest is forgotten first.
+      if (!this.interPanRoutes.has(peer) && this.interPanRoutes.size >= MAX_INTERPAN_PEERS) {
+        const oldest = this.interPanRoutes.keys().next().value as string;
+        this.interPanRoutes.delete(oldest);
+        this.peerTsn.delete(oldest);
+      }
+      this.interPanRoutes.set(peer, msg.sourcePanId ?? 0xffff);
+    } else {
+      this.interPanRoutes.delete(peer);
+      if (msg.security === 'none') {
+        // C.3.1: Key Establishment on the network is NWK-secured; an unsecured one is refused.
+        traceDrop(this.host, msg, 'unsecured-key-establishment');
+        return true;
+      }
     }
     let header: ReturnType<typeof decodeZclHeader>['header'];
     try {
@@ -167,12 +225,22 @@ export class CbkeService {
       return true;
     }
     if (header.frameType === 'global') {
+      if (msg.interPan) {
+        // ASSUMPTION: no attribute reads or default responses over Inter-PAN (the HHT
+        // offers its best suite; the CH answers UnsupportedSuite otherwise).
+        traceDrop(this.host, msg, 'inter-pan-global-command');
+        return true;
+      }
       this.handleGlobal(msg, header);
       return true;
     }
     const toResponder = header.direction === 'clientToServer';
     if (toResponder) {
-      const refusal = this.o.acceptInitiator ? this.o.acceptInitiator(peer) : 'not-a-responder';
+      const refusal = msg.interPan
+        ? (this.o.acceptInterPanInitiator?.(peer) ?? null)
+        : this.o.acceptInitiator
+          ? this.o.acceptInitiator(peer)
+          : 'not-a-responder';
       if (refusal !== null) {
         traceDrop(this.host, msg, refusal);
         return true;
@@ -200,13 +268,25 @@ export class CbkeService {
           waitTime: 30,
           suite: this.suiteBitmap,
         });
-      } else {
+      } else if (!msg.interPan) {
         sendDefaultResponse(this.host, msg, header, ZclStatus.MALFORMED_COMMAND);
       }
       return true;
     }
     this.peerTsn.set(peer, decoded.transactionSequenceNumber);
-    if (toResponder) {
+    if (toResponder && msg.interPan) {
+      if (this.interPanResponder === null) {
+        const o = this.machineOptions(peer, 'responder');
+        this.interPanResponder = new KeyEstablishmentResponder({
+          ...o,
+          send: (m, to) => this.send(toHex(to), m),
+          onResult: (r) => this.result(r.peerEui64 ? toHex(r.peerEui64) : peer, 'responder', r),
+        });
+      }
+      if (this.interPanResponder.state === 'idle')
+        this.host.trace({ type: 'cbke-start', role: 'responder', peer, interPan: true });
+      this.interPanResponder.receive(decoded.message, fromHex(peer));
+    } else if (toResponder) {
       let r = this.responders.get(peer);
       if (r === undefined) {
         r = new KeyEstablishmentResponder(this.machineOptions(peer, 'responder'));
@@ -296,6 +376,17 @@ export class CbkeService {
       return;
     }
     this.host.trace({ type: 'cbke-send', peer, command: m.command, direction: m.direction });
+    if (m.command === 'TerminateKeyEstablishment') this.o.onTerminateSent?.(peer, m.statusCode, m.waitTime);
+    const pan = this.interPanRoutes.get(peer);
+    if (pan !== undefined) {
+      void sendInterPanTraced(
+        this.host,
+        { eui64: peer, panId: pan },
+        { clusterId: KEY_ESTABLISHMENT_CLUSTER, zcl, security: 'none' },
+        `cbke-${m.command}`,
+      );
+      return;
+    }
     // Every message but the last (Confirm Key response) and Terminate is answered by the peer.
     const answered =
       m.command !== 'TerminateKeyEstablishment' &&
@@ -346,7 +437,12 @@ export class CbkeService {
       ...(r.terminateStatus !== undefined ? { terminateStatus: r.terminateStatus } : {}),
     });
     this.o.onResult?.(peer, role, r);
-    if (role === 'initiator' && this.running && r.reason !== 'CBKE_ABORTED') {
+    if (
+      role === 'initiator' &&
+      this.running &&
+      r.reason !== 'CBKE_ABORTED' &&
+      !this.interPanRoutes.has(peer)
+    ) {
       const ini = this.initiators.get(peer);
       const notBefore = ini?.retryNotBeforeUs ?? 0;
       const at = Math.max(this.host.clock.now() + (this.o.retryDelayUs ?? DEFAULT_RETRY_US), notBefore);

@@ -13,7 +13,7 @@ import type { BusRadio } from '@gbhan/radio-bus';
 import { Prng } from '@gbhan/radio-bus';
 import type { ApplicationHost, IncomingZcl } from '../host.js';
 import type { KeyExportHook } from '../key-export.js';
-import { type ChannelSpec, type NodeRole, ZigbeeNode } from '../node.js';
+import { type ChannelSpec, type JoinResult, type NodeRole, ZigbeeNode } from '../node.js';
 import type { NvStore } from '../nvm.js';
 
 export interface JoinerApp {
@@ -30,8 +30,8 @@ export interface JoinerOptions {
   role: NodeRole;
   /** Install code with CRC (hex), as logged in the CHF Device Log. */
   installCode: string;
-  /** The CH's EUI64 (GB: the extended PAN id). */
-  chEui64: string;
+  /** The CH's EUI64 (GB: the extended PAN id); null: join any network that takes the device. */
+  chEui64: string | null;
   channels?: ChannelSpec[];
   pollPeriodUs?: number;
   onKeyExport?: KeyExportHook;
@@ -39,6 +39,17 @@ export interface JoinerOptions {
   joinRetryUs?: number;
   /** Power on at construction (default true). */
   autoPowerOn?: boolean;
+  /** Called when the node joined, before the application hears `onJoined`. */
+  onNetworkJoined?: () => void;
+  /** Called at every power on / power off (also a crashed process's bus going away). */
+  onPower?: (on: boolean) => void;
+  /**
+   * Before a join from scratch (no network in NVM): get into the CH's Device Log first, e.g.
+   * a PPMID pairing itself over Inter-PAN (SECMP0037). False = try again after the retry time.
+   */
+  pairFirst?: (node: ZigbeeNode) => Promise<boolean>;
+  /** Inter-PAN frames go here first (true = consumed, not given to the application). */
+  onInterPan?: (msg: IncomingZcl) => boolean;
 }
 
 export type ControlCommand = Record<string, unknown> & { action?: unknown };
@@ -60,12 +71,15 @@ export class JoinerRuntime<A extends JoinerApp> {
       role: opts.role,
       seed: opts.seed,
       installCode: opts.installCode,
-      extendedPanId: opts.chEui64,
+      ...(opts.chEui64 !== null ? { extendedPanId: opts.chEui64 } : {}),
       ...(opts.channels ? { channels: opts.channels } : {}),
       ...(opts.pollPeriodUs !== undefined ? { pollPeriodUs: opts.pollPeriodUs } : {}),
       ...(opts.onKeyExport ? { onKeyExport: opts.onKeyExport } : {}),
     });
-    this.node.onZcl((m) => this.app?.handle(m));
+    this.node.onZcl((m) => {
+      if (m.interPan && this.opts.onInterPan?.(m)) return;
+      this.app?.handle(m);
+    });
     opts.radio.onControl((cmd) => {
       this.control(cmd as ControlCommand);
     });
@@ -80,11 +94,31 @@ export class JoinerRuntime<A extends JoinerApp> {
   async powerOn(): Promise<void> {
     if (this.app) return;
     const gen = ++this.generation;
+    this.opts.onPower?.(true);
     this.app = this.makeApp(this.node);
     const r = await this.node.powerOn();
     if (gen !== this.generation) return;
-    if (r === 'joined') this.app.onJoined();
+    if (r === 'joined') this.joined();
     else await this.joinLoop(gen);
+  }
+
+  /**
+   * Restart the application without a power cycle (e.g. after a meter's Reset HAN): the
+   * application of this cycle stops (its RAM: tunnels, CBKE exchanges), a fresh one starts on
+   * the node as it is now, and joins (or rejoins) if the node is not joined.
+   */
+  restartApplication(): void {
+    if (!this.app) return;
+    const gen = ++this.generation;
+    this.app.stop();
+    this.app = this.makeApp(this.node);
+    if (this.node.joined) this.joined();
+    else void this.joinLoop(gen);
+  }
+
+  private joined(): void {
+    this.opts.onNetworkJoined?.();
+    this.app?.onJoined();
   }
 
   powerOff(): void {
@@ -93,6 +127,7 @@ export class JoinerRuntime<A extends JoinerApp> {
     this.app.stop();
     this.app = null;
     this.node.powerOff();
+    this.opts.onPower?.(false);
   }
 
   /**
@@ -104,6 +139,7 @@ export class JoinerRuntime<A extends JoinerApp> {
     this.generation++;
     this.app.stop();
     this.app = null;
+    this.opts.onPower?.(false);
   }
 
   close(): void {
@@ -136,10 +172,13 @@ export class JoinerRuntime<A extends JoinerApp> {
 
   private async joinLoop(gen: number): Promise<void> {
     for (;;) {
-      const r = this.node.network ? await this.node.rejoin() : await this.node.join();
+      let r: JoinResult | 'not-paired';
+      if (this.node.network) r = await this.node.rejoin();
+      else if (this.opts.pairFirst && !(await this.opts.pairFirst(this.node))) r = 'not-paired';
+      else r = gen === this.generation ? await this.node.join() : 'powered-off';
       if (gen !== this.generation) return;
       if (r === 'joined') {
-        this.app?.onJoined();
+        this.joined();
         return;
       }
       // A refused rejoin means the old association is gone: start again from scratch.

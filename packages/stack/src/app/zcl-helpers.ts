@@ -54,6 +54,24 @@ export async function sendTraced(
   }
 }
 
+/** `sendTraced` for Inter-PAN: never rejects; a failure is traced as `send-failed`. */
+export async function sendInterPanTraced(
+  host: ApplicationHost,
+  to: { eui64: string; panId: number },
+  frame: OutgoingZcl,
+  what: string,
+): Promise<SendStatus> {
+  try {
+    const r = await host.sendInterPan(to, frame);
+    if (r.status !== 'sent')
+      host.trace({ type: 'send-failed', what, to: to.eui64, interPan: true, status: r.status });
+    return r.status;
+  } catch (e) {
+    host.trace({ type: 'send-failed', what, to: to.eui64, status: 'error', message: (e as Error).message });
+    return 'no-ack';
+  }
+}
+
 /** The direction a reply to `msg` travels in. */
 export function replyDirection(d: ZclDirection): ZclDirection {
   return d === 'clientToServer' ? 'serverToClient' : 'clientToServer';

@@ -1,0 +1,427 @@
+/**
+ * A rogue radio against the CH's Inter-PAN door (issue 6; SECMP0037's risk "attacks from
+ * within radio range"): it scans (hubs by EPID), floods Initiate Key Establishment requests,
+ * sends malformed and truncated Inter-PAN frames, presents certificates from an unknown
+ * issuer or issued for another EUI64, and replays Inter-PAN frames it captured, on whichever
+ * band its radio is on (2.4 GHz or a GB868 page).
+ *
+ * Frames go straight to the radio (no CSMA-CA: a rogue transmitter does not have to be
+ * polite), with any MAC source it likes. A `ZigbeeNode` on the same radio (never joined) does
+ * the active scan and acknowledges what the CH sends back; the CH's answers are traced as
+ * `attacker-response` (Terminate status and wait time).
+ *
+ * Scenario commands (`radio.onControl`): `scan`, `flood {count?, interval?, spoof?,
+ * certificate?}`, `malformed {kinds?}`, `unknown-issuer`, `foreign-certificate {of?}`,
+ * `replay {count?}`, `power-on`, `power-off`.
+ */
+import { type CryptoSuite, TestCa } from '@gbhan/cbke';
+import { type BusRadio, Prng } from '@gbhan/radio-bus';
+import {
+  type ChannelSpec,
+  type HubSeen,
+  hubsFromBeacons,
+  type IncomingZcl,
+  type KeyExportHook,
+  type NvStore,
+  runCbkeConfig,
+  runDeviceControl,
+  seededRandom,
+  ZigbeeNode,
+} from '@gbhan/stack';
+import {
+  decodeKeyEstablishment,
+  decodeMacFrame,
+  encodeInterPanFrame,
+  encodeKeyEstablishment,
+  encodeMacFrame,
+  fromHex,
+  interPanMacFrame,
+  isInterPanFrame,
+  KEY_ESTABLISHMENT_CLUSTER,
+  secureInterPanFrame,
+} from '@gbhan/zigbee';
+
+/** Malformed / truncated Inter-PAN frames the attacker can send (see `malformedPayload`). */
+export const MALFORMED_KINDS = [
+  // Dropped by the CH's stack before the application sees them:
+  /** Inter-PAN stubs (NWK + APS) and nothing after the APS frame control. */
+  'truncated-aps-stub',
+  /** An APS-secured Inter-PAN frame under a key the CH does not have. */
+  'bad-mic',
+  /** Random bytes after the NWK stub (seeded). */
+  'random-payload',
+  // Dropped by the CH's Key Establishment service without an answer:
+  /** ZCL header without its command id. */
+  'truncated-zcl-header',
+  /** A Key Establishment command id that does not exist. */
+  'unknown-command',
+  // Answered with a Terminate (after which the CH backs off the sender for the wait time):
+  /** Ephemeral Data Request out of sequence, with a point that is not on the curve: BadMessage. */
+  'stray-ephemeral-data',
+  /** Initiate Key Establishment Request whose certificate is cut short. */
+  'truncated-certificate',
+  /** Initiate Key Establishment Request with a suite nobody supports: UnsupportedSuite. */
+  'unknown-suite',
+] as const;
+export type MalformedKind = (typeof MALFORMED_KINDS)[number];
+
+export interface AttackerConfig {
+  /** The CH to attack (default: the first hub the scan hears). */
+  targetEui64?: string;
+  /** Its PAN id, when no scan is made first. */
+  targetPanId?: number;
+  /** Channels scanned (default the radio's). */
+  channels?: ChannelSpec[];
+  /** Crypto suite of the certificates presented (default 2). */
+  suite?: CryptoSuite;
+  /** Capture Inter-PAN frames heard for `replay` (default true; at most 64 kept). */
+  capture?: boolean;
+}
+
+export interface AttackerOptions {
+  radio: BusRadio;
+  nvm: NvStore;
+  seed: string | number;
+  config?: AttackerConfig;
+  onKeyExport?: KeyExportHook;
+  autoPowerOn?: boolean;
+}
+
+type Cmd = Record<string, unknown> & { action?: unknown };
+
+const CAPTURE_LIMIT = 64;
+/** Issuer id of the rogue CA ("ROGUECA!"). */
+const ROGUE_ISSUER = '524f475545434121';
+
+export class Attacker {
+  readonly node: ZigbeeNode;
+  /** Inter-PAN PSDUs heard from others, oldest first. */
+  readonly captured: Uint8Array[] = [];
+  /** Frames this attacker put on the air. */
+  sent = 0;
+  private target: { eui64: string; panId: number } | null;
+  private readonly prng: Prng;
+  private readonly suite: CryptoSuite;
+  private tsn = 0;
+  private seq = 0;
+  private powered = false;
+
+  constructor(private readonly o: AttackerOptions) {
+    const c = o.config ?? {};
+    this.suite = c.suite ?? 2;
+    this.prng = new Prng(`${o.seed}/attacker/${o.radio.eui64}`);
+    this.target =
+      c.targetEui64 !== undefined ? { eui64: c.targetEui64, panId: c.targetPanId ?? 0xffff } : null;
+    this.node = new ZigbeeNode(o.radio, o.nvm, {
+      role: 'router',
+      seed: o.seed,
+      ...(c.channels ? { channels: c.channels } : {}),
+      ...(o.onKeyExport ? { onKeyExport: o.onKeyExport } : {}),
+    });
+    this.node.onZcl((m) => this.onAnswer(m));
+    o.radio.onReceive((rx) => {
+      if ((c.capture ?? true) && this.powered) this.capture(rx.psdu);
+    });
+    o.radio.onControl((cmd) => this.control(cmd as Cmd));
+    if (o.autoPowerOn ?? true) this.powerOn();
+  }
+
+  powerOn(): void {
+    if (this.powered) return;
+    this.powered = true;
+    void this.node.powerOn();
+  }
+
+  powerOff(): void {
+    if (!this.powered) return;
+    this.powered = false;
+    this.node.powerOff();
+  }
+
+  close(): void {
+    this.powerOff();
+    this.o.radio.close();
+  }
+
+  busClosed(): void {
+    this.powered = false;
+  }
+
+  /** Active scan: the hubs heard by EPID; the first (or the configured one) becomes the target. */
+  async scan(): Promise<HubSeen[]> {
+    const hubs = hubsFromBeacons(await this.node.activeScan(this.o.config?.channels));
+    const want = this.o.config?.targetEui64;
+    const hub = want === undefined ? hubs[0] : hubs.find((h) => h.epid === want);
+    if (hub) {
+      this.target = { eui64: hub.epid, panId: hub.panId };
+      this.node.tune(hub.page, hub.channel);
+    }
+    this.node.trace({ type: 'attacker-scan', hubs, target: this.target?.eui64 ?? null });
+    return hubs;
+  }
+
+  /**
+   * `count` Initiate Key Establishment Requests, one every `intervalUs`, each presenting a
+   * certificate from the rogue CA (`'unknown-issuer'`) or the run CA's certificate of another
+   * device (`'foreign'`). With `spoof` > 0 the MAC/certificate subject rotates over that many
+   * made-up EUI64s.
+   */
+  flood(
+    o: {
+      count?: number;
+      intervalUs?: number;
+      spoof?: number;
+      certificate?: 'unknown-issuer' | 'foreign';
+    } = {},
+  ): void {
+    const count = o.count ?? 20;
+    const interval = o.intervalUs ?? 50_000;
+    this.node.trace({ type: 'attacker-flood', count, intervalUs: interval, spoof: o.spoof ?? 0 });
+    for (let i = 0; i < count; i++) {
+      this.node.clock.setTimer(i * interval, () => {
+        if (!this.powered) return;
+        const source = o.spoof ? this.spoofed(i % o.spoof) : this.o.radio.eui64;
+        const cert =
+          o.certificate === 'foreign'
+            ? this.certificateOf(this.spoofed(1000 + i))
+            : this.rogueCertificate(source);
+        this.sendZcl(this.initiate(cert), source, 'flood');
+      });
+    }
+  }
+
+  /** One Initiate with a certificate from an issuer the CH does not trust. */
+  unknownIssuer(): void {
+    this.sendZcl(
+      this.initiate(this.rogueCertificate(this.o.radio.eui64)),
+      this.o.radio.eui64,
+      'unknown-issuer',
+    );
+  }
+
+  /**
+   * One Initiate presenting the certificate of another device `of` (certificates are public:
+   * one is heard on air in every exchange; stand-in: the run CA's certificate for that EUI64).
+   */
+  foreignCertificate(of: string): void {
+    this.sendZcl(this.initiate(this.certificateOf(of)), this.o.radio.eui64, 'foreign-certificate');
+  }
+
+  private certificateOf(eui64: string): Uint8Array {
+    return runCbkeConfig(this.o.seed, eui64, undefined, this.suite).credentials[this.suite]!.certificate;
+  }
+
+  /** One frame of each kind asked for (default all), 20 ms apart. */
+  malformed(kinds: readonly MalformedKind[] = MALFORMED_KINDS): void {
+    kinds.forEach((k, i) => {
+      this.node.clock.setTimer(i * 20_000, () => {
+        if (this.powered) this.sendRaw(this.malformedPayload(k), this.o.radio.eui64, `malformed:${k}`);
+      });
+    });
+  }
+
+  /** Re-send the last `count` Inter-PAN frames captured (default all), verbatim, 20 ms apart. */
+  replay(count = this.captured.length): void {
+    const frames = this.captured.slice(-count);
+    this.node.trace({ type: 'attacker-replay', frames: frames.length });
+    frames.forEach((psdu, i) => {
+      this.node.clock.setTimer(i * 20_000, () => {
+        if (!this.powered) return;
+        this.sent++;
+        void this.o.radio.transmit(psdu);
+      });
+    });
+  }
+
+  /** The Inter-PAN payload (NWK stub onwards) of a malformed frame of `kind`. */
+  malformedPayload(kind: MalformedKind): Uint8Array {
+    const stubs = (zcl: Uint8Array) =>
+      encodeInterPanFrame({
+        deliveryMode: 'unicast',
+        clusterId: KEY_ESTABLISHMENT_CLUSTER,
+        profileId: 0x0109,
+        security: false,
+        payload: zcl,
+      });
+    const tsn = this.nextTsn();
+    switch (kind) {
+      case 'truncated-certificate':
+        return stubs(this.initiate(this.rogueCertificate(this.o.radio.eui64)).subarray(0, 3 + 4 + 30));
+      case 'unknown-suite': {
+        const zcl = this.initiate(this.rogueCertificate(this.o.radio.eui64));
+        zcl[3] = 0x00;
+        zcl[4] = 0x80; // suite bitmap 0x8000
+        return stubs(zcl);
+      }
+      case 'unknown-command':
+        return stubs(Uint8Array.of(0x01, tsn, 0x3f, 0x00));
+      case 'truncated-zcl-header':
+        return stubs(Uint8Array.of(0x01, tsn));
+      case 'truncated-aps-stub':
+        return Uint8Array.of(0x0b, 0x00, 0x03);
+      case 'stray-ephemeral-data': {
+        const len = this.suite === 2 ? 37 : 22;
+        const point = new Uint8Array(len).fill(0xff);
+        point[0] = 0x02;
+        return stubs(
+          encodeKeyEstablishment(
+            { command: 'EphemeralData', direction: 'request', ephemeralData: point },
+            { transactionSequenceNumber: tsn },
+          ),
+        );
+      }
+      case 'bad-mic':
+        // APS-secured under a key of our own: the CH has none for us (or not this one).
+        return secureInterPanFrame(
+          {
+            deliveryMode: 'unicast',
+            clusterId: KEY_ESTABLISHMENT_CLUSTER,
+            profileId: 0x0109,
+            security: false,
+            payload: Uint8Array.of(0x01, tsn, 0x00),
+          },
+          {
+            key: Uint8Array.from(this.randomBytes(16)),
+            frameCounter: this.prng.nextUint32(),
+            sourceEui64: this.o.radio.eui64,
+          },
+        );
+      case 'random-payload':
+        return Uint8Array.of(0x0b, 0x00, ...this.randomBytes(5 + (this.prng.nextUint32() % 40)));
+    }
+  }
+
+  /** A scenario command (package README). Never throws: refusals are traced. */
+  control(cmd: Cmd): void {
+    runDeviceControl(cmd, {
+      trace: (e) => this.node.trace(e),
+      powered: this.powered,
+      powerOn: () => this.powerOn(),
+      powerOff: () => this.powerOff(),
+      actions: {
+        scan: () => void this.scan(),
+        flood: (c) =>
+          this.flood({
+            ...(typeof c.count === 'number' ? { count: c.count } : {}),
+            ...(typeof c.interval === 'number' ? { intervalUs: c.interval } : {}),
+            ...(typeof c.spoof === 'number' ? { spoof: c.spoof } : {}),
+            ...(c.certificate === 'foreign' ? { certificate: 'foreign' as const } : {}),
+          }),
+        malformed: (c) => {
+          const kinds = Array.isArray(c.kinds) ? c.kinds : MALFORMED_KINDS;
+          const unknown = kinds.filter((k) => !(MALFORMED_KINDS as readonly unknown[]).includes(k));
+          if (unknown.length > 0) throw new Error(`malformed: unknown kinds ${unknown.join(', ')}`);
+          this.malformed(kinds as MalformedKind[]);
+        },
+        'unknown-issuer': () => this.unknownIssuer(),
+        'foreign-certificate': (c) =>
+          this.foreignCertificate(typeof c.peer === 'string' ? c.peer : this.spoofed(0xfff)),
+        replay: (c) => this.replay(typeof c.count === 'number' ? c.count : undefined),
+      },
+    });
+  }
+
+  // ------------------------------------------------------------------ internals
+
+  private onAnswer(m: IncomingZcl): void {
+    if (m.clusterId !== KEY_ESTABLISHMENT_CLUSTER) {
+      this.node.trace({ type: 'attacker-response', from: m.from.eui64, clusterId: m.clusterId });
+      return;
+    }
+    try {
+      const { message } = decodeKeyEstablishment(m.zcl);
+      this.node.trace({
+        type: 'attacker-response',
+        from: m.from.eui64,
+        command: message.command,
+        ...(message.command === 'TerminateKeyEstablishment'
+          ? { status: message.statusCode, waitTime: message.waitTime }
+          : {}),
+      });
+    } catch (e) {
+      this.node.trace({ type: 'attacker-response', from: m.from.eui64, undecodable: (e as Error).message });
+    }
+  }
+
+  private capture(psdu: Uint8Array): void {
+    try {
+      const f = decodeMacFrame(psdu);
+      if (f.frameType !== 'data' || f.source === this.o.radio.eui64 || !isInterPanFrame(f.payload)) return;
+    } catch {
+      return;
+    }
+    this.captured.push(psdu.slice());
+    if (this.captured.length > CAPTURE_LIMIT) this.captured.shift();
+  }
+
+  private initiate(certificate: Uint8Array): Uint8Array {
+    return encodeKeyEstablishment(
+      {
+        command: 'InitiateKeyEstablishment',
+        direction: 'request',
+        suite: this.suite,
+        ephemeralDataGenerateTime: 10,
+        confirmKeyGenerateTime: 15,
+        identity: certificate,
+      },
+      { transactionSequenceNumber: this.nextTsn() },
+    );
+  }
+
+  private rogueCa: TestCa | null = null;
+  private rogueCertificate(subject: string): Uint8Array {
+    this.rogueCa ??= new TestCa({
+      suite: this.suite,
+      issuer: fromHex(ROGUE_ISSUER),
+      random: seededRandom(`${this.o.seed}/rogue-ca/${this.o.radio.eui64}`),
+    });
+    return this.rogueCa.issueDevice({ subject: fromHex(subject), serial: fromHex(subject) }).certificate;
+  }
+
+  /** A made-up EUI64 (locally administered OUI 02:ad:00). */
+  private spoofed(i: number): string {
+    return `02ad00${(0x100000000 + (i >>> 0)).toString(16).slice(1)}00`;
+  }
+
+  private sendZcl(zcl: Uint8Array, source: string, what: string): void {
+    const payload = encodeInterPanFrame({
+      deliveryMode: 'unicast',
+      clusterId: KEY_ESTABLISHMENT_CLUSTER,
+      profileId: 0x0109,
+      security: false,
+      payload: zcl,
+    });
+    this.sendRaw(payload, source, what);
+  }
+
+  private sendRaw(payload: Uint8Array, source: string, what: string): void {
+    const t = this.target;
+    if (!t) {
+      this.node.trace({ type: 'attacker-no-target', what });
+      return;
+    }
+    this.seq = (this.seq + 1) & 0xff;
+    const psdu = encodeMacFrame(
+      interPanMacFrame({
+        sequenceNumber: this.seq,
+        destinationPan: t.panId,
+        destination: t.eui64,
+        sourcePan: 0xffff,
+        source,
+        payload,
+      }),
+    );
+    this.sent++;
+    this.node.trace({ type: 'attacker-send', what, source, octets: psdu.length });
+    void this.o.radio.transmit(psdu);
+  }
+
+  private nextTsn(): number {
+    this.tsn = (this.tsn + 1) & 0xff;
+    return this.tsn;
+  }
+
+  private randomBytes(n: number): number[] {
+    return Array.from({ length: n }, () => this.prng.nextUint32() & 0xff);
+  }
+}

@@ -1,0 +1,6 @@
+/**
+ * @gbhan/attacker: a rogue radio against the Communications Hub's Inter-PAN door - scans,
+ * floods Initiate Key Establishment, malformed and truncated frames, foreign certificates,
+ * replays, on either band.
+ */
+export * from './attacker.js';

@@ -1,0 +1,33 @@
+/**
+ * `gbhan device esme|gsme ... --optical-port N`: the optical port of a running meter process
+ * as a local JSON endpoint (127.0.0.1), for `gbhan optical --port N <command>`. It stands for
+ * the optical head held against the meter: local only, never the radio. Each request runs
+ * while the radio holds the bus, so the device sees it at one instant of virtual time.
+ *
+ * `POST /optical {command, signature?}` -> 200 with the port's response, or 409 with
+ * `{ok: false, code, message}` for a refusal; `GET /status` = `{command: 'status'}`.
+ */
+import type { Server } from 'node:http';
+import type { BusRadio } from '@gbhan/radio-bus';
+import { startJsonEndpoint } from '@gbhan/stack';
+import type { OpticalResponse } from './optical-port.js';
+import type { MeterTriage } from './triage.js';
+
+export function startOpticalEndpoint(triage: MeterTriage, radio: BusRadio, port: number): Promise<Server> {
+  return startJsonEndpoint(port, (method, path, body) => {
+    let request: { command: string; signature?: string };
+    if (method === 'GET' && path === '/status') request = { command: 'status' };
+    else if (method === 'POST' && path === '/optical' && body) {
+      request = { command: String(body.command ?? '') };
+      if (typeof body.signature === 'string') request.signature = body.signature;
+    } else return { status: 404, body: { error: { code: 'NOT_FOUND', message: `${method} ${path}` } } };
+    const release = radio.hold();
+    let r: OpticalResponse;
+    try {
+      r = triage.request(request);
+    } finally {
+      release();
+    }
+    return { status: r.ok ? 200 : 409, body: r };
+  });
+}
