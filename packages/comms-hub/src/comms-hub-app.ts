@@ -19,7 +19,6 @@ import {
   HandoverStatus,
   type IncomingZcl,
   sendInterPanTraced,
-  sendTraced,
   traceDrop,
 } from '@gbhan/stack';
 import { KEY_ESTABLISHMENT_CLUSTER } from '@gbhan/zigbee';
@@ -193,15 +192,7 @@ export class CommsHubApplication {
       traceDrop(this.host, msg, 'not-aps-secured');
       return;
     }
-    const r = this.clusters.serve(msg.clusterId, msg.zcl, peer);
-    if (r.refused) traceDrop(this.host, msg, r.refused);
-    if (r.reply)
-      void sendTraced(
-        this.host,
-        msg.from,
-        { clusterId: msg.clusterId, zcl: r.reply, security: 'aps-link' },
-        'zcl-reply',
-      );
+    this.clusters.answer(this.host, msg, peer);
   }
 
   /**

@@ -16,7 +16,6 @@ import {
   decodeTunnelledZcl,
   encodeTunnelledZcl,
   type IncomingZcl,
-  sendTraced,
   TunnelServer,
   traceDrop,
   ZclStatus,
@@ -146,15 +145,7 @@ export class EsmeApplication {
       traceDrop(this.host, msg, 'not-aps-secured');
       return;
     }
-    const r = this.clusters.serve(msg.clusterId, msg.zcl, msg.from.eui64);
-    if (r.refused) traceDrop(this.host, msg, r.refused);
-    if (r.reply)
-      void sendTraced(
-        this.host,
-        msg.from,
-        { clusterId: msg.clusterId, zcl: r.reply, security: 'aps-link' },
-        'zcl-reply',
-      );
+    this.clusters.answer(this.host, msg);
   }
 
   private tunnelData(client: string, data: Uint8Array): Uint8Array | null {

@@ -135,14 +135,6 @@ export class GsmeApplication {
       traceDrop(this.host, msg, 'not-from-gpf');
       return;
     }
-    const r = this.clusters.serve(msg.clusterId, msg.zcl, msg.from.eui64);
-    if (r.refused) traceDrop(this.host, msg, r.refused);
-    if (r.reply)
-      void sendTraced(
-        this.host,
-        msg.from,
-        { clusterId: msg.clusterId, zcl: r.reply, security: 'aps-link' },
-        'zcl-reply',
-      );
+    this.clusters.answer(this.host, msg);
   }
 }

@@ -12,7 +12,8 @@ import {
   encodeReadAttributesResponse,
   type ReadAttributeRecord,
 } from '@gbhan/zigbee';
-import { describeDecodeError, replyDirection, ZclStatus } from './zcl-helpers.js';
+import type { ApplicationHost, IncomingZcl } from '../host.js';
+import { describeDecodeError, replyDirection, sendTraced, traceDrop, ZclStatus } from './zcl-helpers.js';
 
 export interface ClusterHandler {
   readAttributes?: (ids: readonly number[]) => ReadAttributeRecord[];
@@ -49,6 +50,22 @@ export class ClusterServer {
 
   has(clusterId: number): boolean {
     return this.handlers.has(clusterId);
+  }
+
+  /**
+   * Serve a request that came straight over the HAN and send the reply back to its sender,
+   * APS-secured; a refusal is a traced drop.
+   */
+  answer(host: ApplicationHost, msg: IncomingZcl, origin: string = msg.from.eui64): void {
+    const r = this.serve(msg.clusterId, msg.zcl, origin);
+    if (r.refused) traceDrop(host, msg, r.refused);
+    if (r.reply)
+      void sendTraced(
+        host,
+        msg.from,
+        { clusterId: msg.clusterId, zcl: r.reply, security: 'aps-link' },
+        'zcl-reply',
+      );
   }
 
   /** Serve one request. Never throws: bad input is refused with a reason. */
