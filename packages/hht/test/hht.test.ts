@@ -123,4 +123,56 @@ describe('on GB868', () => {
     ]);
     expect(crashes()).toEqual([]);
   });
+
+  it('one HHT scans 2.4 GHz and GB868, lists both hubs by EPID and pairs with the GB868 one', async () => {
+    const { bus, radio, ev, trace, frames, crashes } = realBus(13);
+    const CH_B = '00124b0000c0ffef';
+    const ch24 = [{ page: 0, channel: 15 }];
+    const ch868 = [{ page: 28, channel: 3 }];
+    new CommsHub({
+      radio: await radio(CH, 0, 15, 0),
+      nvm: new MemoryNvStore(),
+      seed: 'dual',
+      config: { channels: ch24 },
+    });
+    const hubB = new CommsHub({
+      radio: await radio(CH_B, 6, 3, 28),
+      nvm: new MemoryNvStore(),
+      seed: 'dual',
+      config: { channels: ch868 },
+    });
+    // The HHT's radio starts on 2.4 GHz; its scan retunes it to GB868 and back.
+    const hht = new Hht({
+      radio: await radio(HHT1, 3, 11, 0),
+      nvm: new MemoryNvStore(),
+      seed: 'dual',
+      config: {
+        installCode: code(0x50),
+        chEui64: CH_B,
+        scanChannels: [{ page: 0, channel: 11 }, ...ch24, { page: 28, channel: 1 }, ...ch868],
+      },
+    });
+    hht.node.clock.setTimerAt(MINUTE, () => hht.control({ action: 'pair' }));
+    await bus.runUntil(4 * MINUTE);
+
+    const hubs = ev(HHT1, 'interpan-scan')[0]!.hubs as { epid: string; page: number; channel: number }[];
+    expect(hubs).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ epid: CH, page: 0, channel: 15 }),
+        expect.objectContaining({ epid: CH_B, page: 28, channel: 3 }),
+      ]),
+    );
+    expect(hubs).toHaveLength(2);
+    expect(ev(HHT1, 'hht-commissioned')).toMatchObject([{ ch: CH_B, join: 'joined' }]);
+    expect(hubB.app!.deviceLog.get(HHT1)).toMatchObject({ deviceType: 'HHT' });
+    // The bus saw the radio cross bands, and the HHT's beacon requests went out on both.
+    const tunes = trace.filter((e) => e.type === 'channel' && e.radio === HHT1);
+    expect(tunes).toContainEqual(expect.objectContaining({ band: 'GB868', page: 28 }));
+    expect(tunes).toContainEqual(expect.objectContaining({ band: '2.4GHz', page: 0 }));
+    const sentPages = new Set(frames.filter((f) => f.source === HHT1).map((f) => f.page));
+    expect([...sentPages].sort()).toEqual([0, 28]);
+    // Once paired it stays on the GB868 hub's channel.
+    expect(hht.node.radio.registration).toMatchObject({ band: 'GB868', page: 28, channel: 3 });
+    expect(crashes()).toEqual([]);
+  });
 });

@@ -85,6 +85,9 @@ interface Radio {
   txPowerDbm: number;
   lossDb: number;
   sensitivityDbm: number;
+  /** Given in hello (kept across a band switch) or the band's default (follows the band). */
+  explicitTxPower: boolean;
+  explicitSensitivity: boolean;
   powered: boolean;
   model: BandModel;
   timing: PhyTiming;
@@ -97,6 +100,7 @@ interface Radio {
   poweredSince: number;
   /** Own recent transmissions, for half-duplex checks. */
   txIntervals: { start: number; end: number }[];
+  /** GB868 duty-cycle meter of this transmitter; kept while the radio is on 2.4 GHz. */
   duty: DutyCycleMeter | null;
   dutyRecheckAt: number | null;
   wakeAt: number;
@@ -115,6 +119,7 @@ interface Transmission {
   channel: number;
   start: number;
   end: number;
+  txPowerDbm: number;
   psdu: Uint8Array;
   /** The PSDU as it travels in `rx` messages, encoded once. */
   psduBase64: string;
@@ -420,6 +425,8 @@ export class RadioBus {
       txPowerDbm: msg.txPowerDbm ?? model.defaultTxPowerDbm,
       lossDb: msg.lossDb ?? 0,
       sensitivityDbm: msg.sensitivityDbm ?? model.defaultSensitivityDbm,
+      explicitTxPower: msg.txPowerDbm !== undefined,
+      explicitSensitivity: msg.sensitivityDbm !== undefined,
       powered: msg.powered ?? true,
       model,
       timing: this.timings[msg.band],
@@ -625,20 +632,30 @@ export class RadioBus {
       case 'cca':
         this.send(radio, { type: 'cca-result', t: this.now, id: a.id, busy: this.channelBusy(radio) });
         return;
-      case 'set-channel':
-        if (!isValidChannel(radio.band, a.page, a.channel)) {
+      case 'set-channel': {
+        const band = a.band ?? radio.band;
+        if (!isValidChannel(band, a.page, a.channel)) {
           this.reportError(
             radio.port,
             'BUS_BAD_CHANNEL',
-            `page ${a.page} channel ${a.channel} is not on band ${radio.band}`,
+            `page ${a.page} channel ${a.channel} is not on band ${band}`,
           );
           return;
         }
+        if (band !== radio.band) this.switchBand(radio, band);
         radio.page = a.page;
         radio.channel = a.channel;
         radio.channelSince = this.now;
-        this.emit({ t: this.now, type: 'channel', radio: radio.eui64, page: a.page, channel: a.channel });
+        this.emit({
+          t: this.now,
+          type: 'channel',
+          radio: radio.eui64,
+          page: a.page,
+          channel: a.channel,
+          ...(a.band === undefined ? {} : { band }),
+        });
         return;
+      }
       case 'trace':
         this.emit({ t: this.now, type: 'device', radio: radio.eui64, event: a.event });
         return;
@@ -651,6 +668,21 @@ export class RadioBus {
       default:
         return;
     }
+  }
+
+  /**
+   * A dual-band radio moves to the other band: that band's propagation model and PHY timing,
+   * its default tx power and sensitivity unless hello gave them. The GB868 duty-cycle meter
+   * stays with the transmitter, so time spent on 2.4 GHz does not reset the rolling hour.
+   */
+  private switchBand(radio: Radio, band: Band): void {
+    const model = this.bandModels[band];
+    radio.band = band;
+    radio.model = model;
+    radio.timing = this.timings[band];
+    if (!radio.explicitTxPower) radio.txPowerDbm = model.defaultTxPowerDbm;
+    if (!radio.explicitSensitivity) radio.sensitivityDbm = model.defaultSensitivityDbm;
+    if (band === 'GB868') radio.duty ??= new DutyCycleMeter(this.dutyThresholds);
   }
 
   private advanceTo(t: number): void {
@@ -746,7 +778,8 @@ export class RadioBus {
       refuse('busy');
       return;
     }
-    if (radio.duty?.wouldExceed(this.now, airtime)) {
+    const duty = radio.band === 'GB868' ? radio.duty : null;
+    if (duty?.wouldExceed(this.now, airtime)) {
       this.emit({
         t: this.now,
         type: 'drop',
@@ -768,6 +801,7 @@ export class RadioBus {
       channel: radio.channel,
       start: this.now,
       end: this.now + airtime,
+      txPowerDbm: radio.txPowerDbm,
       psdu,
       psduBase64: psduB64,
     };
@@ -788,8 +822,8 @@ export class RadioBus {
     for (const l of this.frameListeners) {
       l({ timeUs: tx.start, psdu, page: tx.page, channel: tx.channel, source: radio.eui64 });
     }
-    if (radio.duty !== null) {
-      radio.duty.record(this.now, airtime);
+    if (duty !== null) {
+      duty.record(this.now, airtime);
       this.updateDutyState(radio, tx.end, 0);
     }
     this.push({ t: tx.end, kind: 'tx-end', tx });
@@ -817,7 +851,7 @@ export class RadioBus {
     );
     for (const r of this.sorted) {
       if (r === tx.from || r.band !== tx.band) continue;
-      const rssi = this.receivedPower(tx.from, r, tx.from.txPowerDbm);
+      const rssi = this.receivedPower(tx.from, r, tx.txPowerDbm, tx.band);
       const audible = rssi >= r.sensitivityDbm;
       const sameChannel = r.page === tx.page && r.channel === tx.channel;
       if (!audible) {
@@ -873,7 +907,7 @@ export class RadioBus {
   private collides(rssi: number, r: Radio, overlapping: Transmission[]): boolean {
     for (const o of overlapping) {
       if (o.from === r) continue;
-      const other = this.receivedPower(o.from, r, o.from.txPowerDbm);
+      const other = this.receivedPower(o.from, r, o.txPowerDbm, o.band);
       if (other < r.sensitivityDbm) continue;
       if (this.captureThresholdDb === null || rssi - other < this.captureThresholdDb) return true;
     }
@@ -891,7 +925,7 @@ export class RadioBus {
       if (
         o.start <= this.now &&
         o.end > this.now &&
-        this.receivedPower(o.from, r, o.from.txPowerDbm) >= r.sensitivityDbm
+        this.receivedPower(o.from, r, o.txPowerDbm, o.band) >= r.sensitivityDbm
       )
         return true;
     }
@@ -907,17 +941,19 @@ export class RadioBus {
   }
 
   /** Received power at `to` from `from` (dBm), shadowing drawn per call when configured. */
-  private receivedPower(from: Radio, to: Radio, txPowerDbm: number): number {
-    const key = from.eui64 < to.eui64 ? `${from.eui64}${to.eui64}` : `${to.eui64}${from.eui64}`;
+  private receivedPower(from: Radio, to: Radio, txPowerDbm: number, band: Band): number {
+    const pair = from.eui64 < to.eui64 ? `${from.eui64}${to.eui64}` : `${to.eui64}${from.eui64}`;
+    // Path loss depends on the band: a dual-band radio has one cached value per band.
+    const key = band === '2.4GHz' ? pair : `${pair}/${band}`;
+    const model = this.bandModels[band];
     let loss = this.linkLoss.get(key);
     if (loss === undefined) {
-      const model = this.bandModels[from.band];
       loss =
         pathLossDb(distance(from.position, to.position), model) +
         wallLossDb(from.position, to.position, this.walls, model);
       this.linkLoss.set(key, loss);
     }
-    const sigma = this.bandModels[from.band].shadowingSigmaDb;
+    const sigma = model.shadowingSigmaDb;
     const shadow = sigma > 0 ? sigma * this.prng.gaussian() : 0;
     return txPowerDbm - loss - from.lossDb - to.lossDb + shadow;
   }

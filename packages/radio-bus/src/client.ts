@@ -145,8 +145,16 @@ export class BusRadio {
     return new Promise((resolve) => this.pendingCca.set(id, resolve));
   }
 
-  setChannel(page: number, channel: number): void {
-    this.post({ type: 'set-channel', page, channel });
+  /**
+   * Retune (applied at the bus's next barrier). With `band`, a dual-band radio moves to the
+   * other band; the registration follows, so `registration` always says where the radio is.
+   */
+  setChannel(page: number, channel: number, band?: Band): void {
+    const across = band !== undefined && band !== this.registration.band;
+    this.post({ type: 'set-channel', page, channel, ...(across ? { band } : {}) });
+    this.registration.page = page;
+    this.registration.channel = channel;
+    if (across) this.registration.band = band;
   }
 
   setPower(on: boolean): void {

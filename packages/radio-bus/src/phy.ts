@@ -47,6 +47,13 @@ export function isValidChannel(band: Band, page: number, channel: number): boole
   return (page === 28 || page === 30 || page === 31) && channel >= 0 && channel <= 26;
 }
 
+/** The band a channel page belongs to (page 0: 2.4 GHz; 28-31: GB868); null for any other page. */
+export function bandOfPage(page: number): Band | null {
+  if (page === 0) return '2.4GHz';
+  if (page >= 28 && page <= 31 && Number.isInteger(page)) return 'GB868';
+  return null;
+}
+
 /**
  * Centre frequency in MHz. 2.4 GHz: 2405 + 5(k - 11). GB868: ASSUMPTION - page 28 from
  * 863.25 MHz, page 30 from 870.25 MHz, page 31 from 915.35 MHz, page 29 on the page-28

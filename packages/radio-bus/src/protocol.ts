@@ -33,7 +33,13 @@ export const HelloSchema = z.strictObject({
 
 const ClientMessageSchema = z.discriminatedUnion('type', [
   HelloSchema,
-  z.strictObject({ type: z.literal('set-channel'), page: int, channel: int }),
+  /** Retune; with `band` also across bands (a dual-band radio: an HHT scanning 2.4 GHz and GB868). */
+  z.strictObject({
+    type: z.literal('set-channel'),
+    page: int,
+    channel: int,
+    band: z.enum(BANDS as [string, ...string[]]).optional(),
+  }),
   z.strictObject({ type: z.literal('tx'), id: int.nonnegative(), psdu: base64 }),
   z.strictObject({ type: z.literal('cca'), id: int.nonnegative() }),
   z.strictObject({ type: z.literal('power'), on: z.boolean() }),
@@ -44,7 +50,13 @@ const ClientMessageSchema = z.discriminatedUnion('type', [
 ]);
 
 export type HelloMessage = z.infer<typeof HelloSchema> & { band: import('./phy.js').Band };
-export type ClientMessage = Exclude<z.infer<typeof ClientMessageSchema>, { type: 'hello' }> | HelloMessage;
+type SetChannelMessage = Extract<z.infer<typeof ClientMessageSchema>, { type: 'set-channel' }> & {
+  band?: import('./phy.js').Band;
+};
+export type ClientMessage =
+  | Exclude<z.infer<typeof ClientMessageSchema>, { type: 'hello' } | { type: 'set-channel' }>
+  | HelloMessage
+  | SetChannelMessage;
 
 export type TxStatus = 'sent' | 'duty-cycle' | 'busy' | 'off';
 export type DutyCycleStateName = 'normal' | 'limited' | 'critical' | 'suspended';

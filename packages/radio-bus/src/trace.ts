@@ -41,7 +41,7 @@ export type BusTraceEvent =
     }
   | { t: number; type: 'rx'; radio: string; from: string; frame: number; rssi: number; lqi: number }
   | { t: number; type: 'drop'; radio: string | null; from: string; frame: number | null; reason: DropReason }
-  | { t: number; type: 'channel'; radio: string; page: number; channel: number }
+  | { t: number; type: 'channel'; radio: string; page: number; channel: number; band?: Band }
   | { t: number; type: 'power'; radio: string; on: boolean }
   | { t: number; type: 'duty-cycle'; radio: string; state: DutyCycleStateName; percent: number }
   | { t: number; type: 'jam'; page: number; channel: number; band: Band; on: boolean; jammer: number }

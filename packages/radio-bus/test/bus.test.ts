@@ -1,6 +1,6 @@
 import { HOUR, MILLISECOND, SECOND } from '@gbhan/clock';
 import { describe, expect, it } from 'vitest';
-import { airtimeUs, SUN_FSK_GB868 } from '../src/index.js';
+import { airtimeUs, OQPSK_2450, SUN_FSK_GB868 } from '../src/index.js';
 import { macDataFrame } from './frames.js';
 import { makeBus, txAt } from './harness.js';
 
@@ -185,6 +185,54 @@ describe('power, loss and jamming', () => {
     expect(trace.filter((e) => e.type === 'jam').map((e) => e.t)).toEqual([
       2 * MILLISECOND,
       50 * MILLISECOND,
+    ]);
+  });
+});
+
+describe('a dual-band radio', () => {
+  it("moves across bands with set-channel: the new band's radios, airtime and duty cycle", async () => {
+    // Suspended after 2 frames of 9 ms in an hour: the meter must survive a visit to 2.4 GHz.
+    const { bus, add, trace } = await makeBus({
+      dutyCycle: { limitedPercent: 0.0004, criticalPercent: 0.0005, suspendedPercent: 0.0006 },
+    });
+    const a = await add(1, { channel: 11 });
+    const near24 = await add(2, { channel: 11, position: { x: 3, y: 0 } });
+    const near868 = await add(3, { band: 'GB868', page: 28, channel: 3, position: { x: 3, y: 0 } });
+    const psdu = frame(1, 100);
+    const results: { status: string; airtimeUs: number; band: string }[] = [];
+    const send = (at: number) =>
+      a.radio.clock.setTimerAt(at, () => {
+        const band = a.radio.registration.band;
+        a.radio.transmit(psdu).then((r) => results.push({ status: r.status, airtimeUs: r.airtimeUs, band }));
+      });
+    send(MILLISECOND);
+    a.radio.clock.setTimerAt(10 * MILLISECOND, () => a.radio.setChannel(28, 3, 'GB868'));
+    send(20 * MILLISECOND);
+    send(40 * MILLISECOND);
+    send(60 * MILLISECOND); // past Suspended: refused
+    a.radio.clock.setTimerAt(80 * MILLISECOND, () => a.radio.setChannel(0, 11, '2.4GHz'));
+    send(90 * MILLISECOND); // 2.4 GHz has no duty cycle
+    a.radio.clock.setTimerAt(110 * MILLISECOND, () => a.radio.setChannel(28, 3, 'GB868'));
+    send(120 * MILLISECOND); // back on GB868: the same rolling hour, still refused
+    await bus.runUntil(SECOND);
+    bus.close();
+    const air24 = airtimeUs(psdu.length, OQPSK_2450);
+    const air868 = airtimeUs(psdu.length, SUN_FSK_GB868);
+    expect(results).toEqual([
+      { status: 'sent', airtimeUs: air24, band: '2.4GHz' },
+      { status: 'sent', airtimeUs: air868, band: 'GB868' },
+      { status: 'sent', airtimeUs: air868, band: 'GB868' },
+      { status: 'duty-cycle', airtimeUs: 0, band: 'GB868' },
+      { status: 'sent', airtimeUs: air24, band: '2.4GHz' },
+      { status: 'duty-cycle', airtimeUs: 0, band: 'GB868' },
+    ]);
+    expect(near24.received).toHaveLength(2);
+    expect(near868.received).toHaveLength(2);
+    expect(a.radio.registration).toMatchObject({ band: 'GB868', page: 28, channel: 3 });
+    expect(trace.filter((e) => e.type === 'channel').map((e) => (e as { band?: string }).band)).toEqual([
+      'GB868',
+      '2.4GHz',
+      'GB868',
     ]);
   });
 });

@@ -216,6 +216,43 @@ describe('bad input', () => {
       },
       'BUS_PSDU_TOO_LONG',
     ],
+    [
+      'a set-channel to an unknown band',
+      (ws) => {
+        ws.send(
+          JSON.stringify({
+            type: 'hello',
+            version: 1,
+            eui64: eui(95),
+            band: '2.4GHz',
+            page: 0,
+            channel: 11,
+            position: { x: 0, y: 0 },
+          }),
+        );
+        ws.send(JSON.stringify({ type: 'set-channel', page: 28, channel: 3, band: 'LTE' }));
+      },
+      'BUS_MALFORMED',
+    ],
+    [
+      'a set-channel across bands to a page the band does not have',
+      (ws) => {
+        ws.send(
+          JSON.stringify({
+            type: 'hello',
+            version: 1,
+            eui64: eui(94),
+            band: '2.4GHz',
+            page: 0,
+            channel: 11,
+            position: { x: 0, y: 0 },
+          }),
+        );
+        ws.send(JSON.stringify({ type: 'set-channel', page: 0, channel: 11, band: 'GB868' }));
+        ws.send(JSON.stringify({ type: 'idle', next: null }));
+      },
+      'BUS_BAD_CHANNEL',
+    ],
   ];
 
   it('answers each bad message with its error code and disconnects only that client; others lose no frames', async () => {

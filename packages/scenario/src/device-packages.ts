@@ -11,7 +11,13 @@
  * The packages are imported when a device of theirs is created, so runs without them do not
  * load them.
  */
-import { BusRadio, type ClientTransport, WebSocketTransport } from '@gbhan/radio-bus';
+import {
+  BusRadio,
+  bandOfPage,
+  type ClientTransport,
+  isValidChannel,
+  WebSocketTransport,
+} from '@gbhan/radio-bus';
 import type { KeyExportHook, NvStore } from '@gbhan/stack';
 import { z } from 'zod';
 import {
@@ -34,7 +40,18 @@ const common = {
   /** CBKE certificate suite of the run's test CA: 2 (sect283k1, GB) or 1 (sect163k1). */
   cbkeSuite: z.union([z.literal(1), z.literal(2)]).optional(),
   cbkeTiming: z.enum(['advertised', 'as-fast-as-computed']).optional(),
-  channels: z.array(z.strictObject({ page: z.number().int().min(0), channel: z.number().int() })).optional(),
+  /** Channels to scan or form on: page 0 (2.4 GHz) and/or pages 28-31 (GB868; the radio retunes across bands). */
+  channels: z
+    .array(
+      z.strictObject({ page: z.number().int().min(0), channel: z.number().int() }).refine(
+        (c) => {
+          const band = bandOfPage(c.page);
+          return band !== null && isValidChannel(band, c.page, c.channel);
+        },
+        { message: 'not a channel of 2.4 GHz (page 0, 11-26) or GB868 (pages 28-31)' },
+      ),
+    )
+    .optional(),
 };
 const joiner = {
   ...common,

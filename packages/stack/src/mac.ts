@@ -86,17 +86,25 @@ export class MacEngine {
   private sleepCheck = false;
   /** Until when an acknowledgment we owe occupies the transceiver. */
   private ackBusyUntil = 0;
-  readonly ackWaitUs: number;
-  readonly responseWaitUs: number;
-  readonly indirectExpiryUs: number;
+  private phy: Readonly<PhyProfile>;
+  ackWaitUs = 0;
+  responseWaitUs = 0;
+  indirectExpiryUs = 0;
 
   constructor(private readonly o: MacEngineOptions) {
     this.seq = o.prng.nextUint32() & 0xff;
-    this.ackWaitUs = unitBackoffUs(o.phy) + turnaroundUs(o.phy) + ackAirtimeUs(o.phy);
-    const superframeUs = A_BASE_SUPERFRAME_DURATION * o.phy.symbolPeriodUs;
-    this.responseWaitUs = MAC_RESPONSE_WAIT_UNITS * superframeUs;
-    this.indirectExpiryUs = o.indirectExpiryUs ?? MAC_TRANSACTION_PERSISTENCE_UNITS * superframeUs;
+    this.phy = o.phy;
+    this.setPhy(o.phy);
     o.radio.onReceive((rx) => this.receive(rx));
+  }
+
+  /** The PHY the radio is tuned to; every MAC timing is counted in its symbols (a dual-band HHT switches). */
+  setPhy(phy: Readonly<PhyProfile>): void {
+    this.phy = phy;
+    this.ackWaitUs = unitBackoffUs(phy) + turnaroundUs(phy) + ackAirtimeUs(phy);
+    const superframeUs = A_BASE_SUPERFRAME_DURATION * phy.symbolPeriodUs;
+    this.responseWaitUs = MAC_RESPONSE_WAIT_UNITS * superframeUs;
+    this.indirectExpiryUs = this.o.indirectExpiryUs ?? MAC_TRANSACTION_PERSISTENCE_UNITS * superframeUs;
   }
 
   get rxOnWhenIdle(): boolean {
@@ -259,7 +267,7 @@ export class MacEngine {
     let be = MAC_MIN_BE;
     for (;;) {
       const periods = Math.floor(this.o.prng.next() * 2 ** be);
-      await this.sleep(periods * unitBackoffUs(this.o.phy));
+      await this.sleep(periods * unitBackoffUs(this.phy));
       if (gen !== this.generation) return false;
       const busy = await this.o.radio.cca();
       if (gen !== this.generation) return false;
@@ -362,8 +370,8 @@ export class MacEngine {
         frameVersion: 0,
       });
       const gen = this.generation;
-      this.ackBusyUntil = this.o.radio.clock.now() + turnaroundUs(this.o.phy) + ackAirtimeUs(this.o.phy);
-      this.timer(turnaroundUs(this.o.phy), () => {
+      this.ackBusyUntil = this.o.radio.clock.now() + turnaroundUs(this.phy) + ackAirtimeUs(this.phy);
+      this.timer(turnaroundUs(this.phy), () => {
         if (gen === this.generation) void this.o.radio.transmit(ack);
       });
     }

@@ -13,7 +13,7 @@
  * hop-by-hop as in ZigBee PRO: a relay decrypts, checks and re-secures with its own counter.
  */
 import type { Clock, Timer } from '@gbhan/clock';
-import { type BusRadio, Prng, type ReceivedFrame } from '@gbhan/radio-bus';
+import { type BusRadio, bandOfPage, Prng, type ReceivedFrame } from '@gbhan/radio-bus';
 import {
   type ApsCommand,
   type ApsPlainFrame,
@@ -796,12 +796,14 @@ export class ZigbeeNode implements ApplicationHost {
     this.exportKey('network', 'network', this.ram.networkKey, undefined, net.keySequenceNumber);
   }
 
+  /** Tune the radio; a page of the other band moves a dual-band radio there, and the MAC with it. */
   private retune(page: number, channel: number): void {
     const reg = this.radio.registration;
     if (reg.page === page && reg.channel === channel) return;
-    this.radio.setChannel(page, channel);
-    reg.page = page;
-    reg.channel = channel;
+    const band = bandOfPage(page) ?? reg.band;
+    const pageChanged = reg.page !== page;
+    this.radio.setChannel(page, channel, band);
+    if (pageChanged) this.mac.setPhy(phyForPage(page));
   }
 
   private exportKey(
