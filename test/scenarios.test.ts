@@ -61,8 +61,9 @@ describe('gbhan run', () => {
     const clusters = new Set(
       tsharkFields(pcap, ['zbee_aps.cluster'], [...keyOpts, '-Y', 'zbee_zcl']).map((r) => r[0]),
     );
-    // Key Establishment, Metering, Prepayment, Tunneling: readable only with the key file
-    expect(clusters).toEqual(new Set(['0x0800', '0x0702', '0x0705', '0x0704']));
+    // Key Establishment, Metering, Prepayment, Tunneling, Events (the GSME's alerts to the
+    // GPF): readable only with the key file
+    expect(clusters).toEqual(new Set(['0x0800', '0x0702', '0x0705', '0x0704', '0x0709']));
     expect(malformedCount(pcap, keyOpts)).toBe(0);
     // Every NWK- and APS-secured frame decrypts with the key file, and none without it.
     expect(tsharkFields(pcap, ['frame.number'], ['-Y', 'zbee_sec.encrypted_payload']).length).toBeGreaterThan(

@@ -9,11 +9,13 @@
  * NVM) at power-on, whose `start()` asks for the tunnels again (GBCS 10.2.2 "at power-on").
  */
 import {
+  type Alert,
   type ApplicationHost,
   type CbkeConfig,
   CbkeService,
   ClusterServer,
   decodeHandover,
+  EVENTS_CLUSTER,
   encodeHandoverResponse,
   HANDOVER_CLUSTER,
   HandoverStatus,
@@ -22,6 +24,7 @@ import {
   traceDrop,
 } from '@gbhan/stack';
 import { KEY_ESTABLISHMENT_CLUSTER } from '@gbhan/zigbee';
+import { DeviceAlerts } from './device-alerts.js';
 import { DeviceLog } from './device-log.js';
 import { Gpf, METERING_CLUSTER } from './gpf.js';
 import { DEFAULT_INTERPAN_WINDOW_US, InterPanWindow } from './interpan-window.js';
@@ -45,6 +48,8 @@ export interface CommsHubHooks {
   securityLog: (event: string, detail?: Record<string, string | number | boolean>) => void;
   /** Ask a device to leave and forget it (the stack's `removeChild`). */
   removeChild?: (eui64: string) => void;
+  /** A device's alert for the DCC (the CH's alert queue: it waits in NVM for the WAN). */
+  relayAlert?: (alert: Alert) => void;
 }
 
 /** GBCS 10.2.2: the CHF is tunnel client to these device types. */
@@ -56,6 +61,7 @@ export class CommsHubApplication {
   readonly tunnels: TunnelManager;
   readonly gpf: Gpf;
   readonly wan: WanSide;
+  readonly alerts: DeviceAlerts;
   readonly clusters = new ClusterServer();
   /** Inter-PAN (HHT pairing): the window of this power cycle and its own CBKE responder. */
   readonly interPanWindow: InterPanWindow;
@@ -118,8 +124,13 @@ export class CommsHubApplication {
     });
     this.tunnels = new TunnelManager({
       host,
-      onData: (peer, data) => this.wan.onTunnelData(peer, data),
+      onData: (peer, data) => this.tunnelData(peer, data),
       ...config.tunnel,
+    });
+    this.alerts = new DeviceAlerts({
+      host,
+      deviceType: (e) => this.deviceLog.get(e)?.deviceType,
+      relay: (alert) => hooks.relayAlert?.(alert),
     });
     this.gpf = new Gpf({
       host,
@@ -187,12 +198,23 @@ export class CommsHubApplication {
       this.tunnels.noteMessage(peer);
     }
     if (this.tunnels.handle(msg)) return;
+    if (this.alerts.handle(msg)) return;
     if (this.gpf.handle(msg)) return;
     if (msg.security !== 'aps-link') {
       traceDrop(this.host, msg, 'not-aps-secured');
       return;
     }
     this.clusters.answer(this.host, msg, peer);
+  }
+
+  /**
+   * TransferData from a tunnel server: an alert it sends unprompted (envelope cluster 0x0709,
+   * decoded by `alerts` so even a truncated one is a typed drop), else an answer for the WAN.
+   */
+  private tunnelData(peer: string, data: Uint8Array): void {
+    if (data.length >= 2 && (data[0]! | (data[1]! << 8)) === EVENTS_CLUSTER)
+      this.alerts.fromTunnel(peer, data.subarray(2));
+    else this.wan.onTunnelData(peer, data);
   }
 
   /**

@@ -8,6 +8,7 @@
 import type { CryptoSuite, TimingMode } from '@gbhan/cbke';
 import { type BusRadio, Prng } from '@gbhan/radio-bus';
 import {
+  alertCodeHex,
   type CbkeConfig,
   type ChannelSpec,
   type KeyExportHook,
@@ -108,6 +109,8 @@ export class CommsHub {
       {
         securityLog: (event, detail) => this.node.securityLog.record(event, detail),
         removeChild: (e) => void this.node.removeChild(e),
+        // A meter's alert waits with the CH's own for the WAN.
+        relayAlert: (alert) => this.node.securityLog.queueAlert(alert),
       },
     );
     this.app = app;
@@ -117,12 +120,16 @@ export class CommsHub {
       for (const e of this.config.deviceLog) app.deviceLog.add(e);
       this.node.nvm.commit({ 'chf.deviceLogProvisioned': true });
     }
-    // Alerts go to the DCC while the WAN is up; otherwise they wait in NVM.
+    // Alerts (the CH's own and those relayed for its devices) go to the DCC while the WAN is
+    // up; otherwise they wait in NVM.
     this.node.setAlertSender((alert) => {
       if (!this.app?.wan.up) return false;
+      const from = alert.detail?.from;
       this.node.trace({
         type: 'wan-alert',
         code: alert.code,
+        codeHex: alertCodeHex(alert.code),
+        ...(typeof from === 'string' ? { from } : {}),
         ...(alert.detail ? { detail: alert.detail } : {}),
       });
       return true;

@@ -47,9 +47,9 @@ export interface DeviceOptions<C> {
   autoPowerOn?: boolean;
 }
 
-export type EsmeDeviceConfig = CommonDeviceConfig & Omit<EsmeConfig, 'cbke' | 'chEui64'>;
+export type EsmeDeviceConfig = CommonDeviceConfig & Omit<EsmeConfig, 'cbke' | 'chEui64' | 'onTunnelOpened'>;
 export type GsmeDeviceConfig = CommonDeviceConfig &
-  Omit<GsmeConfig, 'cbke' | 'chEui64'> & { pollPeriodUs?: number };
+  Omit<GsmeConfig, 'cbke' | 'chEui64' | 'onCheckIn'> & { pollPeriodUs?: number };
 
 function num(cmd: ControlCommand, key: string): number {
   const v = cmd[key];
@@ -98,6 +98,8 @@ export class Esme {
             return triage.ch;
           },
           cbke,
+          // The tunnel is the ESME's path to the CH: queued alerts go now.
+          onTunnelOpened: () => void this.node.securityLog.flush(),
           ...(c.loadW !== undefined ? { loadW: c.loadW } : {}),
           ...(c.initialWh !== undefined ? { initialWh: c.initialWh } : {}),
           ...(c.prepayment ? { prepayment: c.prepayment } : {}),
@@ -122,6 +124,9 @@ export class Esme {
       },
     );
     triage.attach(this.runtime);
+    // Alerts (the tamper alert of every Reset HAN attempt among them) wait in NVM until the
+    // application has a tunnel to the CH to send them through.
+    this.node.setAlertSender((alert) => this.runtime.app?.sendAlert(alert) ?? false);
   }
 
   get node(): ZigbeeNode {
@@ -175,6 +180,8 @@ export class Gsme {
             return triage.ch;
           },
           cbke,
+          // Awake and heard by the GPF: queued alerts go now.
+          onCheckIn: () => void this.node.securityLog.flush(),
           ...(c.flowLitresPerHour !== undefined ? { flowLitresPerHour: c.flowLitresPerHour } : {}),
           ...(c.initialLitres !== undefined ? { initialLitres: c.initialLitres } : {}),
           ...(c.reportPeriodUs !== undefined ? { reportPeriodUs: c.reportPeriodUs } : {}),
@@ -194,6 +201,8 @@ export class Gsme {
       },
     );
     triage.attach(this.runtime);
+    // Alerts wait in NVM until the GSME, commissioned with its CH, sends them to the GPF.
+    this.node.setAlertSender((alert) => this.runtime.app?.sendAlert(alert) ?? false);
   }
 
   get node(): ZigbeeNode {

@@ -9,13 +9,18 @@
  * (power-fail save) and drops everything else; a new instance at power-on reads NVM.
  */
 import {
+  type Alert,
   type ApplicationHost,
   type CbkeConfig,
   CbkeService,
   ClusterServer,
   decodeTunnelledZcl,
+  EVENT_CONTROL_REPORT_TO_WAN,
+  EVENTS_CLUSTER,
+  encodeDeviceAlert,
   encodeTunnelledZcl,
   type IncomingZcl,
+  logIdForAlert,
   TunnelServer,
   traceDrop,
   ZclStatus,
@@ -41,6 +46,8 @@ export interface EsmeConfig {
   initialWh?: number;
   /** Prepayment mode; omit for a credit meter (no Prepayment cluster). */
   prepayment?: PrepaymentConfig;
+  /** The CH opened its GB-HGRP tunnel: the path for queued alerts is there. */
+  onTunnelOpened?: () => void;
 }
 
 const NV_CBKE_DONE = 'app.cbkeDone';
@@ -54,6 +61,7 @@ export class EsmeApplication {
   /** The load asked for; the register runs at 0 while the supply is interrupted. */
   private requestedLoadW: number;
   private stopped = false;
+  private alertTsn = 0;
 
   constructor(
     readonly host: ApplicationHost,
@@ -86,6 +94,9 @@ export class EsmeApplication {
       host,
       acceptClient: (c) => c === config.chEui64,
       onData: (client, data) => this.tunnelData(client, data),
+      onOpened: (client) => {
+        if (client === config.chEui64) config.onTunnelOpened?.();
+      },
     });
     this.clusters.register(METERING_CLUSTER, { readAttributes: (ids) => this.register.readAttributes(ids) });
     if (this.prepayment) {
@@ -107,6 +118,25 @@ export class EsmeApplication {
     if (this.stopped) return;
     this.host.trace({ type: 'app-joined', device: 'ESME' });
     if (!this.commissioned) this.cbke.start(this.config.chEui64);
+  }
+
+  /**
+   * The meter's alert sender (`ZigbeeNode.setAlertSender`): a Publish Event through the
+   * GB-HGRP tunnel to the CH (device-alert.ts). True only when the CH's radio acknowledged
+   * it; without a tunnel (no CH, CBKE not done, the CH not yet asked) the alert stays queued.
+   */
+  async sendAlert(alert: Alert): Promise<boolean> {
+    const ch = this.config.chEui64;
+    if (this.stopped || !this.host.joined || this.tunnel.tunnelOf(ch) === undefined) return false;
+    this.alertTsn = (this.alertTsn + 1) & 0xff;
+    const zcl = encodeDeviceAlert({
+      tsn: this.alertTsn,
+      logId: logIdForAlert(alert.code),
+      code: alert.code,
+      eventTime: zclUtcNow(alert.t),
+      eventControl: EVENT_CONTROL_REPORT_TO_WAN,
+    });
+    return this.tunnel.sendToClient(ch, encodeTunnelledZcl({ clusterId: EVENTS_CLUSTER, zcl }));
   }
 
   /** Change the load (W). */

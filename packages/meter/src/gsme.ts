@@ -13,13 +13,19 @@
  */
 import type { Timer } from '@gbhan/clock';
 import {
+  type Alert,
   type ApplicationHost,
   type CbkeConfig,
   CbkeService,
   ClusterServer,
+  EVENT_CONTROL_REPORT_TO_WAN,
+  EVENTS_CLUSTER,
+  encodeDeviceAlert,
   type IncomingZcl,
+  logIdForAlert,
   sendTraced,
   traceDrop,
+  zclUtcNow,
 } from '@gbhan/stack';
 import { encodeZclGlobalCommand } from '@gbhan/zigbee';
 import { METERING_CLUSTER, MeteringAttr, MeteringRegister } from './metering.js';
@@ -33,6 +39,8 @@ export interface GsmeConfig {
   initialLitres?: number;
   /** Time between check-ins with the GPF, us (default 30 min, the GB half-hourly push). */
   reportPeriodUs?: number;
+  /** The GSME is awake and has checked in: queued alerts can go to the GPF now. */
+  onCheckIn?: () => void;
 }
 
 const NV_CBKE_DONE = 'app.cbkeDone';
@@ -117,6 +125,33 @@ export class GsmeApplication {
       { clusterId: METERING_CLUSTER, zcl, security: 'aps-link' },
       'gsme-report',
     );
+    this.config.onCheckIn?.();
+  }
+
+  /**
+   * The meter's alert sender (`ZigbeeNode.setAlertSender`): a Publish Event (device-alert.ts)
+   * to the GPF, APS-secured with the CBKE key. True only when the CH's radio acknowledged it
+   * (the GSME's parent is the CH); before CBKE with its CH, or off the network, it stays queued.
+   * Sent whenever the GSME is joined (an alert wakes it) and tried again at each check-in.
+   */
+  async sendAlert(alert: Alert): Promise<boolean> {
+    const ch = this.config.chEui64;
+    if (this.stopped || !this.host.joined || !ch || !this.commissioned) return false;
+    this.tsn = (this.tsn + 1) & 0xff;
+    const zcl = encodeDeviceAlert({
+      tsn: this.tsn,
+      logId: logIdForAlert(alert.code),
+      code: alert.code,
+      eventTime: zclUtcNow(alert.t),
+      eventControl: EVENT_CONTROL_REPORT_TO_WAN,
+    });
+    const status = await sendTraced(
+      this.host,
+      { eui64: ch },
+      { clusterId: EVENTS_CLUSTER, zcl, security: 'aps-link' },
+      'device-alert',
+    );
+    return status === 'sent';
   }
 
   handle(msg: IncomingZcl): void {

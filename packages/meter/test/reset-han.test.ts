@@ -110,7 +110,7 @@ describe('Reset HAN on the real stack', () => {
     expect(after['stack.network']).toBeUndefined();
     // CBKE of the old association aborted: a fresh application, no exchange left
     expect(s.esme.app?.cbke.state(CH)).toBe('idle');
-    // tamper: both attempts logged with the alert, queued (the meter has no alert path yet)
+    // tamper: both attempts logged with the alert, queued (no CH tunnel here to send them through)
     const log = s.esme.node.securityLog.entries().filter((e) => e.event === 'reset-han-attempt');
     expect(log.map((e) => e.detail?.locked)).toEqual([true, false]);
     expect(s.esme.node.securityLog.pendingAlerts().filter((a) => a.code === 0x8f3f)).toHaveLength(2);

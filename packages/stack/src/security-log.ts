@@ -42,7 +42,9 @@ const ALERT_KEY = 'stack.alertQueue';
 
 export class SecurityLog {
   private sender: AlertSender | null = null;
-  private flushing = false;
+  /** The flush under way (a call meanwhile waits for it, and makes it run once more). */
+  private flushing: Promise<void> | null = null;
+  private flushAgain = false;
 
   constructor(
     private readonly nvm: NvStore,
@@ -70,12 +72,9 @@ export class SecurityLog {
     while (log.length > this.capacity) log.shift();
     const changes: Record<string, NvValue> = { [LOG_KEY]: log as unknown as NvValue };
     if (alertCode !== undefined) {
-      const alerts = this.pendingAlerts();
       const alert: Alert = { t: entry.t, code: alertCode };
       if (detail) alert.detail = detail;
-      alerts.push(alert);
-      while (alerts.length > this.alertCapacity) alerts.shift();
-      changes[ALERT_KEY] = alerts as unknown as NvValue;
+      changes[ALERT_KEY] = this.queuedWith(alert) as unknown as NvValue;
     }
     this.nvm.commit(changes);
     this.traceFn({ type: 'security-log', event, ...(detail ? { detail } : {}) });
@@ -90,34 +89,67 @@ export class SecurityLog {
     }
   }
 
+  /**
+   * Queue an alert without a log entry of this device: one it passes on for another (a CH
+   * relaying a meter's alert to the DCC). It waits in NVM like the device's own.
+   */
+  queueAlert(alert: Alert): void {
+    this.nvm.commit({ [ALERT_KEY]: this.queuedWith(alert) as unknown as NvValue });
+    void this.flush();
+  }
+
+  private queuedWith(alert: Alert): Alert[] {
+    const alerts = this.pendingAlerts();
+    alerts.push(alert);
+    while (alerts.length > this.alertCapacity) alerts.shift();
+    return alerts;
+  }
+
   /** The application's way to deliver alerts; queued ones are tried at once. */
   setSender(sender: AlertSender | null): void {
     this.sender = sender;
     void this.flush();
   }
 
-  /** Try to deliver queued alerts in order; stops at the first that does not get through. */
-  async flush(): Promise<void> {
-    if (!this.sender || this.flushing) return;
-    this.flushing = true;
-    try {
-      for (;;) {
-        const next = this.pendingAlerts()[0];
-        if (!next || !this.sender) break;
-        let ok = false;
-        try {
-          ok = await this.sender(next);
-        } catch {
-          ok = false;
-        }
-        if (!ok) break;
-        const rest = this.pendingAlerts();
-        if (rest[0] && rest[0].t === next.t && rest[0].code === next.code) rest.shift();
-        this.nvm.commit({ [ALERT_KEY]: rest as unknown as NvValue });
-        this.traceFn({ type: 'alert-sent', code: next.code });
+  /**
+   * Try to deliver queued alerts in order; stops at the first that does not get through. A
+   * call while a flush runs makes it try once more when it ends (the path may have opened
+   * while it waited on a send that failed) and resolves with it.
+   */
+  flush(): Promise<void> {
+    if (!this.sender) return Promise.resolve();
+    if (this.flushing) {
+      this.flushAgain = true;
+      return this.flushing;
+    }
+    this.flushing = (async () => {
+      try {
+        do {
+          this.flushAgain = false;
+          await this.deliverQueued();
+        } while (this.flushAgain && this.sender);
+      } finally {
+        this.flushing = null;
       }
-    } finally {
-      this.flushing = false;
+    })();
+    return this.flushing;
+  }
+
+  private async deliverQueued(): Promise<void> {
+    for (;;) {
+      const next = this.pendingAlerts()[0];
+      if (!next || !this.sender) return;
+      let ok = false;
+      try {
+        ok = await this.sender(next);
+      } catch {
+        ok = false;
+      }
+      if (!ok) return;
+      const rest = this.pendingAlerts();
+      if (rest[0] && rest[0].t === next.t && rest[0].code === next.code) rest.shift();
+      this.nvm.commit({ [ALERT_KEY]: rest as unknown as NvValue });
+      this.traceFn({ type: 'alert-sent', code: next.code });
     }
   }
 }

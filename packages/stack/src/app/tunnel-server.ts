@@ -16,7 +16,7 @@ import {
   TUNNELING_CLUSTER,
   TunnelStatus,
 } from '@gbhan/zigbee';
-import type { ApplicationHost, IncomingZcl } from '../host.js';
+import type { ApplicationHost, IncomingZcl, SendStatus } from '../host.js';
 import { decodeZclOrDrop, sendDefaultResponse, sendTraced, traceDrop, ZclStatus } from './zcl-helpers.js';
 
 export interface TunnelServerOptions {
@@ -25,6 +25,11 @@ export interface TunnelServerOptions {
   acceptClient: (eui64: string) => boolean;
   /** Data the client sent through the tunnel; the result (if any) goes back through it. */
   onData: (client: string, data: Uint8Array) => Uint8Array | null;
+  /**
+   * A tunnel to `client` opened: its RequestTunnelResponse was acknowledged, so the client
+   * holds the tunnel id and data sent now reaches it (e.g. queued alerts).
+   */
+  onOpened?: (client: string) => void;
   // ASSUMPTION: one GB-HGRP tunnel per client and at most 2 clients (the CHF, spare);
   // a new RequestTunnel from a client that has one replaces it (after a CHF power cycle).
   maxTunnels?: number;
@@ -109,12 +114,14 @@ export class TunnelServer {
     }
   }
 
-  /** Send data to the client through its tunnel (e.g. an alert); false without a tunnel. */
-  sendToClient(client: string, data: Uint8Array): boolean {
+  /**
+   * Send data to the client through its tunnel (e.g. an alert): true once the first hop
+   * acknowledged it; false without a tunnel or when the send failed.
+   */
+  async sendToClient(client: string, data: Uint8Array): Promise<boolean> {
     const id = this.tunnelOf(client);
     if (id === undefined) return false;
-    this.sendTransferData(client, id, data);
-    return true;
+    return (await this.sendTransferData(client, id, data)) === 'sent';
   }
 
   private requestTunnel(msg: IncomingZcl, tsn: number, p: Record<string, unknown>): void {
@@ -129,7 +136,7 @@ export class TunnelServer {
         tsn,
       });
       host.trace({ type: 'tunnel-request', client, status, tunnelId });
-      void sendTraced(
+      return sendTraced(
         host,
         msg.from,
         { clusterId: TUNNELING_CLUSTER, zcl, security: 'aps-link' },
@@ -138,27 +145,31 @@ export class TunnelServer {
     };
     if (!this.o.acceptClient(client)) {
       traceDrop(host, msg, 'tunnel-client-not-allowed');
-      reply(0xffff, TunnelStatus.Busy);
+      void reply(0xffff, TunnelStatus.Busy);
       return;
     }
     if (p.protocolId !== GB_HGRP_PROTOCOL_ID || p.manufacturerCode !== GB_HGRP_MANUFACTURER_CODE) {
-      reply(0xffff, TunnelStatus.ProtocolNotSupported);
+      void reply(0xffff, TunnelStatus.ProtocolNotSupported);
       return;
     }
     if (p.flowControl) {
-      reply(0xffff, TunnelStatus.FlowControlNotSupported);
+      void reply(0xffff, TunnelStatus.FlowControlNotSupported);
       return;
     }
     const old = this.tunnelOf(client);
     if (old !== undefined) this.tunnels.delete(old);
     if (this.tunnels.size >= (this.o.maxTunnels ?? 2)) {
-      reply(0xffff, TunnelStatus.NoMoreTunnelIds);
+      void reply(0xffff, TunnelStatus.NoMoreTunnelIds);
       return;
     }
     const id = this.nextId;
     this.nextId = this.nextId >= 0xfffe ? 1 : this.nextId + 1;
-    this.tunnels.set(id, { id, client });
-    reply(id, TunnelStatus.Success);
+    const tunnel = { id, client };
+    this.tunnels.set(id, tunnel);
+    void reply(id, TunnelStatus.Success).then((status) => {
+      // Only a response the client got opens the tunnel for it (and only if not replaced since).
+      if (status === 'sent' && this.tunnels.get(id) === tunnel) this.o.onOpened?.(client);
+    });
   }
 
   private transferData(msg: IncomingZcl, tunnelId: number, data: Uint8Array): void {
@@ -195,10 +206,10 @@ export class TunnelServer {
     }
     host.trace({ type: 'tunnel-data-in', client, tunnelId, length: data.length });
     const response = this.o.onData(client, data);
-    if (response !== null) this.sendTransferData(client, tunnelId, response);
+    if (response !== null) void this.sendTransferData(client, tunnelId, response);
   }
 
-  private sendTransferData(client: string, tunnelId: number, data: Uint8Array): void {
+  private sendTransferData(client: string, tunnelId: number, data: Uint8Array): Promise<SendStatus> {
     const zcl = encodeZclCommand({
       cluster: TUNNELING_CLUSTER,
       command: 'transferData',
@@ -207,7 +218,7 @@ export class TunnelServer {
       tsn: this.nextTsn(),
     });
     this.o.host.trace({ type: 'tunnel-data-out', client, tunnelId, length: data.length });
-    void sendTraced(
+    return sendTraced(
       this.o.host,
       { eui64: client },
       { clusterId: TUNNELING_CLUSTER, zcl, security: 'aps-link' },

@@ -37,6 +37,11 @@ export function zclUtcNow(nowUs: number): number {
   return UNIX_EPOCH_AT_VIRTUAL_ZERO - ZCL_UTC_EPOCH_UNIX + Math.floor(nowUs / 1_000_000);
 }
 
+/** Virtual time (us, whole seconds) of a ZCL UTCTime; negative before the run's start. */
+export function virtualUsOfZclUtc(utc: number): number {
+  return (utc - (UNIX_EPOCH_AT_VIRTUAL_ZERO - ZCL_UTC_EPOCH_UNIX)) * 1_000_000;
+}
+
 /** Send and trace anything but success; never rejects. */
 export async function sendTraced(
   host: ApplicationHost,
