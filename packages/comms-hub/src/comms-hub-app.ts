@@ -20,6 +20,7 @@ import {
   HANDOVER_CLUSTER,
   HandoverStatus,
   type IncomingZcl,
+  type NvValue,
   sendInterPanTraced,
   traceDrop,
 } from '@gbhan/stack';
@@ -48,8 +49,11 @@ export interface CommsHubHooks {
   securityLog: (event: string, detail?: Record<string, string | number | boolean>) => void;
   /** Ask a device to leave and forget it (the stack's `removeChild`). */
   removeChild?: (eui64: string) => void;
-  /** A device's alert for the DCC (the CH's alert queue: it waits in NVM for the WAN). */
-  relayAlert?: (alert: Alert) => void;
+  /**
+   * A device's alert for the DCC (the CH's alert queue: it waits in NVM for the WAN), queued
+   * in one NVM write with `alsoCommit`; throws when it could not be stored.
+   */
+  relayAlert?: (alert: Alert, alsoCommit: Record<string, NvValue>) => void;
 }
 
 /** GBCS 10.2.2: the CHF is tunnel client to these device types. */
@@ -127,10 +131,13 @@ export class CommsHubApplication {
       onData: (peer, data) => this.tunnelData(peer, data),
       ...config.tunnel,
     });
+    const relayAlert = hooks.relayAlert;
     this.alerts = new DeviceAlerts({
       host,
       deviceType: (e) => this.deviceLog.get(e)?.deviceType,
-      relay: (alert) => hooks.relayAlert?.(alert),
+      ...(relayAlert ? { relay: relayAlert } : {}),
+      // The answer to a tunnelled alert goes back through the tunnel, as DCC commands do.
+      sendThroughTunnel: (peer, data) => this.tunnels.send(peer, data),
     });
     this.gpf = new Gpf({
       host,
@@ -310,6 +317,7 @@ export class CommsHubApplication {
 
   private deviceRemoved(eui64: string): void {
     this.tunnels.forget(eui64);
+    this.alerts.forget(eui64);
     this.host.removeLinkKey(eui64);
     this.hooks.removeChild?.(eui64);
   }

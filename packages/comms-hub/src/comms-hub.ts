@@ -110,7 +110,7 @@ export class CommsHub {
         securityLog: (event, detail) => this.node.securityLog.record(event, detail),
         removeChild: (e) => void this.node.removeChild(e),
         // A meter's alert waits with the CH's own for the WAN.
-        relayAlert: (alert) => this.node.securityLog.queueAlert(alert),
+        relayAlert: (alert, alsoCommit) => this.node.securityLog.queueAlert(alert, alsoCommit),
       },
     );
     this.app = app;

@@ -47,9 +47,10 @@ export interface DeviceOptions<C> {
   autoPowerOn?: boolean;
 }
 
-export type EsmeDeviceConfig = CommonDeviceConfig & Omit<EsmeConfig, 'cbke' | 'chEui64' | 'onTunnelOpened'>;
+export type EsmeDeviceConfig = CommonDeviceConfig &
+  Omit<EsmeConfig, 'cbke' | 'chEui64' | 'onTunnelOpened' | 'retryAlerts'>;
 export type GsmeDeviceConfig = CommonDeviceConfig &
-  Omit<GsmeConfig, 'cbke' | 'chEui64' | 'onCheckIn'> & { pollPeriodUs?: number };
+  Omit<GsmeConfig, 'cbke' | 'chEui64' | 'onCheckIn' | 'retryAlerts'> & { pollPeriodUs?: number };
 
 function num(cmd: ControlCommand, key: string): number {
   const v = cmd[key];
@@ -100,6 +101,11 @@ export class Esme {
           cbke,
           // The tunnel is the ESME's path to the CH: queued alerts go now.
           onTunnelOpened: () => void this.node.securityLog.flush(),
+          // An alert the CH did not confirm is tried again after a back-off.
+          retryAlerts: () => void this.node.securityLog.flush(),
+          ...(c.alertConfirmTimeoutUs !== undefined
+            ? { alertConfirmTimeoutUs: c.alertConfirmTimeoutUs }
+            : {}),
           ...(c.loadW !== undefined ? { loadW: c.loadW } : {}),
           ...(c.initialWh !== undefined ? { initialWh: c.initialWh } : {}),
           ...(c.prepayment ? { prepayment: c.prepayment } : {}),
@@ -182,6 +188,11 @@ export class Gsme {
           cbke,
           // Awake and heard by the GPF: queued alerts go now.
           onCheckIn: () => void this.node.securityLog.flush(),
+          // An alert the CH did not confirm is tried again after a back-off.
+          retryAlerts: () => void this.node.securityLog.flush(),
+          ...(c.alertConfirmTimeoutUs !== undefined
+            ? { alertConfirmTimeoutUs: c.alertConfirmTimeoutUs }
+            : {}),
           ...(c.flowLitresPerHour !== undefined ? { flowLitresPerHour: c.flowLitresPerHour } : {}),
           ...(c.initialLitres !== undefined ? { initialLitres: c.initialLitres } : {}),
           ...(c.reportPeriodUs !== undefined ? { reportPeriodUs: c.reportPeriodUs } : {}),

@@ -10,7 +10,9 @@
  */
 import {
   type Alert,
+  AlertConfirmations,
   type ApplicationHost,
+  alertEventData,
   type CbkeConfig,
   CbkeService,
   ClusterServer,
@@ -20,6 +22,7 @@ import {
   encodeDeviceAlert,
   encodeTunnelledZcl,
   type IncomingZcl,
+  isDefaultResponse,
   logIdForAlert,
   TunnelServer,
   traceDrop,
@@ -48,6 +51,10 @@ export interface EsmeConfig {
   prepayment?: PrepaymentConfig;
   /** The CH opened its GB-HGRP tunnel: the path for queued alerts is there. */
   onTunnelOpened?: () => void;
+  /** Try the alert queue again (after an alert the CH did not confirm, on a back-off). */
+  retryAlerts?: () => void;
+  /** How long an alert waits for the CH's Default Response (default ALERT_CONFIRM_TIMEOUT_US). */
+  alertConfirmTimeoutUs?: number;
 }
 
 const NV_CBKE_DONE = 'app.cbkeDone';
@@ -58,6 +65,8 @@ export class EsmeApplication {
   readonly prepayment: Prepayment | null;
   readonly tunnel: TunnelServer;
   readonly clusters = new ClusterServer();
+  /** Alerts sent and waiting for the CH's Default Response. */
+  readonly alertConfirmations: AlertConfirmations;
   /** The load asked for; the register runs at 0 while the supply is interrupted. */
   private requestedLoadW: number;
   private stopped = false;
@@ -97,6 +106,20 @@ export class EsmeApplication {
       onOpened: (client) => {
         if (client === config.chEui64) config.onTunnelOpened?.();
       },
+      // The CH dropped what we sent on that tunnel: an alert on it is not coming back confirmed.
+      onDataError: (client, tunnelId, status) => {
+        if (client === config.chEui64)
+          this.alertConfirmations.fail(
+            tunnelId,
+            `transfer-data-error-0x${status.toString(16).padStart(2, '0')}`,
+          );
+      },
+    });
+    this.alertConfirmations = new AlertConfirmations({
+      host,
+      peer: () => config.chEui64,
+      ...(config.retryAlerts ? { retry: config.retryAlerts } : {}),
+      ...(config.alertConfirmTimeoutUs !== undefined ? { timeoutUs: config.alertConfirmTimeoutUs } : {}),
     });
     this.clusters.register(METERING_CLUSTER, { readAttributes: (ids) => this.register.readAttributes(ids) });
     if (this.prepayment) {
@@ -122,21 +145,31 @@ export class EsmeApplication {
 
   /**
    * The meter's alert sender (`ZigbeeNode.setAlertSender`): a Publish Event through the
-   * GB-HGRP tunnel to the CH (device-alert.ts). True only when the CH's radio acknowledged
-   * it; without a tunnel (no CH, CBKE not done, the CH not yet asked) the alert stays queued.
+   * GB-HGRP tunnel to the CH (device-alert.ts). True only when the CH answered it with a
+   * Default Response SUCCESS through the tunnel (it holds the alert in NVM then); without a
+   * tunnel (no CH, CBKE not done, the CH not yet asked) it is not sent and stays queued, and an
+   * alert the CH did not confirm stays queued with a retry planned (alert-confirmation.ts).
    */
   async sendAlert(alert: Alert): Promise<boolean> {
     const ch = this.config.chEui64;
-    if (this.stopped || !this.host.joined || this.tunnel.tunnelOf(ch) === undefined) return false;
+    const tunnelId = this.tunnel.tunnelOf(ch);
+    if (this.stopped || !this.host.joined || tunnelId === undefined) return false;
     this.alertTsn = (this.alertTsn + 1) & 0xff;
+    const tsn = this.alertTsn;
     const zcl = encodeDeviceAlert({
-      tsn: this.alertTsn,
+      tsn,
       logId: logIdForAlert(alert.code),
       code: alert.code,
       eventTime: zclUtcNow(alert.t),
       eventControl: EVENT_CONTROL_REPORT_TO_WAN,
+      eventData: alertEventData(alert.t),
     });
-    return this.tunnel.sendToClient(ch, encodeTunnelledZcl({ clusterId: EVENTS_CLUSTER, zcl }));
+    const data = encodeTunnelledZcl({ clusterId: EVENTS_CLUSTER, zcl });
+    return this.alertConfirmations.deliver(
+      { tsn, code: alert.code },
+      () => this.tunnel.sendToClient(ch, data),
+      tunnelId,
+    );
   }
 
   /** Change the load (W). */
@@ -159,6 +192,7 @@ export class EsmeApplication {
     this.prepayment?.stop();
     this.cbke.stop();
     this.tunnel.stop();
+    this.alertConfirmations.stop();
   }
 
   /** Everything from `host.onZcl` while this power cycle lasts. */
@@ -189,6 +223,11 @@ export class EsmeApplication {
         reason: 'bad-tunnel-envelope',
         detail: (e as Error).message,
       });
+      return null;
+    }
+    // The CH's answer to an alert: it settles the alert waiting for it and is never answered.
+    if (req.clusterId === EVENTS_CLUSTER && isDefaultResponse(req.zcl)) {
+      this.alertConfirmations.response(client, req.zcl, 'tunnel');
       return null;
     }
     const r = this.clusters.serve(req.clusterId, req.zcl, client);

@@ -14,7 +14,9 @@
 import type { Timer } from '@gbhan/clock';
 import {
   type Alert,
+  AlertConfirmations,
   type ApplicationHost,
+  alertEventData,
   type CbkeConfig,
   CbkeService,
   ClusterServer,
@@ -22,6 +24,7 @@ import {
   EVENTS_CLUSTER,
   encodeDeviceAlert,
   type IncomingZcl,
+  isDefaultResponse,
   logIdForAlert,
   sendTraced,
   traceDrop,
@@ -41,6 +44,10 @@ export interface GsmeConfig {
   reportPeriodUs?: number;
   /** The GSME is awake and has checked in: queued alerts can go to the GPF now. */
   onCheckIn?: () => void;
+  /** Try the alert queue again (after an alert the CH did not confirm, on a back-off). */
+  retryAlerts?: () => void;
+  /** How long an alert waits for the CH's Default Response (default ALERT_CONFIRM_TIMEOUT_US). */
+  alertConfirmTimeoutUs?: number;
 }
 
 const NV_CBKE_DONE = 'app.cbkeDone';
@@ -50,6 +57,8 @@ export class GsmeApplication {
   readonly cbke: CbkeService;
   readonly register: MeteringRegister;
   readonly clusters = new ClusterServer();
+  /** Alerts sent and waiting for the CH's Default Response. */
+  readonly alertConfirmations: AlertConfirmations;
   private wakeTimer: Timer | undefined;
   private tsn = 0;
   private stopped = false;
@@ -76,6 +85,12 @@ export class GsmeApplication {
       initialSummation: config.initialLitres ?? 0,
     });
     this.clusters.register(METERING_CLUSTER, { readAttributes: (ids) => this.register.readAttributes(ids) });
+    this.alertConfirmations = new AlertConfirmations({
+      host,
+      peer: () => config.chEui64,
+      ...(config.retryAlerts ? { retry: config.retryAlerts } : {}),
+      ...(config.alertConfirmTimeoutUs !== undefined ? { timeoutUs: config.alertConfirmTimeoutUs } : {}),
+    });
   }
 
   get commissioned(): boolean {
@@ -99,6 +114,7 @@ export class GsmeApplication {
     this.register.checkpoint();
     this.wakeTimer?.cancel();
     this.cbke.stop();
+    this.alertConfirmations.stop();
   }
 
   /** Wake now: push the register to the GPF and plan the next wake. */
@@ -130,28 +146,37 @@ export class GsmeApplication {
 
   /**
    * The meter's alert sender (`ZigbeeNode.setAlertSender`): a Publish Event (device-alert.ts)
-   * to the GPF, APS-secured with the CBKE key. True only when the CH's radio acknowledged it
-   * (the GSME's parent is the CH); before CBKE with its CH, or off the network, it stays queued.
-   * Sent whenever the GSME is joined (an alert wakes it) and tried again at each check-in.
+   * to the GPF, APS-secured with the CBKE key. True only when the CH answered it with a
+   * Default Response SUCCESS (it holds the alert in NVM then); before CBKE with its CH, or off
+   * the network, it is not sent and stays queued, and an alert the CH did not confirm stays
+   * queued with a retry planned (alert-confirmation.ts). Sent whenever the GSME is joined (an
+   * alert wakes it) and tried again at each check-in. The CH's answer waits in its indirect
+   * queue for the GSME's poll: `awaitReplyUs` makes the stack fast-poll (250 ms) until a frame
+   * from the CH arrives or the confirmation timeout is over.
    */
   async sendAlert(alert: Alert): Promise<boolean> {
     const ch = this.config.chEui64;
     if (this.stopped || !this.host.joined || !ch || !this.commissioned) return false;
     this.tsn = (this.tsn + 1) & 0xff;
+    const tsn = this.tsn;
     const zcl = encodeDeviceAlert({
-      tsn: this.tsn,
+      tsn,
       logId: logIdForAlert(alert.code),
       code: alert.code,
       eventTime: zclUtcNow(alert.t),
       eventControl: EVENT_CONTROL_REPORT_TO_WAN,
+      eventData: alertEventData(alert.t),
     });
-    const status = await sendTraced(
-      this.host,
-      { eui64: ch },
-      { clusterId: EVENTS_CLUSTER, zcl, security: 'aps-link' },
-      'device-alert',
-    );
-    return status === 'sent';
+    const confirmations = this.alertConfirmations;
+    return confirmations.deliver({ tsn, code: alert.code }, async () => {
+      const status = await sendTraced(
+        this.host,
+        { eui64: ch },
+        { clusterId: EVENTS_CLUSTER, zcl, security: 'aps-link', awaitReplyUs: confirmations.timeoutUs },
+        'device-alert',
+      );
+      return status === 'sent';
+    });
   }
 
   handle(msg: IncomingZcl): void {
@@ -168,6 +193,11 @@ export class GsmeApplication {
     // GBCS: the GSME talks to the GPF only.
     if (msg.from.eui64 !== this.config.chEui64) {
       traceDrop(this.host, msg, 'not-from-gpf');
+      return;
+    }
+    // The CH's answer to an alert: it settles the alert waiting for it and is never answered.
+    if (msg.clusterId === EVENTS_CLUSTER && isDefaultResponse(msg.zcl)) {
+      this.alertConfirmations.response(msg.from.eui64, msg.zcl, 'direct');
       return;
     }
     this.clusters.answer(this.host, msg);

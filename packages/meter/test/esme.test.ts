@@ -4,10 +4,12 @@
  * adds nothing to them. The ESME on the real stack: packages/comms-hub/test/commissioning.test.ts.
  */
 import { type ManualClock, SECOND } from '@gbhan/clock';
+import { GbAlertCode } from '@gbhan/stack';
 import {
   decodeKeyEstablishment,
   decodeTopUpLog,
   decodeZclFrame,
+  encodeDefaultResponse,
   encodeGbHgrpRequestTunnel,
   encodeReadAttributes,
   encodeZclCommand,
@@ -17,7 +19,18 @@ import {
 import { describe, expect, it } from 'vitest';
 import { HostDouble, type Sent } from '../../../test/support/application-host-double.js';
 import { cbkeConfig } from '../../../test/support/gb-credentials.js';
-import { decodeTunnelledZcl, EsmeApplication, type EsmeConfig, encodeTunnelledZcl } from '../src/index.js';
+import {
+  decodeDeviceAlert,
+  decodeTunnelledZcl,
+  EsmeApplication,
+  type EsmeConfig,
+  EVENTS_CLUSTER,
+  encodeTunnelledZcl,
+} from '../src/index.js';
+
+/** The CH's Default Response to an alert (client to server, answering Publish Event). */
+const alertAnswer = (tsn: number, statusCode: number) =>
+  encodeDefaultResponse({ direction: 'clientToServer', tsn, commandId: 0x00, statusCode });
 
 const CH = '00124b0000000001';
 const ESME = '00124b0000000002';
@@ -191,6 +204,68 @@ describe('EsmeApplication', () => {
     expect(decodeZclFrame(only(host.take()).frame.zcl, { cluster: TUNNELING_CLUSTER }).payload).toMatchObject(
       { status: 3 },
     );
+  });
+
+  it("waits for the CH's Default Response to an alert inside the tunnel, answers none, and takes the CH's TransferDataError as a failed alert", async () => {
+    const { host, app } = esme();
+    const settle = () => new Promise((r) => setImmediate(r));
+    host.deliver(HostDouble.incoming(CH, TUNNELING_CLUSTER, encodeGbHgrpRequestTunnel(1)));
+    const tunnelId = (
+      decodeZclFrame(only(host.take()).frame.zcl, { cluster: TUNNELING_CLUSTER }).payload as {
+        tunnelId: number;
+      }
+    ).tunnelId;
+    const transfer = (zcl: Uint8Array, tsn: number) =>
+      encodeZclCommand({
+        cluster: TUNNELING_CLUSTER,
+        command: 'transferData',
+        direction: 'clientToServer',
+        payload: { tunnelId, data: encodeTunnelledZcl({ clusterId: EVENTS_CLUSTER, zcl }) },
+        tsn,
+      });
+    const alertTsn = (s: Sent) => {
+      const f = decodeZclFrame(s.frame.zcl, { cluster: TUNNELING_CLUSTER });
+      const inner = decodeTunnelledZcl((f.payload as { data: Uint8Array }).data);
+      return decodeDeviceAlert(inner.zcl).tsn;
+    };
+    const tamper = { t: 5_000_000, code: GbAlertCode.tamper };
+
+    // Confirmed by SUCCESS under its TSN through the tunnel; nothing goes back for it.
+    const first = app.sendAlert(tamper);
+    await settle();
+    const tsn1 = alertTsn(only(host.take()));
+    host.deliver(HostDouble.incoming(CH, TUNNELING_CLUSTER, transfer(alertAnswer(tsn1, 0), 2)));
+    expect(await first).toBe(true);
+    expect(host.take()).toEqual([]);
+
+    // The CH's TransferDataError (no such tunnel) for that tunnel: unconfirmed at once, the
+    // tunnel closed (acknowledged with a Default Response), no alert sent without one.
+    const second = app.sendAlert(tamper);
+    await settle();
+    only(host.take());
+    const error = encodeZclCommand({
+      cluster: TUNNELING_CLUSTER,
+      command: 'transferDataError',
+      direction: 'clientToServer',
+      payload: { tunnelId, status: 0 },
+      tsn: 3,
+    });
+    host.deliver(HostDouble.incoming(CH, TUNNELING_CLUSTER, error));
+    expect(await second).toBe(false);
+    expect(decodeZclFrame(only(host.take()).frame.zcl, { cluster: TUNNELING_CLUSTER }).payload).toEqual({
+      cmdId: 0x03,
+      statusCode: 0,
+    });
+    expect(app.tunnel.tunnelOf(CH)).toBeUndefined();
+    expect(host.traces.filter((e) => e.type === 'alert-unconfirmed').map((e) => e.reason)).toEqual([
+      'transfer-data-error-0x00',
+    ]);
+    expect(host.traces.find((e) => e.type === 'tunnel-closed')).toMatchObject({
+      tunnelId,
+      by: 'no-such-tunnel',
+    });
+    expect(await app.sendAlert(tamper)).toBe(false);
+    expect(host.take()).toEqual([]);
   });
 
   it('starts CBKE with the CH after joining and refuses CBKE initiated by the CH', () => {

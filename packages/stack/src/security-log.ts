@@ -91,10 +91,12 @@ export class SecurityLog {
 
   /**
    * Queue an alert without a log entry of this device: one it passes on for another (a CH
-   * relaying a meter's alert to the DCC). It waits in NVM like the device's own.
+   * relaying a meter's alert to the DCC). It waits in NVM like the device's own. `alsoCommit`
+   * goes into the same NVM write (the caller's record of the alert: both survive or neither).
+   * Throws when the write fails: the alert is then not queued.
    */
-  queueAlert(alert: Alert): void {
-    this.nvm.commit({ [ALERT_KEY]: this.queuedWith(alert) as unknown as NvValue });
+  queueAlert(alert: Alert, alsoCommit: Record<string, NvValue> = {}): void {
+    this.nvm.commit({ ...alsoCommit, [ALERT_KEY]: this.queuedWith(alert) as unknown as NvValue });
     void this.flush();
   }
 

@@ -8,12 +8,18 @@
 import {
   type DecodedZclFrame,
   decodeZclFrame,
-  encodeDefaultResponse,
   encodeReadAttributesResponse,
   type ReadAttributeRecord,
 } from '@gbhan/zigbee';
 import type { ApplicationHost, IncomingZcl } from '../host.js';
-import { describeDecodeError, replyDirection, sendTraced, traceDrop, ZclStatus } from './zcl-helpers.js';
+import {
+  defaultResponseTo,
+  describeDecodeError,
+  replyDirection,
+  sendTraced,
+  traceDrop,
+  ZclStatus,
+} from './zcl-helpers.js';
 
 export interface ClusterHandler {
   readAttributes?: (ids: readonly number[]) => ReadAttributeRecord[];
@@ -30,15 +36,7 @@ export interface ServeResult {
 
 /** Build a Default Response for `frame` unless ZCL says not to send one. */
 export function defaultResponseFor(frame: DecodedZclFrame, statusCode: number): Uint8Array | null {
-  const h = frame.header;
-  if (h.frameType === 'global' && h.commandId === 0x0b) return null;
-  if (statusCode === ZclStatus.SUCCESS && h.disableDefaultResponse) return null;
-  return encodeDefaultResponse({
-    direction: replyDirection(h.direction),
-    tsn: h.transactionSequenceNumber,
-    commandId: h.commandId,
-    statusCode,
-  });
+  return defaultResponseTo(frame.header, statusCode);
 }
 
 export class ClusterServer {

@@ -7,10 +7,16 @@
  * Publish Event (cluster 0x0709, command 0x00 server to client, SE 1.4 07-5356 D.11): the
  * meter is the Events server and publishes the event to the CH, its client. Payload: Log ID
  * (u8), Event ID (u16) = the 16-bit GB alert code, Event Time (ZCL UTCTime u32, the virtual
- * time of the event), Event Control (u8, bit 1 = "report to the WAN"), Event Data (octet
- * string, empty here). A standard command whose fields are exactly code and time, which
+ * time of the event, whole seconds), Event Control (u8, bit 1 = "report to the WAN"), Event
+ * Data (octet string: `alertEventData`, the microseconds of the event within its second). A
+ * standard command whose fields are exactly code and time, which
  * Wireshark dissects, rather than a new manufacturer-specific one. The ESME sends it inside
  * its GB-HGRP tunnel (envelope cluster 0x0709), the GSME straight to the GPF, APS-secured.
+ *
+ * The default response is enabled (ZCL r8 §2.5.12): the CH answers each alert with a Default
+ * Response once it holds the alert in NVM, and only that SUCCESS takes the alert off the
+ * meter's queue (alert-confirmation.ts). A MAC or APS ack says only that the frame reached
+ * the CH's radio.
  */
 import { decodeZclHeader, ZigbeeDecodeError } from '@gbhan/zigbee';
 
@@ -29,9 +35,11 @@ export const EventLogId = {
 /** Event Control bit 1: the event is to be reported to the WAN (bit 0: to HAN devices). */
 export const EVENT_CONTROL_REPORT_TO_WAN = 0x02;
 
-/** cluster-specific | server to client | default response disabled (alerts are not answered). */
-const FRAME_CONTROL = 0x19;
+/** cluster-specific | server to client (0x09); 0x10 "disable default response" is left clear. */
+const FRAME_CONTROL = 0x09;
+const FC_DISABLE_DEFAULT_RESPONSE = 0x10;
 const PAYLOAD_FIXED_OCTETS = 1 + 2 + 4 + 1 + 1;
+const DEFAULT_RESPONSE_COMMAND = 0x0b;
 
 export interface DeviceAlert {
   tsn: number;
@@ -41,6 +49,10 @@ export interface DeviceAlert {
   /** ZCL UTCTime: seconds since 2000-01-01T00:00:00Z. */
   eventTime: number;
   eventControl: number;
+  /** Event Data octets; absent = empty. The meters send `alertEventData(t)`. */
+  eventData?: Uint8Array;
+  /** The sender asked for no Default Response on success (frame control 0x19); absent = false. */
+  disableDefaultResponse?: boolean;
 }
 
 export type DeviceAlertErrorCode =
@@ -83,13 +95,19 @@ export function encodeDeviceAlert(a: DeviceAlert): Uint8Array {
     throw new DeviceAlertError('DEVICE_ALERT_BAD_VALUE', 'logId', '0 (all logs) names no log');
   if (a.code === 0)
     throw new DeviceAlertError('DEVICE_ALERT_BAD_VALUE', 'code', '0 (all events) is no alert');
-  const out = new Uint8Array(3 + PAYLOAD_FIXED_OCTETS);
+  const data = a.eventData ?? new Uint8Array(0);
+  // 0xFF is the octet string's "invalid" length.
+  if (data.length > 0xfe)
+    throw new DeviceAlertError('DEVICE_ALERT_BAD_VALUE', 'eventData', `${data.length} octets, at most 254`);
+  const out = new Uint8Array(3 + PAYLOAD_FIXED_OCTETS + data.length);
   const v = new DataView(out.buffer);
-  out.set([FRAME_CONTROL, a.tsn, PUBLISH_EVENT_COMMAND, a.logId]);
+  const fc = FRAME_CONTROL | (a.disableDefaultResponse ? FC_DISABLE_DEFAULT_RESPONSE : 0);
+  out.set([fc, a.tsn, PUBLISH_EVENT_COMMAND, a.logId]);
   v.setUint16(4, a.code, true);
   v.setUint32(6, a.eventTime, true);
   out[10] = a.eventControl;
-  out[11] = 0; // Event Data: empty octet string
+  out[11] = data.length;
+  out.set(data, 12);
   return out;
 }
 
@@ -146,11 +164,78 @@ export function decodeDeviceAlert(zcl: Uint8Array): DeviceAlert {
     eventTime: v.getUint32(3, true),
     eventControl: p[7]!,
   };
+  if (dataLength > 0) alert.eventData = p.slice(PAYLOAD_FIXED_OCTETS, PAYLOAD_FIXED_OCTETS + dataLength);
+  if (header.disableDefaultResponse) alert.disableDefaultResponse = true;
   if (alert.logId === 0)
     throw new DeviceAlertError('DEVICE_ALERT_BAD_VALUE', 'logId', '0 (all logs) names no log');
   if (alert.code === 0)
     throw new DeviceAlertError('DEVICE_ALERT_BAD_VALUE', 'code', '0 (all events) is no alert');
   return alert;
+}
+
+/**
+ * The Event Data a meter sends with an alert raised at virtual time `tUs`.
+ *
+ * ASSUMPTION: the microseconds of the event within its second (u32 little-endian). Event Time
+ * counts whole seconds, and two alerts of one code in the same second (two failed rejoins 44 ms
+ * apart in scenarios/reset-han-rejoin.yaml) are two events, which a CH recognising re-sent
+ * alerts must not merge; a re-send carries the same octets.
+ */
+export function alertEventData(tUs: number): Uint8Array {
+  const out = new Uint8Array(4);
+  new DataView(out.buffer).setUint32(0, Math.floor(tUs) % 1_000_000, true);
+  return out;
+}
+
+/** The CH's answer to a Publish Event: a Default Response naming command 0x00. */
+export interface AlertResponse {
+  /** The alert's transaction sequence number. */
+  tsn: number;
+  /** ZCL status: SUCCESS = the CH holds the alert in NVM. */
+  statusCode: number;
+}
+
+/**
+ * Throws `DeviceAlertError` on anything but a Default Response (ZCL r8 §2.5.12) to a Publish
+ * Event: global command 0x0B, client to server (it answers a server-to-client command), no
+ * manufacturer code, payload command id 0x00 and a status, nothing more.
+ */
+export function decodeAlertResponse(zcl: Uint8Array): AlertResponse {
+  let header: ReturnType<typeof decodeZclHeader>['header'];
+  let length: number;
+  try {
+    ({ header, length } = decodeZclHeader(zcl));
+  } catch (e) {
+    const what = e instanceof ZigbeeDecodeError ? e.field : 'header';
+    throw new DeviceAlertError('DEVICE_ALERT_TRUNCATED', `zcl.${what}`, (e as Error).message);
+  }
+  if (
+    header.frameType !== 'global' ||
+    header.commandId !== DEFAULT_RESPONSE_COMMAND ||
+    header.direction !== 'clientToServer' ||
+    header.manufacturerCode !== undefined
+  )
+    throw new DeviceAlertError(
+      'DEVICE_ALERT_WRONG_COMMAND',
+      'zcl.commandId',
+      `${header.frameType} command 0x${header.commandId.toString(16).padStart(2, '0')} ${header.direction}, not a Default Response`,
+    );
+  const p = zcl.subarray(length);
+  if (p.length < 2)
+    throw new DeviceAlertError('DEVICE_ALERT_TRUNCATED', 'payload', `${p.length} octets, need 2`);
+  if (p.length > 2)
+    throw new DeviceAlertError(
+      'DEVICE_ALERT_TRAILING_OCTETS',
+      'payload',
+      `${p.length - 2} octets after the status`,
+    );
+  if (p[0] !== PUBLISH_EVENT_COMMAND)
+    throw new DeviceAlertError(
+      'DEVICE_ALERT_WRONG_COMMAND',
+      'commandId',
+      `answers command 0x${p[0]!.toString(16).padStart(2, '0')}, not Publish Event`,
+    );
+  return { tsn: header.transactionSequenceNumber, statusCode: p[1]! };
 }
 
 /** "0x8F3F" */

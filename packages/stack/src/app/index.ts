@@ -4,6 +4,7 @@
  * run's certificates, cluster server helpers, the GB-HGRP tunnel envelope and tunnel server,
  * the joiner runtime, and device-process argument parsing.
  */
+export * from './alert-confirmation.js';
 export * from './cbke-service.js';
 export * from './cluster-server.js';
 export * from './device-alert.js';

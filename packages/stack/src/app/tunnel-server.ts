@@ -30,6 +30,11 @@ export interface TunnelServerOptions {
    * holds the tunnel id and data sent now reaches it (e.g. queued alerts).
    */
   onOpened?: (client: string) => void;
+  /**
+   * The client could not take a TransferData sent on `tunnelId` (TransferDataError, e.g. no
+   * such tunnel after its power cycle): what was sent on it did not arrive.
+   */
+  onDataError?: (client: string, tunnelId: number, status: number) => void;
   // ASSUMPTION: one GB-HGRP tunnel per client and at most 2 clients (the CHF, spare);
   // a new RequestTunnel from a client that has one replaces it (after a CHF power cycle).
   maxTunnels?: number;
@@ -95,6 +100,22 @@ export class TunnelServer {
       case 'transferData':
         this.transferData(msg, p.tunnelId as number, p.data as Uint8Array);
         return true;
+      case 'transferDataError': {
+        // D.6.2.4.4: the client dropped our TransferData. A tunnel it does not know is of no
+        // more use: closed here, and the client asks for a new one (it does on the frame it
+        // dropped, GBCS 10.2.2).
+        const tunnelId = p.tunnelId as number;
+        const status = p.status as number;
+        host.trace({ type: 'tunnel-data-error', client, tunnelId, status });
+        const t = this.tunnels.get(tunnelId);
+        if (t !== undefined && t.client === client && status === TransferDataStatus.NoSuchTunnel) {
+          this.tunnels.delete(tunnelId);
+          host.trace({ type: 'tunnel-closed', client, tunnelId, by: 'no-such-tunnel' });
+        }
+        this.o.onDataError?.(client, tunnelId, status);
+        sendDefaultResponse(host, msg, h, ZclStatus.SUCCESS);
+        return true;
+      }
       case 'closeTunnel': {
         const t = this.tunnels.get(p.tunnelId as number);
         if (t !== undefined && t.client === client) {

@@ -7,6 +7,7 @@
 import {
   type DecodedZclFrame,
   decodeZclFrame,
+  decodeZclHeader,
   encodeDefaultResponse,
   type ZclDirection,
   ZigbeeDecodeError,
@@ -82,37 +83,54 @@ export function replyDirection(d: ZclDirection): ZclDirection {
   return d === 'clientToServer' ? 'serverToClient' : 'clientToServer';
 }
 
+type DefaultResponseHeader = {
+  direction: ZclDirection;
+  transactionSequenceNumber: number;
+  commandId: number;
+  disableDefaultResponse: boolean;
+  frameType: 'global' | 'cluster';
+};
+
 /**
- * Answer `msg` with a Default Response carrying `statusCode` (ZCL §2.5.12), with the security
- * the request arrived with. Not sent when the request disabled default responses and the
- * status is SUCCESS, nor in reply to a Default Response.
+ * The Default Response (ZCL r8 §2.5.12) carrying `statusCode` for a frame with `header`, or
+ * null when ZCL says none is sent: never to a Default Response, and not for SUCCESS when the
+ * frame disabled default responses.
  */
-export function sendDefaultResponse(
-  host: ApplicationHost,
-  msg: IncomingZcl,
-  header: {
-    direction: ZclDirection;
-    transactionSequenceNumber: number;
-    commandId: number;
-    disableDefaultResponse: boolean;
-    frameType: 'global' | 'cluster';
-  },
-  statusCode: number,
-): void {
-  if (header.frameType === 'global' && header.commandId === 0x0b) return;
-  if (statusCode === ZclStatus.SUCCESS && header.disableDefaultResponse) return;
-  const zcl = encodeDefaultResponse({
+export function defaultResponseTo(header: DefaultResponseHeader, statusCode: number): Uint8Array | null {
+  if (header.frameType === 'global' && header.commandId === 0x0b) return null;
+  if (statusCode === ZclStatus.SUCCESS && header.disableDefaultResponse) return null;
+  return encodeDefaultResponse({
     direction: replyDirection(header.direction),
     tsn: header.transactionSequenceNumber,
     commandId: header.commandId,
     statusCode,
   });
-  void sendTraced(
-    host,
-    msg.from,
-    { clusterId: msg.clusterId, zcl, security: msg.security },
-    'default-response',
-  );
+}
+
+/**
+ * Answer `msg` with a Default Response carrying `statusCode` (`defaultResponseTo`), with the
+ * security the request arrived with.
+ */
+export function sendDefaultResponse(
+  host: ApplicationHost,
+  msg: IncomingZcl,
+  header: DefaultResponseHeader,
+  statusCode: number,
+  what = 'default-response',
+): void {
+  const zcl = defaultResponseTo(header, statusCode);
+  if (zcl === null) return;
+  void sendTraced(host, msg.from, { clusterId: msg.clusterId, zcl, security: msg.security }, what);
+}
+
+/** True when `zcl` starts with the header of a Default Response (global command 0x0B). */
+export function isDefaultResponse(zcl: Uint8Array): boolean {
+  try {
+    const { header } = decodeZclHeader(zcl);
+    return header.frameType === 'global' && header.commandId === 0x0b;
+  } catch {
+    return false;
+  }
 }
 
 /** Trace a frame this application refuses to act on, with the reason. */
