@@ -171,6 +171,20 @@ export class CommsHubApplication {
     }
   }
 
+  /**
+   * A commissioned tunnel server rejoined (`ZigbeeNode.onChildRejoined`): it may have power
+   * cycled and lost its end of the tunnel, which only the CHF can reopen. ASSUMPTION: GBCS
+   * asks for tunnels at CH power-on and after CBKE; asking again on a rejoin is this
+   * emulator's choice, so a meter's queued alerts do not wait for the CHF's next message.
+   * A meter that kept its tunnel just gets a new one (the old is replaced).
+   */
+  deviceRejoined(eui64: string): void {
+    if (this.stopped) return;
+    const e = this.deviceLog.get(eui64);
+    if (e?.commissioned && TUNNEL_SERVER_TYPES.has(e.deviceType))
+      this.tunnels.request(eui64, 'device-rejoined');
+  }
+
   stop(): void {
     if (this.stopped) return;
     this.stopped = true;

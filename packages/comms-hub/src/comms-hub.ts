@@ -80,6 +80,7 @@ export class CommsHub {
       ...(o.onKeyExport ? { onKeyExport: o.onKeyExport } : {}),
     });
     this.node.onZcl((m) => this.app?.handle(m));
+    this.node.onChildRejoined((e) => this.app?.deviceRejoined(e));
     this.node.setInterPanGate((source) => {
       const refusal = this.app ? this.app.interPanGate() : 'interpan-window-closed';
       const key = typeof source === 'string' ? source : `short:${source.toString(16)}`;

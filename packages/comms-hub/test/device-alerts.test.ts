@@ -558,4 +558,30 @@ describe('device alerts from the meters to the DCC', () => {
     expect(tampers(s.events(CH, 'wan-alert')).map((e) => e.from)).toEqual([GSME]);
     expect(s.crashes()).toEqual([]);
   });
+
+  it('an ESME that power-cycled lost its end of the tunnel: the CH asks again when it rejoins, so its alert goes at once', async () => {
+    const s = await setup('alerts-hub-8', { chOn: true });
+    await s.run(3 * MINUTE);
+    expect(s.hub.app?.tunnels.state(ESME)).toBe('open');
+    s.esme.runtime.powerOff();
+    await s.run(5 * SECOND);
+    const onAt = s.bus.time;
+    void s.esme.runtime.powerOn();
+    await s.run(5 * SECOND);
+    tamper(s.esme);
+    await s.run(5 * SECOND);
+    // The secured rejoin made the CH ask for a new tunnel, not a message it happened to send.
+    const asked = s.events(CH, 'tunnel-request-sent').filter((e) => e.t >= onAt);
+    expect(asked.map((e) => e.why)).toEqual(['device-rejoined']);
+    expect(s.events(CH, 'rejoin-response').filter((e) => e.t >= onAt)).toMatchObject([
+      { to: ESME, status: 0 },
+    ]);
+    // Well before the first retry (30 s): delivered through the new tunnel and confirmed.
+    const sent = tampers(s.events(ESME, 'alert-sent')).filter((e) => e.t >= onAt);
+    expect(sent).toHaveLength(1);
+    expect(sent[0]!.t - onAt).toBeLessThan(ALERT_RETRY_FIRST_US);
+    expect(tampers(s.events(CH, 'wan-alert')).map((e) => e.from)).toEqual([ESME]);
+    expect(s.esme.node.securityLog.pendingAlerts()).toEqual([]);
+    expect(s.crashes()).toEqual([]);
+  });
 });

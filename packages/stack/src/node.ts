@@ -227,6 +227,7 @@ export class ZigbeeNode implements ApplicationHost {
   private ram: Ram;
   private tc: TrustCentre | null = null;
   private readonly zclHandlers: ((msg: IncomingZcl) => void | Promise<void>)[] = [];
+  private readonly childRejoinHandlers: ((eui64: string) => void)[] = [];
   private readonly preconfiguredKey: Uint8Array | null;
   private readonly channels: ChannelSpec[];
   private readonly fragmentation: ResolvedFragmentationConfig;
@@ -298,6 +299,15 @@ export class ZigbeeNode implements ApplicationHost {
 
   onZcl(handler: (msg: IncomingZcl) => void | Promise<void>): void {
     this.zclHandlers.push(handler);
+  }
+
+  /**
+   * Coordinator: a child came back with a secured rejoin and got its Rejoin Response. It may
+   * have lost its RAM (a power cycle), so the application redoes what lived there (the CHF's
+   * GB-HGRP tunnel).
+   */
+  onChildRejoined(handler: (eui64: string) => void): void {
+    this.childRejoinHandlers.push(handler);
   }
 
   linkKey(peer: string): Uint8Array | null {
@@ -1787,6 +1797,7 @@ export class ZigbeeNode implements ApplicationHost {
     const mf = this.macData(oldShort, bytes, net.panId, true);
     const r = capability.receiverOnWhenIdle ? await this.mac.send(mf) : await this.mac.sendIndirect(mf);
     this.emit({ type: 'rejoin-response', to: eui64, short, status, delivery: r.status });
+    if (status === 0 && r.status === 'sent') for (const h of this.childRejoinHandlers) h(eui64);
   }
 
   private euiOf(short: number): string | undefined {
