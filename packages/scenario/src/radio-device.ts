@@ -7,7 +7,13 @@
  * refuses a transmission (duty cycle, powered off).
  */
 import { MILLISECOND } from '@gbhan/clock';
-import { BusRadio, type ClientTransport, WebSocketTransport } from '@gbhan/radio-bus';
+import {
+  BusRadio,
+  bandOfPage,
+  type ClientTransport,
+  isValidChannel,
+  WebSocketTransport,
+} from '@gbhan/radio-bus';
 import { decodeMacFrame, encodeMacFrame, type MacFrame } from '@gbhan/zigbee';
 import { z } from 'zod';
 import { type DeviceContext, type DeviceSpec, noArgs, type ScenarioDevice } from './registry.js';
@@ -93,8 +99,21 @@ export class RadioDevice implements ScenarioDevice {
         this.radio.setPower(false);
         return;
       case 'set-channel': {
+        // A page of the other band moves the radio there (page 0: 2.4 GHz, 28-31: GB868).
         const page = typeof c.page === 'number' ? c.page : this.radio.registration.page;
-        this.radio.setChannel(page, Number(c.channel));
+        const channel = Number(c.channel);
+        const band = bandOfPage(page);
+        if (band === null || !isValidChannel(band, page, channel)) {
+          this.radio.trace({
+            type: 'control-refused',
+            action: 'set-channel',
+            reason: 'bad-channel',
+            page,
+            channel,
+          });
+          return;
+        }
+        this.radio.setChannel(page, channel, band);
         return;
       }
       case 'set-period':

@@ -122,6 +122,43 @@ describe('running scenarios', () => {
   });
 });
 
+describe('a radio that changes band on the timeline', () => {
+  it('moves to GB868 with set-channel page 28, is heard there only, and refuses a channel the band lacks', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'gbhan-run-'));
+    const yaml = `name: band-hop
+seed: 5
+duration: 40s
+devices:
+  - { id: hub24, type: radio, eui64: 00124b0000000001, channel: 15, position: { x: 0, y: 0 }, config: { short: 0 } }
+  - { id: hub868, type: radio, eui64: 00124b0000000004, band: GB868, page: 28, channel: 3, position: { x: 0, y: 1 }, config: { short: 0 } }
+  - { id: hopper, type: radio, eui64: 00124b0000000002, channel: 15, position: { x: 5, y: 0 }, config: { period: 5s } }
+timeline:
+  - { at: 12s, device: hopper, action: set-channel, args: { page: 28, channel: 3 } }
+  - { at: 27s, device: hopper, action: set-channel, args: { page: 28, channel: 27 } }
+  - { at: 32s, device: hopper, action: set-channel, args: { page: 0, channel: 15 } }
+expect:
+  - event: { type: channel, radio: hopper, band: GB868, page: 28, channel: 3 }
+    after: 12s
+    before: 13s
+  - event: { type: rx, radio: hub868, from: hopper }
+    after: 12s
+    before: 27s
+  - never: { type: rx, radio: hub24, from: hopper }
+    after: 12s
+    before: 32s
+  - event: { type: device, radio: hopper, event: { type: control-refused, action: set-channel, reason: bad-channel } }
+    after: 27s
+    before: 28s
+  - event: { type: rx, radio: hub24, from: hopper }
+    after: 32s
+  - never: { type: error }
+`;
+    const r = await runScenario(parseScenario(yaml, 'band-hop.yaml'), { outRoot: out });
+    expect(r.expectations.filter((x) => !x.held)).toEqual([]);
+    expect(r.held).toBe(6);
+  });
+});
+
 describe('trace helpers', () => {
   it('renders key exports as Wireshark zigbee_pc_keys lines, one per distinct key', () => {
     const names = new Map([['00124b0000000001', 'ch']]);
