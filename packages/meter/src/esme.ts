@@ -10,20 +10,15 @@
  */
 import {
   type Alert,
-  AlertConfirmations,
+  type AlertConfirmations,
   type ApplicationHost,
-  alertEventData,
   type CbkeConfig,
   CbkeService,
   ClusterServer,
   decodeTunnelledZcl,
-  EVENT_CONTROL_REPORT_TO_WAN,
-  EVENTS_CLUSTER,
-  encodeDeviceAlert,
   encodeTunnelledZcl,
   type IncomingZcl,
-  isDefaultResponse,
-  logIdForAlert,
+  TunnelAlertSender,
   TunnelServer,
   traceDrop,
   ZclStatus,
@@ -65,12 +60,11 @@ export class EsmeApplication {
   readonly prepayment: Prepayment | null;
   readonly tunnel: TunnelServer;
   readonly clusters = new ClusterServer();
-  /** Alerts sent and waiting for the CH's Default Response. */
-  readonly alertConfirmations: AlertConfirmations;
+  /** The alert path through the tunnel to the CH. */
+  readonly alerts: TunnelAlertSender;
   /** The load asked for; the register runs at 0 while the supply is interrupted. */
   private requestedLoadW: number;
   private stopped = false;
-  private alertTsn = 0;
 
   constructor(
     readonly host: ApplicationHost,
@@ -106,18 +100,13 @@ export class EsmeApplication {
       onOpened: (client) => {
         if (client === config.chEui64) config.onTunnelOpened?.();
       },
-      // The CH dropped what we sent on that tunnel: an alert on it is not coming back confirmed.
-      onDataError: (client, tunnelId, status) => {
-        if (client === config.chEui64)
-          this.alertConfirmations.fail(
-            tunnelId,
-            `transfer-data-error-0x${status.toString(16).padStart(2, '0')}`,
-          );
-      },
+      onDataError: (client, tunnelId, status) => this.alerts.dataError(client, tunnelId, status),
+      onClosed: (client, tunnelId) => this.alerts.closed(client, tunnelId),
     });
-    this.alertConfirmations = new AlertConfirmations({
+    this.alerts = new TunnelAlertSender({
       host,
-      peer: () => config.chEui64,
+      tunnel: this.tunnel,
+      ch: () => config.chEui64,
       ...(config.retryAlerts ? { retry: config.retryAlerts } : {}),
       ...(config.alertConfirmTimeoutUs !== undefined ? { timeoutUs: config.alertConfirmTimeoutUs } : {}),
     });
@@ -143,33 +132,17 @@ export class EsmeApplication {
     if (!this.commissioned) this.cbke.start(this.config.chEui64);
   }
 
+  /** Alerts sent and waiting for the CH's Default Response. */
+  get alertConfirmations(): AlertConfirmations {
+    return this.alerts.confirmations;
+  }
+
   /**
    * The meter's alert sender (`ZigbeeNode.setAlertSender`): a Publish Event through the
-   * GB-HGRP tunnel to the CH (device-alert.ts). True only when the CH answered it with a
-   * Default Response SUCCESS through the tunnel (it holds the alert in NVM then); without a
-   * tunnel (no CH, CBKE not done, the CH not yet asked) it is not sent and stays queued, and an
-   * alert the CH did not confirm stays queued with a retry planned (alert-confirmation.ts).
+   * GB-HGRP tunnel to the CH, true only once the CH confirmed it (tunnel-alert-sender.ts).
    */
-  async sendAlert(alert: Alert): Promise<boolean> {
-    const ch = this.config.chEui64;
-    const tunnelId = this.tunnel.tunnelOf(ch);
-    if (this.stopped || !this.host.joined || tunnelId === undefined) return false;
-    this.alertTsn = (this.alertTsn + 1) & 0xff;
-    const tsn = this.alertTsn;
-    const zcl = encodeDeviceAlert({
-      tsn,
-      logId: logIdForAlert(alert.code),
-      code: alert.code,
-      eventTime: zclUtcNow(alert.t),
-      eventControl: EVENT_CONTROL_REPORT_TO_WAN,
-      eventData: alertEventData(alert.t),
-    });
-    const data = encodeTunnelledZcl({ clusterId: EVENTS_CLUSTER, zcl });
-    return this.alertConfirmations.deliver(
-      { tsn, code: alert.code },
-      () => this.tunnel.sendToClient(ch, data),
-      tunnelId,
-    );
+  sendAlert(alert: Alert): Promise<boolean> {
+    return this.alerts.send(alert);
   }
 
   /** Change the load (W). */
@@ -192,7 +165,7 @@ export class EsmeApplication {
     this.prepayment?.stop();
     this.cbke.stop();
     this.tunnel.stop();
-    this.alertConfirmations.stop();
+    this.alerts.stop();
   }
 
   /** Everything from `host.onZcl` while this power cycle lasts. */
@@ -225,11 +198,7 @@ export class EsmeApplication {
       });
       return null;
     }
-    // The CH's answer to an alert: it settles the alert waiting for it and is never answered.
-    if (req.clusterId === EVENTS_CLUSTER && isDefaultResponse(req.zcl)) {
-      this.alertConfirmations.response(client, req.zcl, 'tunnel');
-      return null;
-    }
+    if (this.alerts.tunnelled(client, req)) return null;
     const r = this.clusters.serve(req.clusterId, req.zcl, client);
     if (r.refused)
       this.host.trace({

@@ -13,9 +13,14 @@
  * replaces the partner key. protocol-notes §2 records the partner key as the prerequisite of
  * device-to-device CBKE, not a replacement for it, so CBKE is not skipped. A refused or lost
  * Request Key is traced and CBKE runs anyway (it needs only NWK security).
+ *
+ * Its alerts (a failed join, ...) go to the CH through the same tunnel, as the ESME's do
+ * (`TunnelAlertSender`): sent only while the CHF holds a tunnel, kept queued until the CH
+ * confirms them.
  */
 import type { Timer } from '@gbhan/clock';
 import {
+  type Alert,
   type ApplicationHost,
   type CbkeConfig,
   CbkeService,
@@ -25,6 +30,7 @@ import {
   encodeTunnelledZcl,
   type IncomingZcl,
   sendTraced,
+  TunnelAlertSender,
   TunnelServer,
   traceDrop,
   ZclStatus,
@@ -53,6 +59,12 @@ export interface PpmidConfig {
   readPeriodUs?: number;
   /** Read the gas mirror on the CH too (default true). */
   readGas?: boolean;
+  /** The CH opened its GB-HGRP tunnel: the path for queued alerts is there. */
+  onTunnelOpened?: () => void;
+  /** Try the alert queue again (after an alert the CH did not confirm, on a back-off). */
+  retryAlerts?: () => void;
+  /** How long an alert waits for the CH's Default Response (default ALERT_CONFIRM_TIMEOUT_US). */
+  alertConfirmTimeoutUs?: number;
 }
 
 export interface PpmidDisplay {
@@ -76,6 +88,8 @@ const NV_CBKE_DONE = 'app.cbkeDone';
 export class PpmidApplication {
   readonly cbke: CbkeService;
   readonly tunnel: TunnelServer;
+  /** The alert path through the tunnel to the CH. */
+  readonly alerts: TunnelAlertSender;
   readonly display: PpmidDisplay = {
     credit: null,
     emergencyCredit: null,
@@ -123,6 +137,7 @@ export class PpmidApplication {
           });
           return null;
         }
+        if (this.alerts.tunnelled(client, req)) return null;
         const r = noClusters.serve(req.clusterId, req.zcl, client);
         if (r.refused)
           host.trace({
@@ -134,6 +149,18 @@ export class PpmidApplication {
           });
         return r.reply ? encodeTunnelledZcl({ clusterId: req.clusterId, zcl: r.reply }) : null;
       },
+      onOpened: (client) => {
+        if (client === config.chEui64) config.onTunnelOpened?.();
+      },
+      onDataError: (client, tunnelId, status) => this.alerts.dataError(client, tunnelId, status),
+      onClosed: (client, tunnelId) => this.alerts.closed(client, tunnelId),
+    });
+    this.alerts = new TunnelAlertSender({
+      host,
+      tunnel: this.tunnel,
+      ch: () => config.chEui64,
+      ...(config.retryAlerts ? { retry: config.retryAlerts } : {}),
+      ...(config.alertConfirmTimeoutUs !== undefined ? { timeoutUs: config.alertConfirmTimeoutUs } : {}),
     });
   }
 
@@ -159,6 +186,15 @@ export class PpmidApplication {
     this.readTimer?.cancel();
     this.cbke.stop();
     this.tunnel.stop();
+    this.alerts.stop();
+  }
+
+  /**
+   * The PPMID's alert sender (`ZigbeeNode.setAlertSender`): a Publish Event through the
+   * GB-HGRP tunnel to the CH, true only once the CH confirmed it (tunnel-alert-sender.ts).
+   */
+  sendAlert(alert: Alert): Promise<boolean> {
+    return this.alerts.send(alert);
   }
 
   /** Consumer enters a top-up code on the keypad. */

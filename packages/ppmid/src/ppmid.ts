@@ -18,7 +18,7 @@ import {
 } from '@gbhan/stack';
 import { PpmidApplication, type PpmidConfig } from './ppmid-app.js';
 
-export type PpmidDeviceConfig = Omit<PpmidConfig, 'cbke'> & {
+export type PpmidDeviceConfig = Omit<PpmidConfig, 'cbke' | 'onTunnelOpened' | 'retryAlerts'> & {
   installCode: string;
   cbke?: CbkeConfig;
   cbkeTiming?: TimingMode;
@@ -78,6 +78,13 @@ export class Ppmid {
           cbke,
           ...(c.readPeriodUs !== undefined ? { readPeriodUs: c.readPeriodUs } : {}),
           ...(c.readGas !== undefined ? { readGas: c.readGas } : {}),
+          // The tunnel is the PPMID's path to the CH: queued alerts go now.
+          onTunnelOpened: () => void this.node.securityLog.flush(),
+          // An alert the CH did not confirm is tried again after a back-off.
+          retryAlerts: () => void this.node.securityLog.flush(),
+          ...(c.alertConfirmTimeoutUs !== undefined
+            ? { alertConfirmTimeoutUs: c.alertConfirmTimeoutUs }
+            : {}),
         }),
       (cmd, app) => {
         switch (cmd.action) {
@@ -96,6 +103,9 @@ export class Ppmid {
         }
       },
     );
+    // Alerts (a failed join among them) wait in NVM until the CHF holds a tunnel to send
+    // them through.
+    this.node.setAlertSender((alert) => this.runtime.app?.sendAlert(alert) ?? false);
   }
 
   /** Scan, Inter-PAN CBKE with the CH, install-code hand-over as device type PPMID. */

@@ -42,7 +42,7 @@ export interface AlertConfirmationsOptions {
 
 interface Waiter {
   tsn: number;
-  /** What the alert went through (the ESME's tunnel id), for `fail`. */
+  /** What the alert went through (a tunnel server's tunnel id), for `fail`. */
   tag: unknown;
   settle: (reason: string | null) => void;
 }

@@ -10,8 +10,9 @@
  * time of the event, whole seconds), Event Control (u8, bit 1 = "report to the WAN"), Event
  * Data (octet string: `alertEventData`, the microseconds of the event within its second). A
  * standard command whose fields are exactly code and time, which
- * Wireshark dissects, rather than a new manufacturer-specific one. The ESME sends it inside
- * its GB-HGRP tunnel (envelope cluster 0x0709), the GSME straight to the GPF, APS-secured.
+ * Wireshark dissects, rather than a new manufacturer-specific one. The ESME and the PPMID
+ * send it inside their GB-HGRP tunnel (envelope cluster 0x0709, tunnel-alert-sender.ts), the
+ * GSME straight to the GPF, APS-secured.
  *
  * The default response is enabled (ZCL r8 §2.5.12): the CH answers each alert with a Default
  * Response once it holds the alert in NVM, and only that SUCCESS takes the alert off the

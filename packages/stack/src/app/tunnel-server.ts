@@ -35,6 +35,12 @@ export interface TunnelServerOptions {
    * such tunnel after its power cycle): what was sent on it did not arrive.
    */
   onDataError?: (client: string, tunnelId: number, status: number) => void;
+  /**
+   * The tunnel `tunnelId` to `client` closed (the client's CloseTunnel, or the client's
+   * TransferDataError saying it knows no such tunnel): nothing comes back through it any more.
+   * Not called when a new RequestTunnel replaces it: the client answers through the new one.
+   */
+  onClosed?: (client: string, tunnelId: number) => void;
   // ASSUMPTION: one GB-HGRP tunnel per client and at most 2 clients (the CHF, spare);
   // a new RequestTunnel from a client that has one replaces it (after a CHF power cycle).
   maxTunnels?: number;
@@ -107,20 +113,18 @@ export class TunnelServer {
         const tunnelId = p.tunnelId as number;
         const status = p.status as number;
         host.trace({ type: 'tunnel-data-error', client, tunnelId, status });
-        const t = this.tunnels.get(tunnelId);
-        if (t !== undefined && t.client === client && status === TransferDataStatus.NoSuchTunnel) {
-          this.tunnels.delete(tunnelId);
-          host.trace({ type: 'tunnel-closed', client, tunnelId, by: 'no-such-tunnel' });
-        }
+        // Told before the tunnel closes: the error, not the closure, is why the data is lost.
         this.o.onDataError?.(client, tunnelId, status);
+        const t = this.tunnels.get(tunnelId);
+        if (t !== undefined && t.client === client && status === TransferDataStatus.NoSuchTunnel)
+          this.close(t, 'no-such-tunnel');
         sendDefaultResponse(host, msg, h, ZclStatus.SUCCESS);
         return true;
       }
       case 'closeTunnel': {
         const t = this.tunnels.get(p.tunnelId as number);
         if (t !== undefined && t.client === client) {
-          this.tunnels.delete(t.id);
-          host.trace({ type: 'tunnel-closed', client, tunnelId: t.id, by: 'client' });
+          this.close(t, 'client');
           sendDefaultResponse(host, msg, h, ZclStatus.SUCCESS);
         } else {
           traceDrop(host, msg, 'close-unknown-tunnel', String(p.tunnelId));
@@ -143,6 +147,12 @@ export class TunnelServer {
     const id = this.tunnelOf(client);
     if (id === undefined) return false;
     return (await this.sendTransferData(client, id, data)) === 'sent';
+  }
+
+  private close(t: Tunnel, by: 'client' | 'no-such-tunnel'): void {
+    this.tunnels.delete(t.id);
+    this.o.host.trace({ type: 'tunnel-closed', client: t.client, tunnelId: t.id, by });
+    this.o.onClosed?.(t.client, t.id);
   }
 
   private requestTunnel(msg: IncomingZcl, tsn: number, p: Record<string, unknown>): void {
