@@ -103,6 +103,8 @@ export class PpmidApplication {
   private readonly pendingTopUps = new Map<number, string>();
   private readTimer: Timer | undefined;
   private tsn = 0;
+  /** The Select Available Emergency Credit awaiting its Default Response. */
+  private emergencyCreditTsn: number | null = null;
   private stopped = false;
 
   constructor(
@@ -226,12 +228,16 @@ export class PpmidApplication {
   /** Consumer asks for emergency credit. */
   selectEmergencyCredit(): void {
     if (this.stopped) return;
+    const tsn = this.nextTsn();
+    // Its answer is a Default Response for command 0x00 - as is a refused Read Attributes
+    // (global 0x00) on the same cluster, so only this transaction's answer counts.
+    this.emergencyCreditTsn = tsn;
     const zcl = encodeZclCommand({
       cluster: PREPAYMENT,
       command: 'selectAvailableEmergencyCredit',
       direction: 'clientToServer',
       payload: { commandIssueDateTime: zclUtcNow(this.host.clock.now()), originatingDevice: ORIGIN_IHD },
-      tsn: this.nextTsn(),
+      tsn,
     });
     this.host.trace({ type: 'ppmid-emergency-credit-request' });
     void sendTraced(
@@ -324,7 +330,12 @@ export class PpmidApplication {
           cmdId: p.cmdId,
           status: p.statusCode,
         });
-        if (msg.clusterId === PREPAYMENT && p.cmdId === 0x00) {
+        if (
+          msg.clusterId === PREPAYMENT &&
+          p.cmdId === 0x00 &&
+          frame.header.transactionSequenceNumber === this.emergencyCreditTsn
+        ) {
+          this.emergencyCreditTsn = null;
           this.host.trace({ type: 'ppmid-emergency-credit', accepted: p.statusCode === ZclStatus.SUCCESS });
           this.readNow();
         }

@@ -108,17 +108,35 @@ describe('PpmidApplication', () => {
     expect(host.tracesOf('ppmid-top-up-result')).toHaveLength(1);
     // emergency credit: the meter's Default Response is shown, then it reads again
     app.selectEmergencyCredit();
-    host.take();
+    const [request] = host.take();
+    const ecTsn = decodeZclFrame(request!.frame.zcl, { cluster: 0x0705 }).header.transactionSequenceNumber;
+    // A credit meter refusing a Read Attributes (global 0x00) on Prepayment is no answer to it,
+    // and must not make the PPMID read again (it looped on it).
     host.deliver(
       HostDouble.incoming(
         ESME,
         0x0705,
-        encodeDefaultResponse({ direction: 'serverToClient', tsn: 9, commandId: 0, statusCode: 1 }),
+        encodeDefaultResponse({
+          direction: 'serverToClient',
+          tsn: (ecTsn + 1) & 0xff,
+          commandId: 0,
+          statusCode: 0xc3,
+        }),
+      ),
+    );
+    expect(host.tracesOf('ppmid-emergency-credit')).toEqual([]);
+    expect(host.take()).toEqual([]);
+    host.deliver(
+      HostDouble.incoming(
+        ESME,
+        0x0705,
+        encodeDefaultResponse({ direction: 'serverToClient', tsn: ecTsn, commandId: 0, statusCode: 1 }),
       ),
     );
     expect(host.tracesOf('ppmid-emergency-credit')).toEqual([
       { type: 'ppmid-emergency-credit', accepted: false },
     ]);
+    expect(host.take().length).toBeGreaterThan(0); // the reads after it
   });
 
   it('drops what it should not act on, with a reason', () => {

@@ -14,13 +14,10 @@ import {
   isValidChannel,
   WebSocketTransport,
 } from '@gbhan/radio-bus';
-import { decodeMacFrame, encodeMacFrame, type MacFrame } from '@gbhan/zigbee';
+import { decodeMacFrame, encodeMacFrame, type MacFrame, phyForPage, turnaroundUs } from '@gbhan/zigbee';
 import { z } from 'zod';
 import { type DeviceContext, type DeviceSpec, noArgs, type ScenarioDevice } from './registry.js';
 import { duration } from './schema.js';
-
-/** aTurnaroundTime: 12 symbols of 16 us. */
-const TURNAROUND_US = 192;
 
 const u16 = z.number().int().min(0).max(0xffff);
 
@@ -153,7 +150,11 @@ export class RadioDevice implements ScenarioDevice {
         { frameType: 'ack', sequenceNumber: frame.sequenceNumber, framePending: false, frameVersion: 0 },
         { fcs: true },
       );
-      this.radio.clock.setTimer(TURNAROUND_US, () => void this.transmit(ack));
+      // aTurnaroundTime of the band the radio is on now (192 us at 2.4 GHz).
+      this.radio.clock.setTimer(
+        turnaroundUs(phyForPage(this.radio.registration.page)),
+        () => void this.transmit(ack),
+      );
     }
   }
 
