@@ -16,19 +16,15 @@ import {
   type Alert,
   AlertConfirmations,
   type ApplicationHost,
-  alertEventData,
   type CbkeConfig,
   CbkeService,
   ClusterServer,
-  EVENT_CONTROL_REPORT_TO_WAN,
   EVENTS_CLUSTER,
-  encodeDeviceAlert,
+  encodeAlertPublishEvent,
   type IncomingZcl,
   isDefaultResponse,
-  logIdForAlert,
   sendTraced,
   traceDrop,
-  zclUtcNow,
 } from '@gbhan/stack';
 import { encodeZclGlobalCommand } from '@gbhan/zigbee';
 import { METERING_CLUSTER, MeteringAttr, MeteringRegister } from './metering.js';
@@ -159,14 +155,7 @@ export class GsmeApplication {
     if (this.stopped || !this.host.joined || !ch || !this.commissioned) return false;
     this.tsn = (this.tsn + 1) & 0xff;
     const tsn = this.tsn;
-    const zcl = encodeDeviceAlert({
-      tsn,
-      logId: logIdForAlert(alert.code),
-      code: alert.code,
-      eventTime: zclUtcNow(alert.t),
-      eventControl: EVENT_CONTROL_REPORT_TO_WAN,
-      eventData: alertEventData(alert.t),
-    });
+    const zcl = encodeAlertPublishEvent(alert, tsn);
     const confirmations = this.alertConfirmations;
     return confirmations.deliver({ tsn, code: alert.code }, async () => {
       const status = await sendTraced(

@@ -20,6 +20,8 @@
  * the CH's radio.
  */
 import { decodeZclHeader, ZigbeeDecodeError } from '@gbhan/zigbee';
+import type { Alert } from '../security-log.js';
+import { zclUtcNow } from './zcl-helpers.js';
 
 export const EVENTS_CLUSTER = 0x0709;
 export const PUBLISH_EVENT_COMMAND = 0x00;
@@ -81,6 +83,16 @@ export function logIdForAlert(code: number): number {
   return EventLogId.general;
 }
 
+/** The ZCL header of an alert frame; a header that does not decode is a truncated alert. */
+function alertHeader(zcl: Uint8Array): ReturnType<typeof decodeZclHeader> {
+  try {
+    return decodeZclHeader(zcl);
+  } catch (e) {
+    const what = e instanceof ZigbeeDecodeError ? e.field : 'header';
+    throw new DeviceAlertError('DEVICE_ALERT_TRUNCATED', `zcl.${what}`, (e as Error).message);
+  }
+}
+
 function checkUint(value: number, max: number, field: string): void {
   if (!Number.isInteger(value) || value < 0 || value > max)
     throw new DeviceAlertError('DEVICE_ALERT_BAD_VALUE', field, `${value} out of range 0..${max}`);
@@ -114,14 +126,7 @@ export function encodeDeviceAlert(a: DeviceAlert): Uint8Array {
 
 /** Throws `DeviceAlertError` on anything but a well-formed Publish Event. */
 export function decodeDeviceAlert(zcl: Uint8Array): DeviceAlert {
-  let header: ReturnType<typeof decodeZclHeader>['header'];
-  let length: number;
-  try {
-    ({ header, length } = decodeZclHeader(zcl));
-  } catch (e) {
-    const what = e instanceof ZigbeeDecodeError ? e.field : 'header';
-    throw new DeviceAlertError('DEVICE_ALERT_TRUNCATED', `zcl.${what}`, (e as Error).message);
-  }
+  const { header, length } = alertHeader(zcl);
   if (
     header.frameType !== 'cluster' ||
     header.direction !== 'serverToClient' ||
@@ -188,6 +193,18 @@ export function alertEventData(tUs: number): Uint8Array {
   return out;
 }
 
+/** The Publish Event a device sends for one of its queued alerts (what a re-send repeats). */
+export function encodeAlertPublishEvent(alert: Alert, tsn: number): Uint8Array {
+  return encodeDeviceAlert({
+    tsn,
+    logId: logIdForAlert(alert.code),
+    code: alert.code,
+    eventTime: zclUtcNow(alert.t),
+    eventControl: EVENT_CONTROL_REPORT_TO_WAN,
+    eventData: alertEventData(alert.t),
+  });
+}
+
 /** The CH's answer to a Publish Event: a Default Response naming command 0x00. */
 export interface AlertResponse {
   /** The alert's transaction sequence number. */
@@ -202,14 +219,7 @@ export interface AlertResponse {
  * manufacturer code, payload command id 0x00 and a status, nothing more.
  */
 export function decodeAlertResponse(zcl: Uint8Array): AlertResponse {
-  let header: ReturnType<typeof decodeZclHeader>['header'];
-  let length: number;
-  try {
-    ({ header, length } = decodeZclHeader(zcl));
-  } catch (e) {
-    const what = e instanceof ZigbeeDecodeError ? e.field : 'header';
-    throw new DeviceAlertError('DEVICE_ALERT_TRUNCATED', `zcl.${what}`, (e as Error).message);
-  }
+  const { header, length } = alertHeader(zcl);
   if (
     header.frameType !== 'global' ||
     header.commandId !== DEFAULT_RESPONSE_COMMAND ||

@@ -13,16 +13,10 @@
 import type { ApplicationHost } from '../host.js';
 import type { Alert } from '../security-log.js';
 import { AlertConfirmations } from './alert-confirmation.js';
-import {
-  alertEventData,
-  EVENT_CONTROL_REPORT_TO_WAN,
-  EVENTS_CLUSTER,
-  encodeDeviceAlert,
-  logIdForAlert,
-} from './device-alert.js';
+import { EVENTS_CLUSTER, encodeAlertPublishEvent } from './device-alert.js';
 import { encodeTunnelledZcl, type TunnelledZcl } from './tunnel-envelope.js';
 import type { TunnelServer } from './tunnel-server.js';
-import { isDefaultResponse, zclUtcNow } from './zcl-helpers.js';
+import { isDefaultResponse } from './zcl-helpers.js';
 
 export interface TunnelAlertSenderOptions {
   host: ApplicationHost;
@@ -63,15 +57,7 @@ export class TunnelAlertSender {
     if (this.stopped || !this.o.host.joined || tunnelId === undefined) return false;
     this.tsn = (this.tsn + 1) & 0xff;
     const tsn = this.tsn;
-    const zcl = encodeDeviceAlert({
-      tsn,
-      logId: logIdForAlert(alert.code),
-      code: alert.code,
-      eventTime: zclUtcNow(alert.t),
-      eventControl: EVENT_CONTROL_REPORT_TO_WAN,
-      eventData: alertEventData(alert.t),
-    });
-    const data = encodeTunnelledZcl({ clusterId: EVENTS_CLUSTER, zcl });
+    const data = encodeTunnelledZcl({ clusterId: EVENTS_CLUSTER, zcl: encodeAlertPublishEvent(alert, tsn) });
     // Tagged with the tunnel: an error or closure of that tunnel ends the wait.
     return this.confirmations.deliver(
       { tsn, code: alert.code },
