@@ -97,11 +97,7 @@ export class EsmeApplication {
       host,
       acceptClient: (c) => c === config.chEui64,
       onData: (client, data) => this.tunnelData(client, data),
-      onOpened: (client) => {
-        if (client === config.chEui64) config.onTunnelOpened?.();
-      },
-      onDataError: (client, tunnelId, status) => this.alerts.dataError(client, tunnelId, status),
-      onClosed: (client, tunnelId) => this.alerts.closed(client, tunnelId),
+      ...TunnelAlertSender.serverHooks(() => this.alerts, config.chEui64, config.onTunnelOpened),
     });
     this.alerts = new TunnelAlertSender({
       host,

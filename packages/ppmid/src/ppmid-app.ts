@@ -151,11 +151,7 @@ export class PpmidApplication {
           });
         return r.reply ? encodeTunnelledZcl({ clusterId: req.clusterId, zcl: r.reply }) : null;
       },
-      onOpened: (client) => {
-        if (client === config.chEui64) config.onTunnelOpened?.();
-      },
-      onDataError: (client, tunnelId, status) => this.alerts.dataError(client, tunnelId, status),
-      onClosed: (client, tunnelId) => this.alerts.closed(client, tunnelId),
+      ...TunnelAlertSender.serverHooks(() => this.alerts, config.chEui64, config.onTunnelOpened),
     });
     this.alerts = new TunnelAlertSender({
       host,

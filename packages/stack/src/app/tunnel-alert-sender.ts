@@ -15,7 +15,7 @@ import type { Alert } from '../security-log.js';
 import { AlertConfirmations } from './alert-confirmation.js';
 import { EVENTS_CLUSTER, encodeAlertPublishEvent } from './device-alert.js';
 import { encodeTunnelledZcl, type TunnelledZcl } from './tunnel-envelope.js';
-import type { TunnelServer } from './tunnel-server.js';
+import type { TunnelServer, TunnelServerOptions } from './tunnel-server.js';
 import { isDefaultResponse } from './zcl-helpers.js';
 
 export interface TunnelAlertSenderOptions {
@@ -35,6 +35,26 @@ export class TunnelAlertSender {
   readonly confirmations: AlertConfirmations;
   private tsn = 0;
   private stopped = false;
+
+  /**
+   * The `TunnelServer` hooks a device gives its server: a TransferDataError or closure of a
+   * tunnel ends the waits of the alerts sent on it, and `onTunnelOpened` runs when the CH's
+   * tunnel opens (the device flushes its queue). `alerts` is read late: the sender is built
+   * after the server it sends through.
+   */
+  static serverHooks(
+    alerts: () => TunnelAlertSender,
+    ch: string,
+    onTunnelOpened?: () => void,
+  ): Pick<TunnelServerOptions, 'onOpened' | 'onDataError' | 'onClosed'> {
+    return {
+      onOpened: (client) => {
+        if (client === ch) onTunnelOpened?.();
+      },
+      onDataError: (client, tunnelId, status) => alerts().dataError(client, tunnelId, status),
+      onClosed: (client, tunnelId) => alerts().closed(client, tunnelId),
+    };
+  }
 
   constructor(private readonly o: TunnelAlertSenderOptions) {
     this.confirmations = new AlertConfirmations({
