@@ -97,7 +97,11 @@ export class EsmeApplication {
       host,
       acceptClient: (c) => c === config.chEui64,
       onData: (client, data) => this.tunnelData(client, data),
-      ...TunnelAlertSender.serverHooks(() => this.alerts, config.chEui64, config.onTunnelOpened),
+      ...TunnelAlertSender.serverHooks(
+        () => this.alerts,
+        () => config.chEui64,
+        config.onTunnelOpened,
+      ),
     });
     this.alerts = new TunnelAlertSender({
       host,

@@ -151,7 +151,11 @@ export class PpmidApplication {
           });
         return r.reply ? encodeTunnelledZcl({ clusterId: req.clusterId, zcl: r.reply }) : null;
       },
-      ...TunnelAlertSender.serverHooks(() => this.alerts, config.chEui64, config.onTunnelOpened),
+      ...TunnelAlertSender.serverHooks(
+        () => this.alerts,
+        () => config.chEui64,
+        config.onTunnelOpened,
+      ),
     });
     this.alerts = new TunnelAlertSender({
       host,

@@ -39,17 +39,17 @@ export class TunnelAlertSender {
   /**
    * The `TunnelServer` hooks a device gives its server: a TransferDataError or closure of a
    * tunnel ends the waits of the alerts sent on it, and `onTunnelOpened` runs when the CH's
-   * tunnel opens (the device flushes its queue). `alerts` is read late: the sender is built
-   * after the server it sends through.
+   * tunnel opens (the device flushes its queue). Both are read late: the sender is built
+   * after the server it sends through, and a meter's CH changes with a Reset HAN.
    */
   static serverHooks(
     alerts: () => TunnelAlertSender,
-    ch: string,
+    ch: () => string,
     onTunnelOpened?: () => void,
   ): Pick<TunnelServerOptions, 'onOpened' | 'onDataError' | 'onClosed'> {
     return {
       onOpened: (client) => {
-        if (client === ch) onTunnelOpened?.();
+        if (client === ch()) onTunnelOpened?.();
       },
       onDataError: (client, tunnelId, status) => alerts().dataError(client, tunnelId, status),
       onClosed: (client, tunnelId) => alerts().closed(client, tunnelId),
