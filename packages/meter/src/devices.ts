@@ -47,10 +47,9 @@ export interface DeviceOptions<C> {
   autoPowerOn?: boolean;
 }
 
-export type EsmeDeviceConfig = CommonDeviceConfig &
-  Omit<EsmeConfig, 'cbke' | 'chEui64' | 'onTunnelOpened' | 'retryAlerts'>;
+export type EsmeDeviceConfig = CommonDeviceConfig & Omit<EsmeConfig, 'cbke' | 'chEui64' | 'flushAlerts'>;
 export type GsmeDeviceConfig = CommonDeviceConfig &
-  Omit<GsmeConfig, 'cbke' | 'chEui64' | 'onCheckIn' | 'retryAlerts'> & { pollPeriodUs?: number };
+  Omit<GsmeConfig, 'cbke' | 'chEui64' | 'flushAlerts'> & { pollPeriodUs?: number };
 
 function num(cmd: ControlCommand, key: string): number {
   const v = cmd[key];
@@ -99,10 +98,7 @@ export class Esme {
             return triage.ch;
           },
           cbke,
-          // The tunnel is the ESME's path to the CH: queued alerts go now.
-          onTunnelOpened: () => void this.node.securityLog.flush(),
-          // An alert the CH did not confirm is tried again after a back-off.
-          retryAlerts: () => void this.node.securityLog.flush(),
+          flushAlerts: () => void this.node.securityLog.flush(),
           ...(c.alertConfirmTimeoutUs !== undefined
             ? { alertConfirmTimeoutUs: c.alertConfirmTimeoutUs }
             : {}),
@@ -186,10 +182,7 @@ export class Gsme {
             return triage.ch;
           },
           cbke,
-          // Awake and heard by the GPF: queued alerts go now.
-          onCheckIn: () => void this.node.securityLog.flush(),
-          // An alert the CH did not confirm is tried again after a back-off.
-          retryAlerts: () => void this.node.securityLog.flush(),
+          flushAlerts: () => void this.node.securityLog.flush(),
           ...(c.alertConfirmTimeoutUs !== undefined
             ? { alertConfirmTimeoutUs: c.alertConfirmTimeoutUs }
             : {}),

@@ -11,7 +11,9 @@
 import {
   type Alert,
   type AlertConfirmations,
+  type AlertPathConfig,
   type ApplicationHost,
+  alertPathOptions,
   type CbkeConfig,
   CbkeService,
   ClusterServer,
@@ -34,7 +36,8 @@ import { METERING_CLUSTER, MeteringRegister } from './metering.js';
 
 import { PREPAYMENT_CLUSTER, Prepayment, type PrepaymentConfig } from './prepayment.js';
 
-export interface EsmeConfig {
+/** `flushAlerts` runs when the CH opens its tunnel and on a retry. */
+export interface EsmeConfig extends AlertPathConfig {
   /** EUI64 of the Communications Hub (trust centre, CHF, tunnel client). */
   chEui64: string;
   cbke: CbkeConfig;
@@ -44,12 +47,6 @@ export interface EsmeConfig {
   initialWh?: number;
   /** Prepayment mode; omit for a credit meter (no Prepayment cluster). */
   prepayment?: PrepaymentConfig;
-  /** The CH opened its GB-HGRP tunnel: the path for queued alerts is there. */
-  onTunnelOpened?: () => void;
-  /** Try the alert queue again (after an alert the CH did not confirm, on a back-off). */
-  retryAlerts?: () => void;
-  /** How long an alert waits for the CH's Default Response (default ALERT_CONFIRM_TIMEOUT_US). */
-  alertConfirmTimeoutUs?: number;
 }
 
 const NV_CBKE_DONE = 'app.cbkeDone';
@@ -97,18 +94,13 @@ export class EsmeApplication {
       host,
       acceptClient: (c) => c === config.chEui64,
       onData: (client, data) => this.tunnelData(client, data),
-      ...TunnelAlertSender.serverHooks(
-        () => this.alerts,
-        () => config.chEui64,
-        config.onTunnelOpened,
-      ),
+      ...TunnelAlertSender.serverHooks(() => this.alerts),
     });
     this.alerts = new TunnelAlertSender({
       host,
       tunnel: this.tunnel,
       ch: () => config.chEui64,
-      ...(config.retryAlerts ? { retry: config.retryAlerts } : {}),
-      ...(config.alertConfirmTimeoutUs !== undefined ? { timeoutUs: config.alertConfirmTimeoutUs } : {}),
+      ...alertPathOptions(config),
     });
     this.clusters.register(METERING_CLUSTER, { readAttributes: (ids) => this.register.readAttributes(ids) });
     if (this.prepayment) {

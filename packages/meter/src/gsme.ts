@@ -15,7 +15,9 @@ import type { Timer } from '@gbhan/clock';
 import {
   type Alert,
   AlertConfirmations,
+  type AlertPathConfig,
   type ApplicationHost,
+  alertPathOptions,
   type CbkeConfig,
   CbkeService,
   ClusterServer,
@@ -29,7 +31,8 @@ import {
 import { encodeZclGlobalCommand } from '@gbhan/zigbee';
 import { METERING_CLUSTER, MeteringAttr, MeteringRegister } from './metering.js';
 
-export interface GsmeConfig {
+/** `flushAlerts` runs at each check-in and on a retry. */
+export interface GsmeConfig extends AlertPathConfig {
   chEui64: string;
   cbke: CbkeConfig;
   /** Gas flow at first power-on, litres per hour (default 200). */
@@ -38,12 +41,6 @@ export interface GsmeConfig {
   initialLitres?: number;
   /** Time between check-ins with the GPF, us (default 30 min, the GB half-hourly push). */
   reportPeriodUs?: number;
-  /** The GSME is awake and has checked in: queued alerts can go to the GPF now. */
-  onCheckIn?: () => void;
-  /** Try the alert queue again (after an alert the CH did not confirm, on a back-off). */
-  retryAlerts?: () => void;
-  /** How long an alert waits for the CH's Default Response (default ALERT_CONFIRM_TIMEOUT_US). */
-  alertConfirmTimeoutUs?: number;
 }
 
 const NV_CBKE_DONE = 'app.cbkeDone';
@@ -84,8 +81,7 @@ export class GsmeApplication {
     this.alertConfirmations = new AlertConfirmations({
       host,
       peer: () => config.chEui64,
-      ...(config.retryAlerts ? { retry: config.retryAlerts } : {}),
-      ...(config.alertConfirmTimeoutUs !== undefined ? { timeoutUs: config.alertConfirmTimeoutUs } : {}),
+      ...alertPathOptions(config),
     });
   }
 
@@ -137,7 +133,8 @@ export class GsmeApplication {
       { clusterId: METERING_CLUSTER, zcl, security: 'aps-link' },
       'gsme-report',
     );
-    this.config.onCheckIn?.();
+    // Awake and heard by the GPF: the queued alerts go now.
+    this.config.flushAlerts?.();
   }
 
   /**

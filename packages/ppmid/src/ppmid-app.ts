@@ -21,7 +21,9 @@
 import type { Timer } from '@gbhan/clock';
 import {
   type Alert,
+  type AlertPathConfig,
   type ApplicationHost,
+  alertPathOptions,
   type CbkeConfig,
   CbkeService,
   ClusterServer,
@@ -49,7 +51,8 @@ const PREPAYMENT = 0x0705;
 /** D.7.2.3.1 OriginatingDevice: 2 = in-home display device. */
 const ORIGIN_IHD = 2;
 
-export interface PpmidConfig {
+/** `flushAlerts` runs when the CH opens its tunnel and on a retry. */
+export interface PpmidConfig extends AlertPathConfig {
   chEui64: string;
   /** The ESME this PPMID serves (GB: configured by the DCC; here by the scenario). */
   esmeEui64: string;
@@ -59,12 +62,6 @@ export interface PpmidConfig {
   readPeriodUs?: number;
   /** Read the gas mirror on the CH too (default true). */
   readGas?: boolean;
-  /** The CH opened its GB-HGRP tunnel: the path for queued alerts is there. */
-  onTunnelOpened?: () => void;
-  /** Try the alert queue again (after an alert the CH did not confirm, on a back-off). */
-  retryAlerts?: () => void;
-  /** How long an alert waits for the CH's Default Response (default ALERT_CONFIRM_TIMEOUT_US). */
-  alertConfirmTimeoutUs?: number;
 }
 
 export interface PpmidDisplay {
@@ -151,18 +148,13 @@ export class PpmidApplication {
           });
         return r.reply ? encodeTunnelledZcl({ clusterId: req.clusterId, zcl: r.reply }) : null;
       },
-      ...TunnelAlertSender.serverHooks(
-        () => this.alerts,
-        () => config.chEui64,
-        config.onTunnelOpened,
-      ),
+      ...TunnelAlertSender.serverHooks(() => this.alerts),
     });
     this.alerts = new TunnelAlertSender({
       host,
       tunnel: this.tunnel,
       ch: () => config.chEui64,
-      ...(config.retryAlerts ? { retry: config.retryAlerts } : {}),
-      ...(config.alertConfirmTimeoutUs !== undefined ? { timeoutUs: config.alertConfirmTimeoutUs } : {}),
+      ...alertPathOptions(config),
     });
   }
 

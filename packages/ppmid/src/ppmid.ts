@@ -18,7 +18,7 @@ import {
 } from '@gbhan/stack';
 import { PpmidApplication, type PpmidConfig } from './ppmid-app.js';
 
-export type PpmidDeviceConfig = Omit<PpmidConfig, 'cbke' | 'onTunnelOpened' | 'retryAlerts'> & {
+export type PpmidDeviceConfig = Omit<PpmidConfig, 'cbke' | 'flushAlerts'> & {
   installCode: string;
   cbke?: CbkeConfig;
   cbkeTiming?: TimingMode;
@@ -78,10 +78,7 @@ export class Ppmid {
           cbke,
           ...(c.readPeriodUs !== undefined ? { readPeriodUs: c.readPeriodUs } : {}),
           ...(c.readGas !== undefined ? { readGas: c.readGas } : {}),
-          // The tunnel is the PPMID's path to the CH: queued alerts go now.
-          onTunnelOpened: () => void this.node.securityLog.flush(),
-          // An alert the CH did not confirm is tried again after a back-off.
-          retryAlerts: () => void this.node.securityLog.flush(),
+          flushAlerts: () => void this.node.securityLog.flush(),
           ...(c.alertConfirmTimeoutUs !== undefined
             ? { alertConfirmTimeoutUs: c.alertConfirmTimeoutUs }
             : {}),

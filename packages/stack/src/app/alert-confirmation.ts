@@ -29,6 +29,25 @@ export const ALERT_CONFIRM_TIMEOUT_US = 10_000_000;
 export const ALERT_RETRY_FIRST_US = 30_000_000;
 export const ALERT_RETRY_MAX_US = 30 * 60_000_000;
 
+/** What a device application is given for its alert path (by its device class). */
+export interface AlertPathConfig {
+  /**
+   * Send the device's queued alerts now (its `securityLog.flush`): when a path to the CH
+   * opens, and on the back-off after an alert the CH did not confirm.
+   */
+  flushAlerts?: () => void;
+  /** How long an alert waits for the CH's Default Response (default ALERT_CONFIRM_TIMEOUT_US). */
+  alertConfirmTimeoutUs?: number;
+}
+
+/** The retry and timeout of `AlertConfirmations` (and `TunnelAlertSender`) from an application's config. */
+export function alertPathOptions(c: AlertPathConfig): { retry?: () => void; timeoutUs?: number } {
+  return {
+    ...(c.flushAlerts ? { retry: c.flushAlerts } : {}),
+    ...(c.alertConfirmTimeoutUs !== undefined ? { timeoutUs: c.alertConfirmTimeoutUs } : {}),
+  };
+}
+
 export interface AlertConfirmationsOptions {
   host: ApplicationHost;
   /** The CH: only its answers confirm. */

@@ -24,7 +24,10 @@ export interface TunnelAlertSenderOptions {
   tunnel: TunnelServer;
   /** The CH: where alerts go and the only sender of a confirmation (read at each use). */
   ch: () => string;
-  /** Try the alert queue again after an unconfirmed alert (the device's `securityLog.flush`). */
+  /**
+   * Send the queued alerts again (the device's `securityLog.flush`): after an unconfirmed
+   * alert's back-off, and when the CH opens its tunnel.
+   */
   retry?: () => void;
   /** How long an alert waits for the CH's Default Response (default ALERT_CONFIRM_TIMEOUT_US). */
   timeoutUs?: number;
@@ -37,31 +40,26 @@ export class TunnelAlertSender {
   private stopped = false;
 
   /**
-   * The `TunnelServer` hooks a device gives its server: a TransferDataError or closure of a
-   * tunnel ends the waits of the alerts sent on it, and `onTunnelOpened` runs when the CH's
-   * tunnel opens (the device flushes its queue). Both are read late: the sender is built
-   * after the server it sends through, and a meter's CH changes with a Reset HAN.
+   * The `TunnelServer` hooks a device gives its server (`opened`, `dataError`, `closed`).
+   * `alerts` is read late: the sender is built after the server it sends through.
    */
   static serverHooks(
     alerts: () => TunnelAlertSender,
-    ch: () => string,
-    onTunnelOpened?: () => void,
   ): Pick<TunnelServerOptions, 'onOpened' | 'onDataError' | 'onClosed'> {
     return {
-      onOpened: (client) => {
-        if (client === ch()) onTunnelOpened?.();
-      },
+      onOpened: (client) => alerts().opened(client),
       onDataError: (client, tunnelId, status) => alerts().dataError(client, tunnelId, status),
       onClosed: (client, tunnelId) => alerts().closed(client, tunnelId),
     };
   }
 
   constructor(private readonly o: TunnelAlertSenderOptions) {
+    const { host, ch: peer, retry, timeoutUs } = o;
     this.confirmations = new AlertConfirmations({
-      host: o.host,
-      peer: o.ch,
-      ...(o.retry ? { retry: o.retry } : {}),
-      ...(o.timeoutUs !== undefined ? { timeoutUs: o.timeoutUs } : {}),
+      host,
+      peer,
+      ...(retry ? { retry } : {}),
+      ...(timeoutUs !== undefined ? { timeoutUs } : {}),
     });
   }
 
@@ -95,6 +93,11 @@ export class TunnelAlertSender {
     if (req.clusterId !== EVENTS_CLUSTER || !isDefaultResponse(req.zcl)) return false;
     this.confirmations.response(client, req.zcl, 'tunnel');
     return true;
+  }
+
+  /** `TunnelServer.onOpened`: the CH's tunnel is the path, so the queued alerts go now. */
+  opened(client: string): void {
+    if (client === this.o.ch()) this.o.retry?.();
   }
 
   /** `TunnelServer.onDataError`: the CH dropped what went on that tunnel, an alert with it. */
