@@ -1,4 +1,4 @@
-/** ZSE Annex C worked example, both suites: every value of shared/vectors/cbke-annex-c.json. */
+/** ZSE Annex C worked example, both suites: every value of packages/cbke/test/vectors/cbke-annex-c.json. */
 import { readFileSync } from 'node:fs';
 import { aesMmoHash } from '@gbhan/zigbee';
 import { describe, expect, it } from 'vitest';
@@ -32,7 +32,7 @@ interface SuiteVector {
 }
 
 const vectors = JSON.parse(
-  readFileSync(new URL('../../../../shared/vectors/cbke-annex-c.json', import.meta.url), 'utf8'),
+  readFileSync(new URL('./vectors/cbke-annex-c.json', import.meta.url), 'utf8'),
 ) as { suites: SuiteVector[]; installCode: { installCode: string; crc: string; linkKey: string } };
 
 describe.each(vectors.suites)('Annex C suite $suite ($curve)', (v) => {

@@ -25,7 +25,7 @@ import {
 } from '../src/index.js';
 
 export const NWK_KEY = fromHex('01030507090b0d0f00020406080a0c0d');
-/** Annex C install-code link key (../shared/vectors/cbke-annex-c.json). */
+/** Annex C install-code link key (packages/cbke/test/vectors/cbke-annex-c.json). */
 export const LINK_KEY = fromHex('66b6900981e1ee3ca4206b6b861c02bb');
 export const TC_EUI: Eui64 = '00124b0001020304';
 export const DEV_EUI: Eui64 = '00124b000a0b0c0d';

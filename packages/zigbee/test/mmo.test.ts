@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { aesMmoHash } from '../src/index.js';
 
 const vectors = JSON.parse(
-  readFileSync(new URL('../../../../shared/vectors/cbke-annex-c.json', import.meta.url), 'utf8'),
+  readFileSync(new URL('../../cbke/test/vectors/cbke-annex-c.json', import.meta.url), 'utf8'),
 );
 
 describe('AES-MMO hash', () => {

@@ -29,7 +29,7 @@ import {
 import { apsData, DEV_EUI, LINK_KEY, NWK_KEY, nwkData } from './fixtures.js';
 
 const vectors = JSON.parse(
-  readFileSync(new URL('../../../../shared/vectors/cbke-annex-c.json', import.meta.url), 'utf8'),
+  readFileSync(new URL('../../cbke/test/vectors/cbke-annex-c.json', import.meta.url), 'utf8'),
 );
 const seq = (start: number, n: number) => Uint8Array.from({ length: n }, (_, i) => (start + i) & 0xff);
 const ascii = (s: string) => new TextEncoder().encode(s);

@@ -34,7 +34,7 @@ interface AnnexCSuite {
   macV: string;
 }
 export const annexC = JSON.parse(
-  readFileSync(new URL('../../../../shared/vectors/cbke-annex-c.json', import.meta.url), 'utf8'),
+  readFileSync(new URL('../../cbke/test/vectors/cbke-annex-c.json', import.meta.url), 'utf8'),
 ) as { suites: AnnexCSuite[] };
 
 export function suiteVectors(suite: 1 | 2) {
