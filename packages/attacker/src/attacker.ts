@@ -10,9 +10,13 @@
  * the active scan and acknowledges what the CH sends back; the CH's answers are traced as
  * `attacker-response` (Terminate status and wait time).
  *
+ * With `insider` configured it is also a HAN member gone bad: its node joins the target CH
+ * with the install code the CHF Device Log holds for it, and with the network key it forges
+ * the frames of `insider.ts` against a meter.
+ *
  * Scenario commands (`radio.onControl`): `scan`, `flood {count?, interval?, spoof?,
  * certificate?}`, `malformed {kinds?}`, `unknown-issuer`, `foreign-certificate {of?}`,
- * `replay {count?}`, `power-on`, `power-off`.
+ * `replay {count?}`, `join`, `insider {target, attacks?}`, `power-on`, `power-off`.
  */
 import { type CryptoSuite, TestCa } from '@gbhan/cbke';
 import { type BusRadio, Prng } from '@gbhan/radio-bus';
@@ -31,6 +35,7 @@ import {
 import {
   decodeKeyEstablishment,
   decodeMacFrame,
+  decodeNwkFrame,
   encodeInterPanFrame,
   encodeKeyEstablishment,
   encodeMacFrame,
@@ -40,6 +45,7 @@ import {
   KEY_ESTABLISHMENT_CLUSTER,
   secureInterPanFrame,
 } from '@gbhan/zigbee';
+import { INSIDER_ATTACKS, type InsiderAttack, type InsiderContext, insiderPsdu } from './insider.js';
 
 /** Malformed / truncated Inter-PAN frames the attacker can send (see `malformedPayload`). */
 export const MALFORMED_KINDS = [
@@ -76,6 +82,11 @@ export interface AttackerConfig {
   suite?: CryptoSuite;
   /** Capture Inter-PAN frames heard for `replay` (default true; at most 64 kept). */
   capture?: boolean;
+  /**
+   * Makes it an insider: this install code (with CRC) is in the target CH's Device Log, so
+   * `join` gets it the network key (needs `targetEui64`). Its node is then an rx-on end device.
+   */
+  installCode?: string;
 }
 
 export interface AttackerOptions {
@@ -90,6 +101,13 @@ export interface AttackerOptions {
 type Cmd = Record<string, unknown> & { action?: unknown };
 
 const CAPTURE_LIMIT = 64;
+/** Addresses learnt from overheard NWK headers (EUI64 -> short), at most this many. */
+const ADDRESS_LIMIT = 256;
+/**
+ * ASSUMPTION: the insider's forgeries use frame counters from 2^30 up, above anything its own
+ * node has used, so receivers' counter checks pass without knowing the node's counter.
+ */
+const FORGED_COUNTER_BASE = 0x4000_0000;
 /** Issuer id of the rogue CA ("ROGUECA!"). */
 const ROGUE_ISSUER = '524f475545434121';
 
@@ -105,6 +123,16 @@ export class Attacker {
   private tsn = 0;
   private seq = 0;
   private powered = false;
+  /** Short addresses heard on the HAN, by EUI64 (insider: who to aim at). */
+  private readonly heard = new Map<string, number>();
+  private readonly forged: InsiderContext['counters'] = {
+    macSeq: 0,
+    nwkSeq: 0,
+    nwkFc: FORGED_COUNTER_BASE,
+    apsFc: FORGED_COUNTER_BASE,
+    apsCounter: 0,
+    zdoTsn: 0,
+  };
 
   constructor(private readonly o: AttackerOptions) {
     const c = o.config ?? {};
@@ -112,15 +140,19 @@ export class Attacker {
     this.prng = new Prng(`${o.seed}/attacker/${o.radio.eui64}`);
     this.target =
       c.targetEui64 !== undefined ? { eui64: c.targetEui64, panId: c.targetPanId ?? 0xffff } : null;
+    const insider = c.installCode !== undefined;
+    if (insider && c.targetEui64 === undefined) throw new Error('an insider needs targetEui64 (its CH)');
     this.node = new ZigbeeNode(o.radio, o.nvm, {
-      role: 'router',
+      role: insider ? 'end-device' : 'router',
       seed: o.seed,
       ...(c.channels ? { channels: c.channels } : {}),
+      ...(insider ? { installCode: c.installCode, extendedPanId: c.targetEui64 } : {}),
       ...(o.onKeyExport ? { onKeyExport: o.onKeyExport } : {}),
     });
     this.node.onZcl((m) => this.onAnswer(m));
     o.radio.onReceive((rx) => {
       if ((c.capture ?? true) && this.powered) this.capture(rx.psdu);
+      if (insider && this.powered) this.learnAddress(rx.psdu);
     });
     o.radio.onControl((cmd) => this.control(cmd as Cmd));
     if (o.autoPowerOn ?? true) this.powerOn();
@@ -233,6 +265,49 @@ export class Attacker {
     });
   }
 
+  /** Insider: join the target CH's HAN with the install code the Device Log holds for us. */
+  async join(): Promise<void> {
+    if (this.o.config?.installCode === undefined)
+      throw new Error('join: this attacker is not an insider (config installCode)');
+    const result = await this.node.join();
+    this.node.trace({ type: 'attacker-joined', result, short: this.node.shortAddress });
+  }
+
+  /**
+   * Insider: forge each of `attacks` (default all) against the meter `target`, 20 ms apart.
+   * Needs the network (joined) and the target's short address (heard on the air).
+   */
+  insider(target: string, attacks: readonly InsiderAttack[] = INSIDER_ATTACKS): void {
+    attacks.forEach((attack, i) => {
+      this.node.clock.setTimer(i * 20_000, () => {
+        if (!this.powered) return;
+        const net = this.node.network;
+        const short = this.heard.get(target);
+        if (!net || !this.node.joined || net.tcEui64 === null || short === undefined) {
+          this.node.trace({
+            type: 'attacker-no-target',
+            what: `insider:${attack}`,
+            reason: !this.node.joined ? 'not-joined' : 'target-address-unknown',
+          });
+          return;
+        }
+        const psdu = insiderPsdu(attack, {
+          panId: net.panId,
+          networkKey: net.networkKey,
+          keySequenceNumber: net.keySequenceNumber,
+          self: { eui64: this.o.radio.eui64, short: this.node.shortAddress },
+          target: { eui64: target, short },
+          ch: { eui64: net.tcEui64, short: 0x0000 },
+          counters: this.forged,
+          forgedKey: Uint8Array.from(this.randomBytes(16)),
+        });
+        this.sent++;
+        this.node.trace({ type: 'attacker-insider', attack, target, octets: psdu.length });
+        void this.o.radio.transmit(psdu);
+      });
+    });
+  }
+
   /** The Inter-PAN payload (NWK stub onwards) of a malformed frame of `kind`. */
   malformedPayload(kind: MalformedKind): Uint8Array {
     const stubs = (zcl: Uint8Array) =>
@@ -317,6 +392,14 @@ export class Attacker {
         'foreign-certificate': (c) =>
           this.foreignCertificate(typeof c.peer === 'string' ? c.peer : this.spoofed(0xfff)),
         replay: (c) => this.replay(typeof c.count === 'number' ? c.count : undefined),
+        join: () => void this.join(),
+        insider: (c) => {
+          if (typeof c.target !== 'string') throw new Error('insider: target (the meter EUI64) is required');
+          const attacks = Array.isArray(c.attacks) ? c.attacks : INSIDER_ATTACKS;
+          const unknown = attacks.filter((k) => !(INSIDER_ATTACKS as readonly unknown[]).includes(k));
+          if (unknown.length > 0) throw new Error(`insider: unknown attacks ${unknown.join(', ')}`);
+          this.insider(c.target, attacks as InsiderAttack[]);
+        },
       },
     });
   }
@@ -340,6 +423,20 @@ export class Attacker {
       });
     } catch (e) {
       this.node.trace({ type: 'attacker-response', from: m.from.eui64, undecodable: (e as Error).message });
+    }
+  }
+
+  /** Insider: note who uses which short address (NWK headers are in the clear). */
+  private learnAddress(psdu: Uint8Array): void {
+    try {
+      const f = decodeMacFrame(psdu);
+      if (f.frameType !== 'data' || isInterPanFrame(f.payload)) return;
+      const n = decodeNwkFrame(f.payload);
+      if (n.sourceIeee === undefined || n.sourceIeee === this.o.radio.eui64) return;
+      if (!this.heard.has(n.sourceIeee) && this.heard.size >= ADDRESS_LIMIT) return;
+      this.heard.set(n.sourceIeee, n.source);
+    } catch {
+      /* not ours to judge: the node traces what it cannot decode */
     }
   }
 

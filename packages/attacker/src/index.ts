@@ -4,3 +4,4 @@
  * replays, on either band.
  */
 export * from './attacker.js';
+export { INSIDER_ATTACKS, type InsiderAttack, type InsiderContext, insiderPsdu } from './insider.js';

@@ -42,7 +42,10 @@ export class InProcessTransport implements ClientTransport {
   send(msg: ClientMessage): void {
     if (this.closed) return;
     const port = this.port;
-    queueMicrotask(() => port?.receive(msg));
+    // A device event may hold live objects the device changes later: carry what a socket
+    // would, a JSON snapshot taken now, so the trace is the same in-process and over sockets.
+    const m = msg.type === 'trace' ? (JSON.parse(JSON.stringify(msg)) as ClientMessage) : msg;
+    queueMicrotask(() => port?.receive(m));
   }
 
   close(): void {

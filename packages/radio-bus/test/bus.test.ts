@@ -1,3 +1,4 @@
+import { performance } from 'node:perf_hooks';
 import { HOUR, MILLISECOND, SECOND } from '@gbhan/clock';
 import { describe, expect, it } from 'vitest';
 import { airtimeUs, OQPSK_2450, SUN_FSK_GB868 } from '../src/index.js';
@@ -388,6 +389,28 @@ describe('device trace events and controller commands', () => {
   });
 });
 
+describe('device trace events are snapshots', () => {
+  it('an in-process event is what a socket would carry: later changes to its objects do not show', async () => {
+    const { bus, add, trace } = await makeBus();
+    const a = await add(1);
+    const counters = { processed: 1 };
+    a.radio.clock.setTimer(SECOND, () => {
+      a.radio.trace({ type: 'report', frames: { x: counters }, gone: undefined });
+      counters.processed = 99; // the device's live counter moves on
+    });
+    await bus.runUntil(2 * SECOND);
+    bus.close();
+    expect(trace.filter((e) => e.type === 'device')).toEqual([
+      {
+        t: SECOND,
+        type: 'device',
+        radio: a.radio.eui64,
+        event: { type: 'report', frames: { x: { processed: 1 } } },
+      },
+    ]);
+  });
+});
+
 describe('work done while time stands still', () => {
   it('sees timers set between two runUntil calls, without the caller waiting for idle reports', async () => {
     const { bus, add } = await makeBus();
@@ -426,5 +449,29 @@ describe('controller hooks', () => {
     expect(a.radio.closed).toBe(true);
     expect(trace.find((e) => e.type === 'detach')).toMatchObject({ t: 2 * SECOND, reason: 'crashed' });
     expect(bus.detachRadio('0000000000000099', 'x')).toBe(false);
+  });
+});
+
+describe('real-time pacing', () => {
+  it('starts pacing when the expected radios have registered, not when runUntil is called', async () => {
+    const { bus, add } = await makeBus({ realTime: { speed: 1 }, expectRadios: 2 });
+    const a = await add(1);
+    let registered = 0;
+    let firedAfter = -1;
+    a.radio.clock.setTimerAt(100 * MILLISECOND, () => {
+      firedAfter = performance.now() - registered;
+    });
+    const run = bus.runUntil(200 * MILLISECOND);
+    // Virtual time has not started: these 300 ms of wall time are not owed to it.
+    await new Promise((r) => setTimeout(r, 300));
+    registered = performance.now();
+    await add(2);
+    await run;
+    const elapsed = performance.now() - registered;
+    bus.close();
+    // At x1, 100 ms of virtual time after the start take 100 ms of wall time (less the
+    // pacing's half-millisecond tolerance and a timer firing up to a millisecond early).
+    expect(firedAfter).toBeGreaterThanOrEqual(98);
+    expect(elapsed).toBeGreaterThanOrEqual(198);
   });
 });

@@ -41,6 +41,7 @@ import {
   type NwkCommand,
   type NwkPlainFrame,
   phyForPage,
+  type SecurityKeyIdName,
   secureApsFrame,
   secureInterPanFrame,
   secureNwkFrame,
@@ -122,6 +123,13 @@ export interface ZigbeeNodeConfig {
   partnerKeyPolicy?: (requester: string, partner: string) => boolean;
   /** APS fragmentation timing (apsInterframeDelay, apsAckWaitDuration, retries, reassembly timeout). */
   apsFragmentation?: ApsFragmentationConfig;
+  /**
+   * nwkLeaveRequestAllowed (NIB, 05-3474 R21): act on an NWK Leave request from the parent or
+   * Trust Centre. Default false. ASSUMPTION: GB devices leave only on a Mgmt_Leave_req that the
+   * Trust Centre secured with their APS link key, because any HAN member holds the network key
+   * and can forge an NWK Leave in the parent's name; the CHF removes devices that way.
+   */
+  nwkLeaveRequestAllowed?: boolean;
 }
 
 export type JoinResult = 'joined' | 'no-network' | 'refused' | 'no-key' | 'busy' | 'powered-off';
@@ -146,6 +154,22 @@ type LinkKeyRecord = {
 };
 
 type JoinState = 'idle' | 'scanning' | 'associating' | 'awaiting-key' | 'rejoining';
+
+/**
+ * How a received APS frame was protected (05-3474 §4.4.1.2): by the link key shared with
+ * `peer`, or by the preconfigured (install-code) key before the Trust Centre is known, under
+ * which key identifier (data, key-transport or key-load key derived from it). APS security
+ * under the network key is refused on arrival: every member holds that key, so it proves
+ * nothing about the sender, and GB/SE use link keys at the APS layer.
+ */
+type ApsProtection =
+  | { by: 'none' }
+  | { by: 'link'; peer: string; keyId: SecurityKeyIdName }
+  | { by: 'preconfigured'; keyId: SecurityKeyIdName };
+
+const NOT_PROTECTED: ApsProtection = { by: 'none' };
+/** ZDO status NOT_AUTHORIZED (05-3474 Table 2.138). */
+const ZDO_NOT_AUTHORIZED = 0x8d;
 
 /** A ZigBee beacon heard during an active scan (`activeScan`, join). */
 export interface Beacon {
@@ -685,16 +709,29 @@ export class ZigbeeNode implements ApplicationHost {
     return true;
   }
 
-  /** Coordinator: ask a child to leave (Device Log removal) and forget it. */
+  /**
+   * Coordinator: ask a child to leave (Device Log removal) and forget it. The request is a
+   * Mgmt_Leave_req secured with the child's APS link key, the only leave a GB device obeys
+   * (see `nwkLeaveRequestAllowed`).
+   */
   async removeChild(eui64: string): Promise<SendStatus> {
     const c = this.tc?.child(eui64);
     if (!c) return 'no-ack';
-    const st = await this.nwkSendCommand(c.short, eui64, {
-      id: 'leave',
-      rejoin: false,
-      request: true,
-      removeChildren: false,
-    });
+    const key = this.linkKey(eui64);
+    this.ram.zdoTsn = (this.ram.zdoTsn + 1) & 0xff;
+    const st = key
+      ? await this.sendZdo(
+          c.short,
+          {
+            command: 'mgmtLeaveReq',
+            transactionSequenceNumber: this.ram.zdoTsn,
+            deviceAddress: eui64,
+            removeChildren: false,
+            rejoin: false,
+          },
+          key,
+        )
+      : 'no-ack';
     this.tc?.remove(eui64);
     this.ram.addressMap.delete(eui64);
     this.emit({ type: 'child-removed', eui64 });
@@ -883,9 +920,10 @@ export class ZigbeeNode implements ApplicationHost {
     for (const r of list) r(short);
   }
 
-  private async sendZdo(dest: number, msg: ZdoMessage): Promise<MacTxStatus> {
+  /** A unicast ZDO message; APS-secured with `linkKey` (data key) when given. */
+  private async sendZdo(dest: number, msg: ZdoMessage, linkKey?: Uint8Array): Promise<MacTxStatus> {
     const zdo = encodeZdo(msg);
-    const aps = encodeApsFrame({
+    const frame: ApsPlainFrame = {
       frameType: 'data',
       deliveryMode: 'unicast',
       ackRequest: false,
@@ -896,7 +934,21 @@ export class ZigbeeNode implements ApplicationHost {
       sourceEndpoint: ZDO_ENDPOINT,
       security: false,
       payload: zdo.payload,
-    });
+    };
+    let aps: Uint8Array;
+    try {
+      aps = linkKey
+        ? secureApsFrame(frame, {
+            key: linkKey,
+            keyId: 'data',
+            frameCounter: this.ram.apsFc.take(),
+            sourceEui64: this.eui64,
+          })
+        : encodeApsFrame(frame);
+    } catch (e) {
+      this.emit({ type: 'send-failed', reason: 'nvm', detail: (e as Error).message });
+      return 'radio-refused';
+    }
     return this.nwkSendData(dest, this.euiOf(dest), aps, true);
   }
 
@@ -1451,6 +1503,12 @@ export class ZigbeeNode implements ApplicationHost {
     this.emit({ type: 'frame-dropped', layer, reason, ...detail });
   }
 
+  /** An attempt refused for want of authority: traced drop, security log entry and GB alert. */
+  private refuse(layer: string, reason: string, detail: Record<string, string | number | boolean>): void {
+    this.drop(layer, reason, detail);
+    this.securityLog.record(reason, detail, GbAlertCode.unauthorisedCommunicationAccess);
+  }
+
   private onMacFrame(f: Exclude<MacFrame, { frameType: 'ack' }>, rx: ReceivedFrame): void {
     try {
       this.handleMacFrame(f, rx);
@@ -1657,6 +1715,8 @@ export class ZigbeeNode implements ApplicationHost {
     }
     let frame: NwkPlainFrame;
     let secured = false;
+    /** The EUI64 that secured the frame (NWK auxiliary header source, §4.5.1). */
+    let securedBy: string | undefined;
     if (decoded.security) {
       if (!ram.networkKey) {
         this.drop('NWK', 'nwk-no-network-key');
@@ -1683,6 +1743,7 @@ export class ZigbeeNode implements ApplicationHost {
       }
       ram.nwkIncoming.set(src, decoded.aux.frameCounter);
       secured = true;
+      securedBy = src;
     } else {
       // Unsecured NWK frames are accepted only while waiting for Transport Key.
       if (ram.joinState !== 'awaiting-key' || decoded.frameType !== 'data') {
@@ -1712,7 +1773,7 @@ export class ZigbeeNode implements ApplicationHost {
       return;
     }
     if (frame.frameType === 'command') {
-      this.onNwkCommand(frame, secured);
+      this.onNwkCommand(frame, secured, f.source, securedBy);
       return;
     }
     this.onAps(frame, secured, rx);
@@ -1735,16 +1796,40 @@ export class ZigbeeNode implements ApplicationHost {
     this.emit({ type: 'nwk-relayed', to: child.eui64, status: st });
   }
 
-  private onNwkCommand(frame: Extract<NwkPlainFrame, { frameType: 'command' }>, secured: boolean): void {
+  /**
+   * NWK commands travel one hop (a leave's radius is 1, §3.4.4.2; a rejoin request goes to the
+   * parent), so the MAC source, the NWK source and the device that secured the frame must be
+   * one and the same: a network-key holder speaking in another's name is refused here unless
+   * it forges every one of those fields (the limit of NWK group security, see README).
+   */
+  private onNwkCommand(
+    frame: Extract<NwkPlainFrame, { frameType: 'command' }>,
+    secured: boolean,
+    macSource: MacAddress | undefined,
+    securedBy: string | undefined,
+  ): void {
     const c = frame.command;
     const from = frame.sourceIeee ?? this.euiOf(frame.source);
+    const macOk = typeof macSource === 'number' ? macSource === frame.source : macSource === from;
+    const securedOk = securedBy === undefined || from === undefined || securedBy === from;
+    if (!macOk || !securedOk) {
+      this.refuse('NWK', 'nwk-command-source-mismatch', {
+        command: c.id,
+        nwkSource: frame.source,
+        macSource: macSource ?? 'none',
+        claimed: from ?? 'unknown',
+        securedBy: securedBy ?? 'none',
+      });
+      return;
+    }
     switch (c.id) {
       case 'leave':
-        if (c.request) {
-          // Our parent / the TC asks us to leave.
-          this.emit({ type: 'leave-requested', by: from ?? frame.source });
-          void this.leave();
-        } else if (this.tc && from && this.tc.child(from)) {
+        if (c.request) this.onLeaveRequest(frame.source, from);
+        else if (this.tc && from && this.tc.child(from)) {
+          if (this.tc.child(from)?.short !== frame.source) {
+            this.refuse('NWK', 'nwk-leave-source-mismatch', { claimed: from, nwkSource: frame.source });
+            return;
+          }
           this.tc.remove(from);
           this.ram.addressMap.delete(from);
           this.emit({ type: 'child-left', eui64: from });
@@ -1759,6 +1844,26 @@ export class ZigbeeNode implements ApplicationHost {
       default:
         this.emit({ type: 'nwk-command-ignored', command: c.id });
     }
+  }
+
+  /**
+   * An NWK Leave request (§3.6.1.10.3): acted on only if nwkLeaveRequestAllowed and it came
+   * from our parent or the Trust Centre; otherwise refused and logged.
+   */
+  private onLeaveRequest(sourceShort: number, from: string | undefined): void {
+    const net = this.ram.net;
+    const fromParent =
+      net !== null &&
+      ((sourceShort === net.parentShort && (from === undefined || from === net.parentEui64)) ||
+        (sourceShort === 0x0000 && (from === undefined || from === net.tcEui64)));
+    if (!this.config.nwkLeaveRequestAllowed || !fromParent) {
+      this.refuse('NWK', fromParent ? 'nwk-leave-request-not-allowed' : 'nwk-leave-not-from-parent', {
+        by: from ?? sourceShort,
+      });
+      return;
+    }
+    this.emit({ type: 'leave-requested', by: from ?? sourceShort });
+    void this.leave();
   }
 
   /** Coordinator: secured rejoin (§3.6.1.4.2): known children and logged devices keep their place. */
@@ -1814,26 +1919,32 @@ export class ZigbeeNode implements ApplicationHost {
     const decoded = decodeApsFrame(frame.payload);
     const fromEui = frame.sourceIeee ?? this.euiOf(frame.source);
     let plain: ApsPlainFrame;
-    let apsSecured = false;
+    let protection: ApsProtection = NOT_PROTECTED;
     if (decoded.security) {
       const src = decoded.aux.sourceAddress ?? fromEui;
       if (!src) {
         this.drop('APS', 'aps-unknown-source');
         return;
       }
-      const keys: Uint8Array[] = [];
+      const keyId = decoded.aux.keyId;
+      if (keyId === 'network') {
+        this.refuse('APS', 'aps-network-key-security', { from: src });
+        return;
+      }
+      const candidates: { key: Uint8Array; protection: ApsProtection }[] = [];
       const k = this.linkKey(src);
-      if (k) keys.push(k);
-      if (decoded.aux.keyId !== 'data' && this.preconfiguredKey) keys.push(this.preconfiguredKey);
-      if (decoded.aux.keyId === 'network' && ram.networkKey) keys.unshift(ram.networkKey);
-      if (keys.length === 0) {
+      if (k) candidates.push({ key: k, protection: { by: 'link', peer: src, keyId } });
+      if (keyId !== 'data' && this.preconfiguredKey)
+        candidates.push({ key: this.preconfiguredKey, protection: { by: 'preconfigured', keyId } });
+      if (candidates.length === 0) {
         this.drop('APS', 'aps-no-link-key', { from: src });
         return;
       }
       let result: ReturnType<typeof unsecureApsFrame> | null = null;
-      for (const key of keys) {
+      for (const c of candidates) {
         try {
-          result = unsecureApsFrame(frame.payload, { key, sourceEui64: src });
+          result = unsecureApsFrame(frame.payload, { key: c.key, sourceEui64: src });
+          protection = c.protection;
           break;
         } catch {
           /* try the next candidate key */
@@ -1851,10 +1962,10 @@ export class ZigbeeNode implements ApplicationHost {
       }
       ram.apsIncoming.set(src, result.aux.frameCounter);
       plain = result.frame;
-      apsSecured = true;
     } else {
       plain = decoded;
     }
+    const apsSecured = protection.by !== 'none';
     if (
       !nwkSecured &&
       !(plain.frameType === 'command' && plain.command.id === 'transportKey' && apsSecured)
@@ -1862,8 +1973,13 @@ export class ZigbeeNode implements ApplicationHost {
       this.drop('APS', 'aps-unsecured-before-key');
       return;
     }
+    // A link key vouches for its peer only: the NWK source must be that peer.
+    if (protection.by === 'link' && fromEui !== undefined && protection.peer !== fromEui) {
+      this.refuse('APS', 'aps-source-mismatch', { from: fromEui, securedBy: protection.peer });
+      return;
+    }
     if (plain.frameType === 'command') {
-      this.onApsCommand(plain.command, apsSecured, fromEui);
+      this.onApsCommand(plain.command, protection, fromEui);
       return;
     }
     if (plain.frameType === 'ack') {
@@ -1884,7 +2000,7 @@ export class ZigbeeNode implements ApplicationHost {
       plain = { ...plain, payload: asdu };
     }
     if (plain.profileId === ZDO_PROFILE_ID && plain.destinationEndpoint === ZDO_ENDPOINT) {
-      this.onZdo(plain.clusterId, plain.payload, frame.source);
+      this.onZdo(plain.clusterId, plain.payload, frame.source, protection);
       return;
     }
     if (!fromEui) {
@@ -1892,7 +2008,9 @@ export class ZigbeeNode implements ApplicationHost {
       return;
     }
     ram.awaitingReply.delete(fromEui); // the reply came
-    const security: FrameSecurity = apsSecured ? 'aps-link' : 'nwk';
+    // The application sees link-key security only for the data key of the sender's own link key.
+    const security: FrameSecurity =
+      protection.by === 'link' && protection.keyId === 'data' ? 'aps-link' : 'nwk';
     const msg: IncomingZcl = {
       from: { eui64: fromEui, short: frame.source },
       srcEndpoint: plain.sourceEndpoint,
@@ -2055,16 +2173,33 @@ export class ZigbeeNode implements ApplicationHost {
     }
   }
 
-  private onApsCommand(c: ApsCommand, apsSecured: boolean, fromEui: string | undefined): void {
+  private onApsCommand(c: ApsCommand, protection: ApsProtection, fromEui: string | undefined): void {
     const ram = this.ram;
     if (c.id === 'requestKey' && c.keyType === 'applicationLink') {
-      this.onRequestPartnerKey(c.partner, apsSecured, fromEui);
+      const byRequester = protection.by === 'link' && protection.peer === fromEui;
+      this.onRequestPartnerKey(c.partner, byRequester, fromEui);
       return;
     }
     if (c.id === 'transportKey' && c.keyType === 'applicationLink') {
-      // A partner link key from the Trust Centre (§4.4.3.3), only APS-secured and only from the TC.
-      if (!apsSecured || !fromEui || fromEui !== ram.net?.tcEui64) {
-        this.drop('APS', 'transport-key-not-from-trust-centre', { from: fromEui ?? 'unknown' });
+      // A partner link key comes from the Trust Centre under the key-transport key derived from
+      // the TC link key (§4.4.1.1, §4.4.3.3): only the TC holds that key with us.
+      const tc = ram.net?.tcEui64;
+      if (
+        protection.by !== 'link' ||
+        protection.keyId !== 'keyTransport' ||
+        !tc ||
+        protection.peer !== tc ||
+        fromEui !== tc
+      ) {
+        this.refuse('APS', 'transport-key-not-from-trust-centre', {
+          from: fromEui ?? 'unknown',
+          security: protection.by === 'none' ? 'none' : `${protection.by}/${protection.keyId}`,
+        });
+        return;
+      }
+      // The TC link key itself is never replaced by a partner key (CBKE made it).
+      if (c.partner === tc || c.partner === this.eui64) {
+        this.refuse('APS', 'transport-key-partner-invalid', { from: fromEui, partner: c.partner });
         return;
       }
       this.setLinkKey(c.partner, c.key, 'partner');
@@ -2078,8 +2213,12 @@ export class ZigbeeNode implements ApplicationHost {
       return;
     }
     if (c.id === 'transportKey' && c.keyType === 'network') {
-      if (!apsSecured) {
-        this.drop('APS', 'transport-key-unsecured');
+      // Only under the key-transport key of the install-code / TC link key (§4.4.1.1, §4.6.3.2.1).
+      if (protection.by === 'none' || protection.keyId !== 'keyTransport') {
+        this.refuse('APS', 'transport-key-unsecured', {
+          from: fromEui ?? 'unknown',
+          security: protection.by === 'none' ? 'none' : `${protection.by}/${protection.keyId}`,
+        });
         return;
       }
       if (ram.joinState !== 'awaiting-key' || c.destination !== this.eui64 || !ram.net) {
@@ -2107,7 +2246,12 @@ export class ZigbeeNode implements ApplicationHost {
     this.emit({ type: 'aps-command-ignored', command: c.id });
   }
 
-  private onZdo(clusterId: number, payload: Uint8Array, sourceShort: number): void {
+  private onZdo(
+    clusterId: number,
+    payload: Uint8Array,
+    sourceShort: number,
+    protection: ApsProtection,
+  ): void {
     let msg: ZdoMessage;
     try {
       msg = decodeZdo(clusterId, payload);
@@ -2140,10 +2284,37 @@ export class ZigbeeNode implements ApplicationHost {
         this.settleAddress(this.ram, msg.ieeeAddress, msg.nwkAddress);
       return;
     }
-    if (msg.command === 'mgmtLeaveReq' && msg.deviceAddress === this.eui64) {
-      this.emit({ type: 'leave-requested', by: sourceShort });
-      void this.leave();
+    if (msg.command === 'mgmtLeaveReq') this.onMgmtLeaveRequest(msg, sourceShort, protection);
+  }
+
+  /**
+   * Mgmt_Leave_req is a restricted ZDO command (05-3474 R22 §2.4.3.3.5, apsZdoRestrictedMode
+   * TRUE, as SE devices run): acted on only when the Trust Centre sent it APS-secured with our
+   * link key. Anything else is refused (NOT_AUTHORIZED to a unicast) and logged.
+   */
+  private onMgmtLeaveRequest(
+    msg: Extract<ZdoMessage, { command: 'mgmtLeaveReq' }>,
+    sourceShort: number,
+    protection: ApsProtection,
+  ): void {
+    const tc = this.ram.net?.tcEui64;
+    const fromTc =
+      protection.by === 'link' && protection.keyId === 'data' && tc !== undefined && protection.peer === tc;
+    if (!fromTc) {
+      this.refuse('ZDO', 'mgmt-leave-not-authorised', {
+        source: sourceShort,
+        security: protection.by === 'none' ? 'nwk' : `${protection.by}/${protection.keyId}`,
+      });
+      void this.sendZdo(sourceShort, {
+        command: 'mgmtLeaveRsp',
+        transactionSequenceNumber: msg.transactionSequenceNumber,
+        status: ZDO_NOT_AUTHORIZED,
+      });
+      return;
     }
+    if (msg.deviceAddress !== this.eui64) return;
+    this.emit({ type: 'leave-requested', by: tc });
+    void this.leave();
   }
 
   private onInterPan(f: Extract<MacFrame, { frameType: 'data' }>, rx: ReceivedFrame): void {
