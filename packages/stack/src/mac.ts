@@ -86,6 +86,8 @@ export class MacEngine {
   private sleepCheck = false;
   /** Until when an acknowledgment we owe occupies the transceiver. */
   private ackBusyUntil = 0;
+  /** Channel changes asked for while an acknowledgment is owed: applied once it is on the air. */
+  private afterAck: (() => void)[] | null = null;
   private phy: Readonly<PhyProfile>;
   ackWaitUs = 0;
   responseWaitUs = 0;
@@ -105,6 +107,16 @@ export class MacEngine {
     const superframeUs = A_BASE_SUPERFRAME_DURATION * phy.symbolPeriodUs;
     this.responseWaitUs = MAC_RESPONSE_WAIT_UNITS * superframeUs;
     this.indirectExpiryUs = this.o.indirectExpiryUs ?? MAC_TRANSACTION_PERSISTENCE_UNITS * superframeUs;
+  }
+
+  /**
+   * Change channel (`apply` retunes the radio): at once, or, when an acknowledgment is owed,
+   * right after it went out on the channel its frame came in on (§7.5.6.4.2: the ack follows
+   * the frame by aTurnaroundTime, whatever the layers above decided on receiving it).
+   */
+  retune(apply: () => void): void {
+    if (this.afterAck) this.afterAck.push(apply);
+    else apply();
   }
 
   get rxOnWhenIdle(): boolean {
@@ -131,6 +143,10 @@ export class MacEngine {
     this.lastSeq.clear();
     this.awaitingAck?.resolve(null);
     this.awaitingAck = null;
+    // No ack will go out now: channel changes waiting for one happen at once.
+    const deferred = this.afterAck ?? [];
+    this.afterAck = null;
+    for (const apply of deferred) apply();
     this.awakeHolds = 0;
     this.sleepCheck = false;
     this.pumping = false;
@@ -371,8 +387,13 @@ export class MacEngine {
       });
       const gen = this.generation;
       this.ackBusyUntil = this.o.radio.clock.now() + turnaroundUs(this.phy) + ackAirtimeUs(this.phy);
+      this.afterAck ??= [];
       this.timer(turnaroundUs(this.phy), () => {
-        if (gen === this.generation) void this.o.radio.transmit(ack);
+        if (gen !== this.generation) return;
+        void this.o.radio.transmit(ack);
+        const deferred = this.afterAck ?? [];
+        this.afterAck = null;
+        for (const apply of deferred) apply();
       });
     }
     // Duplicate rejection (§7.5.6.4.3 / §7.2.1.2): same source, same sequence number.

@@ -845,12 +845,14 @@ export class ZigbeeNode implements ApplicationHost {
 
   /** Tune the radio; a page of the other band moves a dual-band radio there, and the MAC with it. */
   private retune(page: number, channel: number): void {
-    const reg = this.radio.registration;
-    if (reg.page === page && reg.channel === channel) return;
-    const band = bandOfPage(page) ?? reg.band;
-    const pageChanged = reg.page !== page;
-    this.radio.setChannel(page, channel, band);
-    if (pageChanged) this.mac.setPhy(phyForPage(page));
+    this.mac.retune(() => {
+      const reg = this.radio.registration;
+      if (reg.page === page && reg.channel === channel) return;
+      const band = bandOfPage(page) ?? reg.band;
+      const pageChanged = reg.page !== page;
+      this.radio.setChannel(page, channel, band);
+      if (pageChanged) this.mac.setPhy(phyForPage(page));
+    });
   }
 
   private exportKey(
@@ -1398,8 +1400,10 @@ export class ZigbeeNode implements ApplicationHost {
       if (c) return { mac: c.short, indirect: !c.rxOnWhenIdle };
       return { mac: dest, indirect: false };
     }
-    // Router: no children of its own (ASSUMPTION); the coordinator and direct neighbours.
-    return { mac: dest === 0 ? 0 : dest, indirect: false };
+    // ASSUMPTION (star, README): routers have no children of their own, and every device's
+    // frames go through the coordinator both ways - as an end device's do - so a frame between
+    // two HAN devices takes the same path whichever of them sends it.
+    return { mac: 0x0000, indirect: false };
   }
 
   private macData(dest: number | string, payload: Uint8Array, pan: number, ackRequest: boolean): MacFrame {

@@ -49,3 +49,42 @@ describe('MAC engine', () => {
     expect(expired[0]!.t - t0).toBeGreaterThanOrEqual(7_680_000);
   });
 });
+
+describe('an acknowledgment owed while the layers above retune', () => {
+  it('goes out on the channel its frame came in on, before the radio moves', async () => {
+    const { net, ch, esme } = await joinedNet(44);
+    const channel = ch.network!.channel;
+    // On the CH's frame the ESME's application moves it to another channel at once.
+    esme.onZcl(() => esme.tune(0, 20));
+    const t0 = net.bus.time;
+    expect((await during(net, ch.sendZcl({ eui64: ESME }, zcl), 2_000_000)).status).toBe('sent');
+    // One transmission by the CH (no retries: the ack arrived), and the ESME's ack on the old channel.
+    expect(txFrom(net, CH, t0)).toHaveLength(1);
+    const acks = net.trace.filter((e) => e.type === 'tx' && e.radio === ESME && e.t >= t0 && e.bytes === 5);
+    expect(acks).toHaveLength(1);
+    expect(acks[0]).toMatchObject({ channel });
+    expect(net.deviceEvents(CH, 'mac-no-ack')).toEqual([]);
+    await net.run(net.bus.time + 10_000);
+    expect(esme.radio.registration.channel).toBe(20);
+  });
+});
+
+describe('routing in the star', () => {
+  it('a frame between two HAN devices goes through the coordinator, whichever of them sends it', async () => {
+    const { net, ch, esme, gsme } = await joinedNet(45);
+    const hops = async (from: typeof esme, to: string) => {
+      const t0 = net.bus.time;
+      expect((await during(net, from.sendZcl({ eui64: to }, zcl), 10_000_000)).status).toBe('sent');
+      await net.run(net.bus.time + 3_000_000);
+      return net.deviceEvents(CH, 'nwk-relayed').filter((e) => e.t >= t0 && e.to === to);
+    };
+    expect(
+      ch
+        .children()
+        .map((c) => c.eui64)
+        .sort(),
+    ).toEqual([ESME, GSME].sort());
+    expect(await hops(gsme, ESME)).toHaveLength(1); // end device -> its parent -> router
+    expect(await hops(esme, GSME)).toHaveLength(1); // router -> coordinator -> sleepy child
+  });
+});

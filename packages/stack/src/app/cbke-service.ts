@@ -423,7 +423,9 @@ export class CbkeService {
     if (role === 'responder') this.responders.delete(peer);
     if (r.ok) {
       this.host.setLinkKey(peer, r.linkKey, 'cbke');
-      this.host.trace({ type: 'cbke-established', role, peer, suite: r.suite });
+      // Inter-PAN (an HHT's pairing) and HAN (after joining) exchanges lead to different things.
+      const via = this.interPanRoutes.has(peer) ? 'interpan' : 'han';
+      this.host.trace({ type: 'cbke-established', role, peer, suite: r.suite, via });
       this.o.onResult?.(peer, role, r);
       this.o.onEstablished?.(peer, role, r.suite);
       return;

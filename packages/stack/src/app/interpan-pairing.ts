@@ -9,7 +9,8 @@
  * and, for the codec, by the CH.
  *
  * ASSUMPTION (protocol-notes §4 "which ZCL command carries the install code is assumed"):
- * the hand-over is a cluster-specific command 0x00 of the manufacturer-specific cluster
+ * the hand-over is a manufacturer-specific cluster-specific command 0x00 (ZCL frame control
+ * 0x15, manufacturer code `HANDOVER_MANUFACTURER_CODE`) of the manufacturer-specific cluster
  * `HANDOVER_CLUSTER` (0xFC60), client to server, payload
  * `entity identifier (EUI64, 8 octets little-endian) | device type (u8: 0 HHT, 1 PPMID) |
  * install code length (u8) | install code with its CRC`, APS-secured over Inter-PAN with the
@@ -17,7 +18,14 @@
  * (`HandoverStatus`).
  */
 import type { Timer } from '@gbhan/clock';
-import { decodeZclHeader, eui64FromLittleEndian, eui64ToLittleEndian, fromHex, toHex } from '@gbhan/zigbee';
+import {
+  decodeZclHeader,
+  encodeZclHeader,
+  eui64FromLittleEndian,
+  eui64ToLittleEndian,
+  fromHex,
+  toHex,
+} from '@gbhan/zigbee';
 import type { IncomingZcl } from '../host.js';
 import type { Beacon, ChannelSpec, ZigbeeNode } from '../node.js';
 import { type CbkeConfig, CbkeService } from './cbke-service.js';
@@ -25,6 +33,12 @@ import { describeDecodeError, sendInterPanTraced, traceDrop } from './zcl-helper
 
 /** Manufacturer-specific cluster of the install-code hand-over (ASSUMPTION, see above). */
 export const HANDOVER_CLUSTER = 0xfc60;
+/**
+ * Manufacturer code carried by the hand-over commands. ASSUMPTION: no public GB document names
+ * the command or its code; 0x1234 is a placeholder of gbhan's (change it here to match a real
+ * HHT), sent in the ZCL manufacturer-specific form so Wireshark shows what it is.
+ */
+export const HANDOVER_MANUFACTURER_CODE = 0x1234;
 export const HANDOVER_DEVICE_TYPES = ['HHT', 'PPMID'] as const;
 export type HandoverDeviceType = (typeof HANDOVER_DEVICE_TYPES)[number];
 
@@ -49,12 +63,20 @@ export class HandoverDecodeError extends Error {
 
 export function encodeHandover(h: Handover): Uint8Array {
   const code = fromHex(h.installCode);
-  const out = new Uint8Array(3 + 8 + 2 + code.length);
-  out.set([0x11, h.tsn & 0xff, 0x00]); // cluster-specific, client to server, no default response
-  out.set(eui64ToLittleEndian(h.entityId), 3);
-  out[11] = HANDOVER_DEVICE_TYPES.indexOf(h.deviceType);
-  out[12] = code.length;
-  out.set(code, 13);
+  const header = encodeZclHeader({
+    frameType: 'cluster',
+    direction: 'clientToServer',
+    disableDefaultResponse: true,
+    manufacturerCode: HANDOVER_MANUFACTURER_CODE,
+    transactionSequenceNumber: h.tsn & 0xff,
+    commandId: 0x00,
+  });
+  const out = new Uint8Array(header.length + 8 + 2 + code.length);
+  out.set(header);
+  out.set(eui64ToLittleEndian(h.entityId), header.length);
+  out[header.length + 8] = HANDOVER_DEVICE_TYPES.indexOf(h.deviceType);
+  out[header.length + 9] = code.length;
+  out.set(code, header.length + 10);
   return out;
 }
 
@@ -67,7 +89,12 @@ export function decodeHandover(zcl: Uint8Array): Handover {
   } catch (e) {
     throw new HandoverDecodeError(describeDecodeError(e));
   }
-  if (header.frameType !== 'cluster' || header.direction !== 'clientToServer' || header.commandId !== 0)
+  if (
+    header.frameType !== 'cluster' ||
+    header.direction !== 'clientToServer' ||
+    header.commandId !== 0 ||
+    header.manufacturerCode !== HANDOVER_MANUFACTURER_CODE
+  )
     throw new HandoverDecodeError('not a hand-over request');
   const p = zcl.subarray(length);
   if (p.length < 10) throw new HandoverDecodeError(`payload of ${p.length} octets, need at least 10`);
@@ -84,14 +111,27 @@ export function decodeHandover(zcl: Uint8Array): Handover {
 }
 
 export function encodeHandoverResponse(tsn: number, status: number): Uint8Array {
-  return Uint8Array.of(0x19, tsn & 0xff, 0x00, status & 0xff); // server to client, no default response
+  const header = encodeZclHeader({
+    frameType: 'cluster',
+    direction: 'serverToClient',
+    disableDefaultResponse: true,
+    manufacturerCode: HANDOVER_MANUFACTURER_CODE,
+    transactionSequenceNumber: tsn & 0xff,
+    commandId: 0x00,
+  });
+  return Uint8Array.of(...header, status & 0xff);
 }
 
 /** The status of a hand-over response, or null when `zcl` is not one. */
 export function decodeHandoverResponse(zcl: Uint8Array): { tsn: number; status: number } | null {
   try {
     const { header, length } = decodeZclHeader(zcl);
-    if (header.direction !== 'serverToClient' || header.commandId !== 0 || zcl.length !== length + 1)
+    if (
+      header.direction !== 'serverToClient' ||
+      header.commandId !== 0 ||
+      header.manufacturerCode !== HANDOVER_MANUFACTURER_CODE ||
+      zcl.length !== length + 1
+    )
       return null;
     return { tsn: header.transactionSequenceNumber, status: zcl[length]! };
   } catch {

@@ -13,7 +13,11 @@ export interface JsonReply {
 }
 
 /** Handles one request: the method, the path and the parsed body (null for GET). */
-export type JsonHandler = (method: string, path: string, body: Record<string, unknown> | null) => JsonReply;
+export type JsonHandler = (
+  method: string,
+  path: string,
+  body: Record<string, unknown> | null,
+) => JsonReply | Promise<JsonReply>;
 
 async function bodyOf(req: IncomingMessage): Promise<Record<string, unknown>> {
   let text = '';
@@ -47,7 +51,7 @@ export function startJsonEndpoint(port: number, handler: JsonHandler): Promise<S
         }
       }
       try {
-        send(handler(req.method ?? 'GET', req.url ?? '/', body));
+        send(await handler(req.method ?? 'GET', req.url ?? '/', body));
       } catch (e) {
         send({ status: 500, body: { error: { code: 'INTERNAL', message: (e as Error).message } } });
       }

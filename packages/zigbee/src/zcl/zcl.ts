@@ -79,7 +79,8 @@ function checkUint(value: number, max: number, what: string): void {
     throw new RangeError(`${what} ${value} out of range`);
 }
 
-function writeHeader(h: ZclFrameHeader): Uint8Array {
+/** Encode the ZCL header (§2.4.1); the manufacturer-specific bit is set iff `manufacturerCode` is given. */
+export function encodeZclHeader(h: ZclFrameHeader): Uint8Array {
   checkUint(h.transactionSequenceNumber, 0xff, 'transactionSequenceNumber');
   checkUint(h.commandId, 0xff, 'commandId');
   let fc = h.frameType === 'global' ? 0 : 1;
@@ -199,7 +200,7 @@ export function encodeZclCommand(opts: EncodeZclCommandOptions): Uint8Array {
     commandId: command.ID,
   };
   if (opts.manufacturerCode !== undefined) header.manufacturerCode = opts.manufacturerCode;
-  return concat(writeHeader(header), writeParameters(command, opts.payload));
+  return concat(encodeZclHeader(header), writeParameters(command, opts.payload));
 }
 
 /** Encode a profile-wide (foundation) command; `command` is herdsman's name, e.g. 'read'. */
@@ -224,7 +225,7 @@ export function encodeZclGlobalCommand(opts: {
   if (opts.manufacturerCode !== undefined) header.manufacturerCode = opts.manufacturerCode;
   const buffalo = new BuffaloZcl(Buffer.alloc(sizeBound(opts.payload) + 16));
   command.write(buffalo, toHerdsmanValue(opts.payload) as never);
-  return concat(writeHeader(header), new Uint8Array(buffalo.getWritten()));
+  return concat(encodeZclHeader(header), new Uint8Array(buffalo.getWritten()));
 }
 
 /** ZCL §2.5.12 Default Response. */
