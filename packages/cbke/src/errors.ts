@@ -9,7 +9,10 @@ export type CbkeErrorCode =
   | 'CBKE_CERT_INVALID'
   | 'CBKE_BAD_LENGTH'
   | 'CBKE_UNSUPPORTED_SUITE'
-  | 'CBKE_STATE';
+  | 'CBKE_STATE'
+  /** A caller passed what no transport could have received: a sender or peer that is not an
+   * 8-byte EUI64, a suite bitmap or option out of range. Nothing changes state. */
+  | 'CBKE_BAD_ARGUMENT';
 
 export class CbkeError extends Error {
   constructor(

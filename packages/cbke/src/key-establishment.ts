@@ -144,6 +144,44 @@ class Abort extends Error {
   }
 }
 
+const isU8 = (v: unknown): v is number => Number.isInteger(v) && (v as number) >= 0 && (v as number) <= 0xff;
+const isU16 = (v: unknown): v is number =>
+  Number.isInteger(v) && (v as number) >= 0 && (v as number) <= 0xffff;
+const isEui64 = (v: unknown): v is Uint8Array => v instanceof Uint8Array && v.length === 8;
+
+/**
+ * What is wrong with `msg` as a Key Establishment message (undefined: nothing). The decoder
+ * only ever hands over well-formed messages; this guards the API, where a NaN generate time
+ * would otherwise reach a timer and leave the machine waiting forever.
+ */
+function messageProblem(msg: unknown): string | undefined {
+  if (msg === null || typeof msg !== 'object') return 'not a Key Establishment message';
+  const m = msg as Record<string, unknown>;
+  if (m.direction !== 'request' && m.direction !== 'response') return `bad direction ${String(m.direction)}`;
+  const bytes = (field: string) => (m[field] instanceof Uint8Array ? undefined : `${field} is not bytes`);
+  const u8 = (field: string) => (isU8(m[field]) ? undefined : `${field} ${String(m[field])} is not 0..255`);
+  const u16 = (field: string) =>
+    isU16(m[field]) ? undefined : `${field} ${String(m[field])} is not 0..65535`;
+  switch (m.command) {
+    case 'InitiateKeyEstablishment':
+      return (
+        u16('suite') ?? u8('ephemeralDataGenerateTime') ?? u8('confirmKeyGenerateTime') ?? bytes('identity')
+      );
+    case 'EphemeralData':
+      return bytes('ephemeralData');
+    case 'ConfirmKeyData':
+      return bytes('secureMessageAuthenticationCode');
+    case 'TerminateKeyEstablishment':
+      return u8('statusCode') ?? u8('waitTime') ?? u16('suite');
+    default:
+      return `unknown command ${String(m.command)}`;
+  }
+}
+
+function checkArgument(ok: boolean, message: string): void {
+  if (!ok) throw new CbkeError('CBKE_BAD_ARGUMENT', message);
+}
+
 /** The crypto of one exchange, filled in as it goes. */
 interface Exchange {
   peer: Uint8Array;
@@ -160,7 +198,11 @@ interface Exchange {
   keyData?: Uint8Array;
 }
 
-abstract class KeyEstablishmentParty {
+abstract class KeyEstablishmentParty<S extends string> {
+  /** Where the exchange is; 'idle' when there is none. */
+  state = 'idle' as S;
+  /** Direction of the messages this side sends (the initiator is the ZCL client). */
+  protected abstract readonly direction: 'request' | 'response';
   protected readonly clock: Clock;
   protected readonly ownEui64: Uint8Array;
   protected readonly credentials: Partial<Record<CryptoSuite, Credentials>>;
@@ -182,7 +224,15 @@ abstract class KeyEstablishmentParty {
   lastResult: KeyEstablishmentResult | undefined;
 
   constructor(o: KeyEstablishmentOptions) {
-    if (o.ownEui64.length !== 8) throw new CbkeError('CBKE_BAD_LENGTH', 'ownEui64 must be 8 bytes');
+    if (!isEui64(o?.ownEui64)) throw new CbkeError('CBKE_BAD_LENGTH', 'ownEui64 must be 8 bytes');
+    // Everything that ends up on air as a u8 or in a timer is checked here, not when it fires.
+    for (const k of ['ephemeralDataGenerateTime', 'confirmKeyGenerateTime', 'terminateWaitTime'] as const)
+      checkArgument(o[k] === undefined || isU8(o[k]), `${k} must be an integer 0..255, got ${o[k]}`);
+    for (const [k, v] of Object.entries(o.timeouts ?? {}))
+      checkArgument(
+        v === undefined || (Number.isFinite(v) && v >= 0),
+        `timeouts.${k} must be a finite number >= 0, got ${v}`,
+      );
     this.clock = o.clock;
     this.ownEui64 = o.ownEui64.slice();
     const credentials: Partial<Record<CryptoSuite, Credentials>> = { ...o.credentials };
@@ -258,6 +308,50 @@ abstract class KeyEstablishmentParty {
       },
       peer,
     );
+  }
+
+  /** Our highest suite (GB's suite 2 without credentials): what a stray message's Terminate names. */
+  protected get bestSuiteValue(): number {
+    return SUITES[this.supportedSuites[0] ?? 2].value;
+  }
+
+  /** The sender of a received message; not an EUI64 is the caller's mistake (nowhere to answer). */
+  protected checkSender(fromEui64: unknown): Uint8Array {
+    checkArgument(isEui64(fromEui64), `sender must be an 8-byte EUI64, got ${String(fromEui64)}`);
+    return (fromEui64 as Uint8Array).slice();
+  }
+
+  /**
+   * Ends the exchange with `peer` on `err`: an Abort's Terminate (naming `suite`), or
+   * BadMessage for anything else that was thrown. Shared by both sides.
+   */
+  protected abortExchange(err: unknown, peer: Uint8Array, suite: number): void {
+    const a =
+      err instanceof Abort
+        ? err
+        : new Abort(
+            'CBKE_BAD_MESSAGE',
+            `internal error: ${(err as Error)?.message ?? String(err)}`,
+            TerminateStatus.BadMessage,
+          );
+    this.state = 'idle' as S;
+    try {
+      if (a.status !== undefined) this.terminate(a.status, peer, suite, this.direction);
+    } finally {
+      // even if the transport throws, the exchange is over and a new one can start
+      this.fail(a.reason, a.message, peer, {
+        ...(a.status !== undefined
+          ? { terminateStatus: a.status, terminatedBy: 'local' as const, waitTime: this.terminateWaitTime }
+          : {}),
+      });
+    }
+  }
+
+  protected onTimeout(): void {
+    const ex = this.ex;
+    const state = this.state;
+    this.state = 'idle' as S;
+    this.fail('CBKE_TIMEOUT', `timed out in ${state}`, ex?.peer);
   }
 
   protected finish(result: KeyEstablishmentResult): void {
@@ -387,8 +481,8 @@ export type InitiatorState =
   | 'awaitConfirmKeyResponse';
 
 /** The client side (U): starts an exchange with `start`, feeds received messages to `receive`. */
-export class KeyEstablishmentInitiator extends KeyEstablishmentParty {
-  state: InitiatorState = 'idle';
+export class KeyEstablishmentInitiator extends KeyEstablishmentParty<InitiatorState> {
+  protected readonly direction = 'request';
   private backoffUntilUs = 0;
 
   /** Virtual time before which `start` refuses (after a received Terminate's wait time). */
@@ -402,6 +496,11 @@ export class KeyEstablishmentInitiator extends KeyEstablishmentParty {
    */
   start(peerEui64: Uint8Array, peerSuites?: number): void {
     if (this.state !== 'idle') throw new CbkeError('CBKE_STATE', `initiator busy (${this.state})`);
+    checkArgument(isEui64(peerEui64), `peer must be an 8-byte EUI64, got ${String(peerEui64)}`);
+    checkArgument(
+      peerSuites === undefined || isU16(peerSuites),
+      `peer suites must be a 16-bit bitmap, got ${peerSuites}`,
+    );
     const peer = peerEui64.slice();
     const now = this.clock.now();
     if (now < this.backoffUntilUs) {
@@ -448,11 +547,17 @@ export class KeyEstablishmentInitiator extends KeyEstablishmentParty {
     this.fail('CBKE_ABORTED', 'aborted locally', peer);
   }
 
-  /** A Key Establishment message from `fromEui64`. Never throws on bad input. */
+  /**
+   * A Key Establishment message from `fromEui64`. A bad message ends the exchange with
+   * Terminate BadMessage; only a sender that is not an EUI64 throws (CbkeError CBKE_BAD_ARGUMENT).
+   */
   receive(msg: KeyEstablishmentMessage, fromEui64: Uint8Array): void {
+    const from = this.checkSender(fromEui64);
     const ex = this.ex;
-    if (this.state === 'idle' || ex === undefined || !equalBytes(fromEui64, ex.peer)) return; // not ours
+    if (this.state === 'idle' || ex === undefined || !equalBytes(from, ex.peer)) return; // not ours
     try {
+      const problem = messageProblem(msg);
+      if (problem !== undefined) throw new Abort('CBKE_BAD_MESSAGE', problem, TerminateStatus.BadMessage);
       if (msg.command === 'TerminateKeyEstablishment') {
         this.backoffUntilUs = this.clock.now() + msg.waitTime * SECOND;
         this.state = 'idle';
@@ -484,26 +589,8 @@ export class KeyEstablishmentInitiator extends KeyEstablishmentParty {
           );
       }
     } catch (err) {
-      this.abortWith(ex, err);
+      this.abortExchange(err, ex.peer, ex.info.value);
     }
-  }
-
-  private abortWith(ex: Exchange, err: unknown): void {
-    const a =
-      err instanceof Abort
-        ? err
-        : new Abort(
-            'CBKE_BAD_MESSAGE',
-            `internal error: ${(err as Error).message}`,
-            TerminateStatus.BadMessage,
-          );
-    this.state = 'idle';
-    if (a.status !== undefined) this.terminate(a.status, ex.peer, ex.info.value, 'request');
-    this.fail(a.reason, a.message, ex.peer, {
-      ...(a.status !== undefined
-        ? { terminateStatus: a.status, terminatedBy: 'local' as const, waitTime: this.terminateWaitTime }
-        : {}),
-    });
   }
 
   private onInitiateResponse(ex: Exchange, msg: KeyEstablishmentMessage): void {
@@ -574,13 +661,6 @@ export class KeyEstablishmentInitiator extends KeyEstablishmentParty {
     this.state = 'idle';
     this.establish(ex, 'initiator');
   }
-
-  private onTimeout(): void {
-    const ex = this.ex;
-    const state = this.state;
-    this.state = 'idle';
-    this.fail('CBKE_TIMEOUT', `timed out in ${state}`, ex?.peer);
-  }
 }
 
 export type ResponderState =
@@ -594,14 +674,27 @@ export type ResponderState =
  * The server side (V): answers Initiate KE Requests. One exchange at a time; an Initiate
  * from another device meanwhile gets Terminate NoResources.
  */
-export class KeyEstablishmentResponder extends KeyEstablishmentParty {
-  state: ResponderState = 'idle';
+export class KeyEstablishmentResponder extends KeyEstablishmentParty<ResponderState> {
+  protected readonly direction = 'response';
 
-  /** A Key Establishment message from `fromEui64`. Never throws on bad input. */
+  /**
+   * A Key Establishment message from `fromEui64`. A bad message gets Terminate BadMessage
+   * (ending the exchange if it came from the peer); only a sender that is not an EUI64 throws
+   * (CbkeError CBKE_BAD_ARGUMENT).
+   */
   receive(msg: KeyEstablishmentMessage, fromEui64: Uint8Array): void {
-    const from = fromEui64.slice();
+    const from = this.checkSender(fromEui64);
     const ex = this.ex;
     try {
+      const problem = messageProblem(msg);
+      if (problem !== undefined) {
+        if (ex !== undefined && !equalBytes(from, ex.peer)) {
+          // A stranger's garbage must not disturb the running exchange.
+          this.terminate(TerminateStatus.BadMessage, from, this.terminateSuite(msg), 'response');
+          return;
+        }
+        throw new Abort('CBKE_BAD_MESSAGE', problem, TerminateStatus.BadMessage);
+      }
       if (msg.command === 'TerminateKeyEstablishment') {
         if (ex !== undefined && equalBytes(from, ex.peer)) {
           this.state = 'idle';
@@ -616,7 +709,7 @@ export class KeyEstablishmentResponder extends KeyEstablishmentParty {
       if (msg.command === 'InitiateKeyEstablishment' && msg.direction === 'request') {
         if (ex !== undefined && !equalBytes(from, ex.peer)) {
           // Busy with another device: refuse without disturbing the running exchange.
-          this.terminate(TerminateStatus.NoResources, from, msg.suite, 'response');
+          this.terminate(TerminateStatus.NoResources, from, this.terminateSuite(msg), 'response');
           return;
         }
         // A new Initiate from the current peer restarts the exchange.
@@ -627,7 +720,7 @@ export class KeyEstablishmentResponder extends KeyEstablishmentParty {
         return;
       }
       if (ex === undefined || !equalBytes(from, ex.peer)) {
-        this.terminate(TerminateStatus.BadMessage, from, 0, 'response');
+        this.terminate(TerminateStatus.BadMessage, from, this.terminateSuite(msg), 'response');
         return;
       }
       if (msg.direction !== 'request') {
@@ -650,23 +743,19 @@ export class KeyEstablishmentResponder extends KeyEstablishmentParty {
           );
       }
     } catch (err) {
-      const a =
-        err instanceof Abort
-          ? err
-          : new Abort(
-              'CBKE_BAD_MESSAGE',
-              `internal error: ${(err as Error).message}`,
-              TerminateStatus.BadMessage,
-            );
-      const suite = this.ex?.info.value ?? (msg.command === 'InitiateKeyEstablishment' ? msg.suite : 0);
-      this.state = 'idle';
-      if (a.status !== undefined) this.terminate(a.status, from, suite, 'response');
-      this.fail(a.reason, a.message, from, {
-        ...(a.status !== undefined
-          ? { terminateStatus: a.status, terminatedBy: 'local' as const, waitTime: this.terminateWaitTime }
-          : {}),
-      });
+      this.abortExchange(err, from, this.terminateSuite(msg));
     }
+  }
+
+  /**
+   * The suite a Terminate names: the one an Initiate requested (if it is a suite), else the one
+   * in use, else our highest; never 0x0000 or another value that names no suite.
+   */
+  private terminateSuite(msg: unknown): number {
+    const m = msg as { command?: unknown; suite?: unknown } | null;
+    const requested =
+      m?.command === 'InitiateKeyEstablishment' && isU16(m.suite) ? suiteFromValue(m.suite) : undefined;
+    return requested?.value ?? this.ex?.info.value ?? this.bestSuiteValue;
   }
 
   private onInitiateRequest(
@@ -751,12 +840,5 @@ export class KeyEstablishmentResponder extends KeyEstablishmentParty {
       this.state = 'idle';
       this.establish(ex, 'responder');
     });
-  }
-
-  private onTimeout(): void {
-    const ex = this.ex;
-    const state = this.state;
-    this.state = 'idle';
-    this.fail('CBKE_TIMEOUT', `timed out in ${state}`, ex?.peer);
   }
 }

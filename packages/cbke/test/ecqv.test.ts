@@ -18,9 +18,9 @@ import { SUITES } from '../src/suites.js';
 import { TestCa } from '../src/test-ca.js';
 import { EUI_U, EUI_V, ISSUER, seededRandom } from './helpers.js';
 
-const vectors = JSON.parse(
-  readFileSync(new URL('./vectors/cbke-annex-c.json', import.meta.url), 'utf8'),
-) as { suites: { suite: 1 | 2; initiator: { certificate: string }; responder: { certificate: string } }[] };
+const vectors = JSON.parse(readFileSync(new URL('./vectors/cbke-annex-c.json', import.meta.url), 'utf8')) as {
+  suites: { suite: 1 | 2; initiator: { certificate: string }; responder: { certificate: string } }[];
+};
 
 describe('certificate layouts', () => {
   it('decodes the Annex C suite-2 certificate field by field and re-encodes it', () => {

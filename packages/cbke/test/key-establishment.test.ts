@@ -1,5 +1,5 @@
 import type { KeyEstablishmentMessage } from '@gbhan/zigbee';
-import { TerminateStatus } from '@gbhan/zigbee';
+import { encodeKeyEstablishment, TerminateStatus } from '@gbhan/zigbee';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { bytesToHex } from '../src/bytes.js';
@@ -8,6 +8,7 @@ import { SUITES } from '../src/suites.js';
 import { device, EUI_U, EUI_V, EUI_W, type Link, makePair, seededRandom, testCa } from './helpers.js';
 
 const SECOND = 1_000_000;
+const last = <T>(a: T[]) => a[a.length - 1];
 
 describe.each([1, 2] as const)('key establishment, suite %i', (suite) => {
   it('completes: both sides get the same link key, exported once per side', () => {
@@ -501,5 +502,288 @@ describe('key establishment failure paths (suite 2)', () => {
       }),
       { numRuns: 40 },
     );
+  });
+});
+
+describe('garbage arguments (the API, not the decoder, hands these over)', () => {
+  /** After whatever happened, both machines are idle and a fresh exchange completes. */
+  function expectUsable(p: ReturnType<typeof makePair>) {
+    expect(p.initiator.state).toBe('idle');
+    expect(p.responder.state).toBe('idle');
+    p.clock.advance(256 * SECOND); // longer than any wait time a Terminate can carry
+    const before = { U: p.results.U.length, V: p.results.V.length };
+    p.initiator.start(EUI_V);
+    p.clock.runAll();
+    expect(p.results.U.slice(before.U)).toMatchObject([{ ok: true }]);
+    expect(p.results.V.slice(before.V)).toMatchObject([{ ok: true }]);
+  }
+
+  it.each([Number.NaN, -1, 256, 1.5, Number.POSITIVE_INFINITY, '10'])(
+    'a generate time of %s in an Initiate Response: Terminate BadMessage, the initiator is free again',
+    (bad) => {
+      for (const field of ['ephemeralDataGenerateTime', 'confirmKeyGenerateTime'] as const) {
+        let tamper = true;
+        const p = makePair(
+          2,
+          {},
+          {},
+          {
+            tap: (m, from) =>
+              tamper && from === 'V' && m.command === 'InitiateKeyEstablishment'
+                ? ({ ...m, [field]: bad } as unknown as KeyEstablishmentMessage)
+                : m,
+          },
+        );
+        p.initiator.start(EUI_V);
+        expect(() => p.clock.runAll()).not.toThrow();
+        expect(p.results.U, field).toMatchObject([
+          { ok: false, reason: 'CBKE_BAD_MESSAGE', terminateStatus: 3, terminatedBy: 'local' },
+        ]);
+        expect(last(p.sent.U)).toMatchObject({
+          command: 'TerminateKeyEstablishment',
+          statusCode: 3,
+          suite: 2,
+        });
+        expect(p.results.V).toMatchObject([{ ok: false, reason: 'CBKE_TERMINATED_BY_PEER' }]);
+        tamper = false;
+        expectUsable(p);
+      }
+    },
+  );
+
+  it('a bad generate time in an Initiate Request: the responder answers Terminate BadMessage', () => {
+    let tamper = true;
+    const p = makePair(
+      2,
+      {},
+      {},
+      {
+        tap: (m, from) =>
+          tamper && from === 'U' && m.command === 'InitiateKeyEstablishment'
+            ? { ...m, confirmKeyGenerateTime: Number.NaN }
+            : m,
+      },
+    );
+    p.initiator.start(EUI_V);
+    expect(() => p.clock.runAll()).not.toThrow();
+    expect(p.results.V).toMatchObject([{ ok: false, reason: 'CBKE_BAD_MESSAGE', terminateStatus: 3 }]);
+    expect(p.results.U).toMatchObject([{ ok: false, terminatedBy: 'peer', terminateStatus: 3 }]);
+    tamper = false;
+    expectUsable(p);
+  });
+
+  it('receive(null) and other non-messages end the exchange with Terminate BadMessage, on both sides', () => {
+    for (const junk of [null, undefined, 7, 'x', {}, { command: 'EphemeralData', direction: 'response' }]) {
+      const p = makePair(2);
+      p.initiator.start(EUI_V);
+      p.clock.advance(10_000); // the Initiate Response has arrived: both sides are mid-exchange
+      expect(() => p.initiator.receive(junk as never, EUI_V)).not.toThrow();
+      expect(p.results.U, String(junk)).toMatchObject([{ reason: 'CBKE_BAD_MESSAGE', terminateStatus: 3 }]);
+      expect(last(p.sent.U)).toMatchObject({ command: 'TerminateKeyEstablishment', statusCode: 3 });
+      p.clock.runAll();
+      expectUsable(p);
+      // the responder, idle and then mid-exchange
+      expect(() => p.responder.receive(junk as never, EUI_U)).not.toThrow();
+      expect(last(p.sent.V)).toMatchObject({ command: 'TerminateKeyEstablishment', statusCode: 3, suite: 2 });
+      p.clock.runAll();
+      p.clock.advance(256 * SECOND);
+      p.initiator.start(EUI_V);
+      p.clock.advance(5_000);
+      expect(() => p.responder.receive(junk as never, EUI_U)).not.toThrow();
+      expect(last(p.results.V)).toMatchObject({ reason: 'CBKE_BAD_MESSAGE', terminateStatus: 3 });
+      p.clock.runAll();
+      expectUsable(p);
+    }
+  });
+
+  it('a sender that is not an EUI64 is a typed error and changes nothing', () => {
+    const p = makePair(2);
+    p.initiator.start(EUI_V);
+    p.clock.advance(10_000);
+    const eph: KeyEstablishmentMessage = {
+      command: 'EphemeralData',
+      direction: 'response',
+      ephemeralData: new Uint8Array(37),
+    };
+    for (const from of [undefined, null, new Uint8Array(7), 'V', [1, 2, 3, 4, 5, 6, 7, 8]]) {
+      const code = expect.objectContaining({ name: 'CbkeError', code: 'CBKE_BAD_ARGUMENT' });
+      expect(() => p.initiator.receive(eph, from as never)).toThrow(code);
+      expect(() => p.responder.receive(eph, from as never)).toThrow(code);
+    }
+    expect(p.results.U).toHaveLength(0);
+    expect(p.results.V).toHaveLength(0);
+    p.clock.runAll();
+    expect(p.results.U).toMatchObject([{ ok: true }]);
+    expect(p.results.V).toMatchObject([{ ok: true }]);
+  });
+
+  it('start and the constructor refuse bad arguments with a typed error', () => {
+    const p = makePair(2);
+    const code = expect.objectContaining({ code: 'CBKE_BAD_ARGUMENT' });
+    expect(() => p.initiator.start(undefined as never)).toThrow(code);
+    expect(() => p.initiator.start(new Uint8Array(3))).toThrow(code);
+    expect(() => p.initiator.start(EUI_V, Number.NaN)).toThrow(code);
+    expect(() => p.initiator.start(EUI_V, 0x10000)).toThrow(code);
+    expect(p.initiator.state).toBe('idle');
+    expect(p.sent.U).toHaveLength(0);
+    for (const o of [
+      { ephemeralDataGenerateTime: Number.NaN },
+      { confirmKeyGenerateTime: 300 },
+      { terminateWaitTime: -1 },
+      { timeouts: { marginUs: Number.POSITIVE_INFINITY } },
+    ]) {
+      expect(() => makePair(2, o), JSON.stringify(o)).toThrow(code);
+    }
+    expect(() => makePair(2, { ownEui64: undefined as never })).toThrow(
+      expect.objectContaining({ code: 'CBKE_BAD_LENGTH' }),
+    );
+    expectUsable(p);
+  });
+
+  it('property: no garbage message or sender makes either machine throw (but the typed error) or get stuck', () => {
+    const value = fc.oneof(
+      fc.constantFrom(
+        undefined,
+        null,
+        Number.NaN,
+        Number.POSITIVE_INFINITY,
+        -1,
+        1.5,
+        256,
+        0x10000,
+        '2',
+        [],
+        {},
+      ),
+      fc.integer({ min: 0, max: 255 }),
+      fc.uint8Array({ maxLength: 80 }),
+    );
+    const message = fc.oneof(
+      fc.anything(),
+      fc.record(
+        {
+          command: fc.constantFrom(
+            'InitiateKeyEstablishment',
+            'EphemeralData',
+            'ConfirmKeyData',
+            'TerminateKeyEstablishment',
+            'Bogus',
+            undefined,
+          ),
+          direction: fc.constantFrom('request', 'response', 'sideways', undefined),
+          suite: value,
+          ephemeralDataGenerateTime: value,
+          confirmKeyGenerateTime: value,
+          identity: value,
+          ephemeralData: value,
+          secureMessageAuthenticationCode: value,
+          statusCode: value,
+          waitTime: value,
+        },
+        { requiredKeys: ['command', 'direction'] },
+      ),
+    );
+    const sender = fc.oneof(
+      fc.constantFrom(EUI_U, EUI_V, EUI_W, undefined, null, 'x'),
+      fc.uint8Array({ maxLength: 9 }),
+    );
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 0, max: 7 }),
+        message,
+        sender,
+        fc.boolean(),
+        (hops, junk, from, toResponder) => {
+          const p = makePair(2);
+          p.initiator.start(EUI_V);
+          p.clock.advance(hops * 5_000);
+          try {
+            if (toResponder) p.responder.receive(junk as never, from as never);
+            else p.initiator.receive(junk as never, from as never);
+          } catch (e) {
+            expect(e).toMatchObject({ name: 'CbkeError', code: 'CBKE_BAD_ARGUMENT' });
+          }
+          expect(() => p.clock.runAll()).not.toThrow();
+          for (const m of [...p.sent.U, ...p.sent.V, ...p.others.map((o) => o.msg)])
+            if (m.command === 'TerminateKeyEstablishment') expect(m.suite).toBe(2);
+          expectUsable(p);
+        },
+      ),
+      { numRuns: 60 },
+    );
+  });
+});
+
+describe('Terminate Key Establishment names a suite, on the wire', () => {
+  const terminateBytes = (m: KeyEstablishmentMessage | undefined) => {
+    expect(m?.command).toBe('TerminateKeyEstablishment');
+    // ZCL payload: status, wait time, suite (u16 little-endian) - the frame's last four octets
+    return [...encodeKeyEstablishment(m!, { transactionSequenceNumber: 1 }).subarray(-4)];
+  };
+  const eph = (n: number): KeyEstablishmentMessage => ({
+    command: 'EphemeralData',
+    direction: 'request',
+    ephemeralData: new Uint8Array(n),
+  });
+
+  it.each([1, 2] as const)(
+    'a stray message to an idle suite-%i responder: our suite, not 0x0000',
+    (suite) => {
+      const p = makePair(suite);
+      p.responder.receive(eph(SUITES[suite].pointLength), EUI_W);
+      expect(terminateBytes(p.others[0]?.msg)).toEqual([3, 30, suite, 0]);
+    },
+  );
+
+  it('a stranger during an exchange: the suite in use', () => {
+    const p = makePair(2);
+    p.initiator.start(EUI_V);
+    p.clock.advance(5_000);
+    p.responder.receive(eph(37), EUI_W);
+    expect(terminateBytes(p.others[0]?.msg)).toEqual([3, 30, 2, 0]);
+    p.responder.receive({ ...eph(37), command: 'Bogus' } as never, EUI_W);
+    expect(terminateBytes(p.others[1]?.msg)).toEqual([3, 30, 2, 0]);
+    p.clock.runAll();
+    expect(p.results.V).toMatchObject([{ ok: true }]);
+  });
+
+  it('an Initiate naming no suite (0x0000, 0x8000): UnsupportedSuite naming ours', () => {
+    const p = makePair(2);
+    const d = device(2, { subject: EUI_W });
+    for (const [i, suite] of [0x0000, 0x8000].entries()) {
+      p.responder.receive(
+        {
+          command: 'InitiateKeyEstablishment',
+          direction: 'request',
+          suite,
+          ephemeralDataGenerateTime: 10,
+          confirmKeyGenerateTime: 15,
+          identity: d.certificate,
+        },
+        EUI_W,
+      );
+      expect(terminateBytes(p.others[i]?.msg)).toEqual([5, 30, 2, 0]);
+    }
+  });
+
+  it('unsupported suite: the one requested; the initiator: the one it asked for', () => {
+    const d1 = device(1, { subject: EUI_V }, testCa(1));
+    const p = makePair(
+      2,
+      {},
+      { credentials: { 1: { certificate: d1.certificate, privateKey: d1.privateKey } } },
+    );
+    p.initiator.start(EUI_V);
+    p.clock.runAll();
+    expect(terminateBytes(last(p.sent.V))).toEqual([5, 30, 2, 0]);
+    const q = makePair(
+      1,
+      {},
+      {},
+      { tap: (m, from) => (from === 'V' && m.command === 'EphemeralData' ? eph(3) : m) },
+    );
+    q.initiator.start(EUI_V);
+    q.clock.runAll();
+    expect(terminateBytes(last(q.sent.U))).toEqual([3, 30, 1, 0]);
   });
 });

@@ -31,9 +31,10 @@ interface SuiteVector {
   macV: string;
 }
 
-const vectors = JSON.parse(
-  readFileSync(new URL('./vectors/cbke-annex-c.json', import.meta.url), 'utf8'),
-) as { suites: SuiteVector[]; installCode: { installCode: string; crc: string; linkKey: string } };
+const vectors = JSON.parse(readFileSync(new URL('./vectors/cbke-annex-c.json', import.meta.url), 'utf8')) as {
+  suites: SuiteVector[];
+  installCode: { installCode: string; crc: string; linkKey: string };
+};
 
 describe.each(vectors.suites)('Annex C suite $suite ($curve)', (v) => {
   const info = SUITES[v.suite];

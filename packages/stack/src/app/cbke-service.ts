@@ -266,7 +266,8 @@ export class CbkeService {
           direction: 'response',
           statusCode: TerminateStatus.UnsupportedSuite,
           waitTime: 30,
-          suite: this.suiteBitmap,
+          // One suite value (never the bitmap): the requested one is not ours, so our best.
+          suite: this.o.config.credentials[2] ? 2 : 1,
         });
       } else if (!msg.interPan) {
         sendDefaultResponse(this.host, msg, header, ZclStatus.MALFORMED_COMMAND);
