@@ -44,7 +44,7 @@ function reply(res: ServerResponse, status: number, body: unknown): void {
   res.end(`${JSON.stringify(body)}\n`);
 }
 
-/** The WAN endpoint; every command runs while the radio holds the bus (lock-step kept). */
+/** The WAN endpoint; every command runs at the bus's current instant, holding the bus (lock-step kept). */
 export function startWanEndpoint(hub: CommsHub, radio: BusRadio, port: number): Promise<Server> {
   const server = createServer((req, res) => {
     void (async () => {
@@ -71,7 +71,13 @@ export function startWanEndpoint(hub: CommsHub, radio: BusRadio, port: number): 
         } catch (e) {
           return reply(res, 400, { error: { code: 'BAD_REQUEST', message: (e as Error).message } });
         }
-        const release = radio.hold();
+        // Bring the CH's clock to the bus's instant (on a real-time bus, the wall clock's) first.
+        let release: () => void;
+        try {
+          release = await radio.wake();
+        } catch (e) {
+          return reply(res, 503, { error: { code: 'BUS_CLOSED', message: (e as Error).message } });
+        }
         try {
           if (req.url === '/control') {
             hub.control(cmd);

@@ -66,12 +66,38 @@ export interface RadioBusConfig {
   idleTimeoutMs?: number;
   /** Virtual time does not start before this many radios have registered. */
   expectRadios?: number;
+  /**
+   * Actions (tx, cca, set-channel, power, trace) one radio may send at one virtual instant
+   * before it is dropped with BUS_INSTANT_LIMIT: a client that keeps working would hold time
+   * there for ever (0 = no limit).
+   */
+  maxActionsPerInstant?: number;
+  /**
+   * Actions one radio may have waiting for the barrier, i.e. sent since its last idle report,
+   * before it is dropped with BUS_ACTION_BACKLOG (0 = no limit).
+   */
+  maxPendingActions?: number;
+  /**
+   * Bytes of bus messages a client may leave unread (a socket's unsent backlog) before it is
+   * dropped with BUS_SEND_BACKLOG (0 = no limit).
+   */
+  maxSendBacklogBytes?: number;
 }
+
+/** Defaults far above what any shipped scenario's device reaches (at most 12 actions at one instant). */
+export const DEFAULT_MAX_ACTIONS_PER_INSTANT = 10_000;
+export const DEFAULT_MAX_PENDING_ACTIONS = 1000;
+/** A well-behaved client has at most one lock-step round unread (kilobytes). */
+export const DEFAULT_MAX_SEND_BACKLOG_BYTES = 16 * 1024 * 1024;
 
 /** How the bus reaches one client: a socket or the in-process transport. */
 export interface BusLink {
   send(msg: BusMessage): void;
   close(): void;
+  /** Bytes sent but not yet taken by the client; a link without it never backs up. */
+  backlogBytes?(): number;
+  /** Cut the connection at once, without a closing handshake the client would never read. */
+  abort?(): void;
 }
 
 interface Radio {
@@ -105,6 +131,13 @@ interface Radio {
   dutyRecheckAt: number | null;
   wakeAt: number;
   wakesAtInstant: number;
+  /** Virtual instant of `actionsAtInstant`: actions sent at it so far. */
+  actionsAt: number;
+  actionsAtInstant: number;
+  /** Highest `wake` id not yet answered, or null. */
+  wakeId: number | null;
+  /** Instant the last `wake` was answered at (one answer per instant while time can move). */
+  wokenAt: number;
 }
 
 /** Timer wake-ups of one radio at one virtual instant before it is judged stuck. */
@@ -192,11 +225,16 @@ export class RadioBus {
   private readonly idleTimeoutMs: number;
   private readonly expectRadios: number;
   private readonly realTime: { speed: number } | null;
+  private readonly maxActionsPerInstant: number;
+  private readonly maxPendingActions: number;
+  private readonly maxSendBacklogBytes: number;
 
   private readonly ports = new Set<Port>();
   /** Registered radios sorted by EUI64: the bus's canonical order. */
   private sorted: Radio[] = [];
   private readonly byEui = new Map<string, Radio>();
+  /** Radios with an unanswered `wake`. */
+  private readonly wakers = new Set<Radio>();
   private readonly queue = new MinHeap<BusEvent>((a, b) => a.t < b.t || (a.t === b.t && a.seq < b.seq));
   private onAir: Transmission[] = [];
   private readonly linkLoss = new Map<string, number>();
@@ -216,6 +254,9 @@ export class RadioBus {
   private closed = false;
   private watchdog: NodeJS.Timeout | null = null;
   private pacing: NodeJS.Timeout | null = null;
+  /** The virtual instant the pacing timer waits for. */
+  private pacingFor = 0;
+  /** Real-time mode: wall ms at which virtual time `virtAnchor` started (0 = not yet). */
   private wallAnchor = 0;
   private virtAnchor = 0;
 
@@ -240,6 +281,9 @@ export class RadioBus {
     this.idleTimeoutMs = config.idleTimeoutMs ?? 10_000;
     this.expectRadios = config.expectRadios ?? 0;
     this.realTime = config.realTime ?? null;
+    this.maxActionsPerInstant = config.maxActionsPerInstant ?? DEFAULT_MAX_ACTIONS_PER_INSTANT;
+    this.maxPendingActions = config.maxPendingActions ?? DEFAULT_MAX_PENDING_ACTIONS;
+    this.maxSendBacklogBytes = config.maxSendBacklogBytes ?? DEFAULT_MAX_SEND_BACKLOG_BYTES;
     for (const [i, j] of this.jammers.entries()) this.scheduleJammer(j, i);
   }
 
@@ -331,10 +375,7 @@ export class RadioBus {
   runUntil(untilUs: number): Promise<void> {
     this.until = Math.max(this.until, untilUs);
     this.syncPending = true;
-    if (this.realTime && this.wallAnchor === 0) {
-      this.wallAnchor = performance.now();
-      this.virtAnchor = this.now;
-    }
+    this.anchorPacing();
     const p = new Promise<void>((resolve) => this.waiters.push({ until: untilUs, resolve }));
     this.kick();
     return p;
@@ -376,16 +417,53 @@ export class RadioBus {
         }
         this.kick();
         return;
+      case 'wake':
+        // Not an action and not awaiting: the radio stays idle (its device may hold it while it
+        // waits for the answer), and the answer goes out at the next barrier (answerWakes).
+        radio.wakeId = Math.max(radio.wakeId ?? 0, msg.id);
+        this.wakers.add(radio);
+        this.kick();
+        return;
       case 'bye':
         port.closed = true;
         this.detach(port, 'bye');
         port.link.close();
         return;
       default:
-        // tx, cca, set-channel, power: applied at the next barrier, in EUI64 order.
+        // tx, cca, set-channel, power, trace: applied at the next barrier, in EUI64 order.
+        if (this.overActionLimits(radio)) return;
         radio.actions.push(msg);
         this.markAwaiting(radio);
     }
+  }
+
+  /**
+   * Count one more action of `radio` and drop the radio if it is past a bound: one that keeps
+   * working at an instant would hold time there, one that never idles would grow its queue.
+   */
+  private overActionLimits(radio: Radio): boolean {
+    if (radio.actionsAt !== this.now) {
+      radio.actionsAt = this.now;
+      radio.actionsAtInstant = 0;
+    }
+    radio.actionsAtInstant++;
+    if (this.maxPendingActions > 0 && radio.actions.length >= this.maxPendingActions) {
+      this.reportError(
+        radio.port,
+        'BUS_ACTION_BACKLOG',
+        `more than ${this.maxPendingActions} actions without an idle report`,
+      );
+      return true;
+    }
+    if (this.maxActionsPerInstant > 0 && radio.actionsAtInstant > this.maxActionsPerInstant) {
+      this.reportError(
+        radio.port,
+        'BUS_INSTANT_LIMIT',
+        `more than ${this.maxActionsPerInstant} actions at t=${this.now}`,
+      );
+      return true;
+    }
+    return false;
   }
 
   private register(port: Port, msg: HelloMessage): void {
@@ -441,6 +519,10 @@ export class RadioBus {
       dutyRecheckAt: null,
       wakeAt: -1,
       wakesAtInstant: 0,
+      actionsAt: -1,
+      actionsAtInstant: 0,
+      wakeId: null,
+      wokenAt: -1,
     };
     port.radio = radio;
     this.byEui.set(radio.eui64, radio);
@@ -457,6 +539,7 @@ export class RadioBus {
       position: radio.position,
     });
     this.send(radio, { type: 'welcome', version: PROTOCOL_VERSION, t: this.now, eui64: radio.eui64 });
+    this.anchorPacing();
   }
 
   /** @internal */
@@ -481,6 +564,7 @@ export class RadioBus {
         this.awaitingCount--;
       }
       this.byEui.delete(radio.eui64);
+      this.wakers.delete(radio);
       this.sorted = this.sorted.filter((r) => r !== radio);
       this.emit({ t: this.now, type: 'detach', radio: radio.eui64, reason });
     }
@@ -494,12 +578,29 @@ export class RadioBus {
       radio.awaiting = true;
       this.awaitingCount++;
       radio.awaitingSinceWall = performance.now();
+      // No watchdog running means no other radio is awaiting: this deadline is the earliest.
+      this.armWatchdog();
     }
   }
 
   private send(radio: Radio, msg: BusMessage): void {
+    // A radio dropped earlier in this barrier must not be counted as awaiting again.
+    if (radio.port.closed) return;
     this.markAwaiting(radio);
-    radio.port.link.send(msg);
+    const link = radio.port.link;
+    link.send(msg);
+    if (this.maxSendBacklogBytes > 0 && link.backlogBytes !== undefined) {
+      const backlog = link.backlogBytes();
+      if (backlog > this.maxSendBacklogBytes) {
+        this.reportError(
+          radio.port,
+          'BUS_SEND_BACKLOG',
+          `${backlog} bytes unread (more than ${this.maxSendBacklogBytes})`,
+        );
+        // It does not read: a closing handshake would keep the backlog for the close timeout.
+        link.abort?.();
+      }
+    }
   }
 
   /** Try to make progress; safe to call from anywhere (re-entrant calls are folded). */
@@ -525,6 +626,13 @@ export class RadioBus {
         return;
       }
       if (this.applyActions()) continue;
+      if (this.answerWakes()) continue;
+      if (this.pacing !== null && this.nextEventTime() < this.pacingFor) {
+        // Something earlier than what pacing waits for came up meanwhile (a woken device's new
+        // timer): pace to that instead of sleeping through it.
+        clearTimeout(this.pacing);
+        this.pacing = null;
+      }
       if (this.pacing !== null || this.controllerHolds > 0) return;
       // Only the start waits for the expected radios; later departures do not stop time.
       if (!this.expectedReached) {
@@ -564,12 +672,69 @@ export class RadioBus {
     }
   }
 
+  /**
+   * Answer the radios' `wake` requests at a barrier. Real-time mode, once time runs: virtual
+   * time first moves to the instant the wall clock has reached, but stays before the next
+   * scheduled event (events and radios' timers), so lock-step holds; otherwise the answer is
+   * the current instant. A radio is answered once per instant while the bus has something to
+   * advance to, so a device that keeps asking cannot stop time. Returns true if it sent any.
+   */
+  private answerWakes(): boolean {
+    if (this.wakers.size === 0) return false;
+    const tNext = this.nextEventTime();
+    const running =
+      this.until >= 0 &&
+      this.controllerHolds === 0 &&
+      (this.expectedReached || this.sorted.length >= this.expectRadios);
+    if (this.realTime !== null && running && this.wallAnchor !== 0) {
+      const target = Math.min(this.pacedNow(), tNext - 1, this.until);
+      if (target > this.now) this.now = target;
+    }
+    const canAdvance = running && tNext <= this.until && Number.isFinite(tNext);
+    let sent = false;
+    for (const r of this.sorted.filter((x) => this.wakers.has(x))) {
+      if (r.wakeId === null || (canAdvance && r.wokenAt === this.now)) continue;
+      const id = r.wakeId;
+      r.wakeId = null;
+      this.wakers.delete(r);
+      r.wokenAt = this.now;
+      this.send(r, { type: 'time', t: this.now, wake: id });
+      sent = true;
+    }
+    return sent;
+  }
+
+  /** The earliest bus event or radio timer (infinity if none). */
+  private nextEventTime(): number {
+    let t = this.queue.peek()?.t ?? Number.POSITIVE_INFINITY;
+    for (const r of this.sorted) if (r.next !== null && r.next < t) t = r.next;
+    return t;
+  }
+
+  /** Real-time mode: the virtual instant the wall clock has reached (reads it, as pacing does). */
+  private pacedNow(): number {
+    const speed = this.realTime?.speed ?? 1;
+    return Math.floor(this.virtAnchor + (performance.now() - this.wallAnchor) * 1000 * speed);
+  }
+
   private resolveWaiters(): void {
     if (this.waiters.length === 0) return;
     const done = this.waiters.filter((w) => w.until <= this.now);
     if (done.length === 0) return;
     this.waiters = this.waiters.filter((w) => w.until > this.now);
     for (const w of done) w.resolve();
+  }
+
+  /**
+   * Real-time mode: pacing starts with virtual time, once runUntil has been called and the
+   * expected radios have registered, not before: the wall time spent waiting for them is not
+   * owed, or the first seconds would run unpaced.
+   */
+  private anchorPacing(): void {
+    if (this.realTime === null || this.wallAnchor !== 0 || this.until < 0) return;
+    if (!this.expectedReached && this.sorted.length < this.expectRadios) return;
+    this.wallAnchor = performance.now();
+    this.virtAnchor = this.now;
   }
 
   /** Real-time mode: if the wall clock is behind `t`, wait for it (returns true if waiting). */
@@ -579,6 +744,7 @@ export class RadioBus {
     const wait = due - performance.now();
     if (wait <= 0.5) return false;
     // Real-time pacing is the one place virtual time waits on the wall clock.
+    this.pacingFor = t;
     this.pacing = setTimeout(() => {
       this.pacing = null;
       this.kick();
@@ -586,19 +752,33 @@ export class RadioBus {
     return true;
   }
 
-  /** Idle watchdog (wall clock): a radio that never reports idle is dropped, not waited on. */
-  private armWatchdog(): void {
-    if (this.watchdog !== null || this.idleTimeoutMs <= 0) return;
-    this.watchdog = setTimeout(() => {
-      this.watchdog = null;
-      const limit = performance.now() - this.idleTimeoutMs;
-      for (const r of [...this.sorted]) {
-        if (r.awaiting && r.awaitingSinceWall <= limit) {
-          this.reportError(r.port, 'BUS_IDLE_TIMEOUT', `no idle report within ${this.idleTimeoutMs} ms`);
-        }
-      }
-      this.kick();
-    }, this.idleTimeoutMs);
+  /**
+   * Idle watchdog (wall clock): a radio that never reports idle is dropped, not waited on.
+   * While any radio is awaiting, one timer runs for the earliest deadline (a radio that starts
+   * awaiting later has a later one), so a drop comes when it is due, not up to a period late.
+   */
+  private armWatchdog(delayMs = this.idleTimeoutMs): void {
+    if (this.watchdog !== null || this.idleTimeoutMs <= 0 || this.closed) return;
+    this.watchdog = setTimeout(() => this.watchdogFired(), delayMs);
+  }
+
+  private watchdogFired(): void {
+    this.watchdog = null;
+    const now = performance.now();
+    const expired: Radio[] = [];
+    let next = Number.POSITIVE_INFINITY;
+    for (const r of this.sorted) {
+      if (!r.awaiting) continue;
+      const due = r.awaitingSinceWall + this.idleTimeoutMs;
+      if (due <= now) expired.push(r);
+      else next = Math.min(next, due);
+    }
+    // Re-armed before the drops: radios they make the bus wake start awaiting after `next`'s.
+    if (next !== Number.POSITIVE_INFINITY) this.armWatchdog(next - now);
+    for (const r of expired) {
+      this.reportError(r.port, 'BUS_IDLE_TIMEOUT', `no idle report within ${this.idleTimeoutMs} ms`);
+    }
+    this.kick();
   }
 
   private clearTimers(): void {

@@ -72,6 +72,11 @@ export class BusRadio {
   private dutyHandlers: Handler<{ state: DutyCycleStateName; percent: number }>[] = [];
   private closeHandlers: ((reason: string) => void)[] = [];
   private controlHandlers: Handler<Record<string, unknown>>[] = [];
+  private wakeSeq = 0;
+  private readonly pendingWakes = new Map<
+    number,
+    { resolve: (release: () => void) => void; reject: (e: Error) => void }
+  >();
   private holds = 0;
   private owesIdle = false;
   private idleScheduled = false;
@@ -173,6 +178,24 @@ export class BusRadio {
     };
   }
 
+  /**
+   * Bring this device's clock to the bus's current instant (in real-time mode, the instant the
+   * wall clock has reached) and run the timers due by then. For work that starts outside the
+   * bus (a local endpoint) and must read the bus's time: resolves with a hold taken at that
+   * instant (the bus does not move on until it is released); call it when done.
+   */
+  wake(): Promise<() => void> {
+    if (this.closedReason !== null)
+      return Promise.reject(new BusClientError('BUS_CLIENT_CLOSED', `radio closed: ${this.closedReason}`));
+    const id = this.wakeSeq++;
+    const answered = new Promise<() => void>((resolve, reject) =>
+      this.pendingWakes.set(id, { resolve, reject }),
+    );
+    // Not through post(): a wake owes the bus no idle report, the answer will.
+    this.transport.send({ type: 'wake', id });
+    return answered;
+  }
+
   close(): void {
     if (this.closedReason !== null) return;
     this.transport.send({ type: 'bye' });
@@ -219,6 +242,7 @@ export class BusRadio {
         this.welcomed = null;
         break;
       case 'time':
+        if (msg.wake !== undefined) this.woken(msg.wake);
         break;
       case 'rx': {
         const frame: ReceivedFrame = {
@@ -259,6 +283,15 @@ export class BusRadio {
     this.activity();
   }
 
+  /** The bus answered every `wake` up to `id`: each caller gets a hold taken at this instant. */
+  private woken(id: number): void {
+    for (const [n, w] of this.pendingWakes) {
+      if (n > id) continue;
+      this.pendingWakes.delete(n);
+      w.resolve(this.hold());
+    }
+  }
+
   /** A handler that returned a promise holds the bus until it settles. */
   private track(result: void | Promise<void>): void {
     if (result instanceof Promise) {
@@ -285,6 +318,9 @@ export class BusRadio {
     this.pendingTx.clear();
     for (const resolve of this.pendingCca.values()) resolve(true);
     this.pendingCca.clear();
+    for (const w of this.pendingWakes.values())
+      w.reject(new BusClientError(this.lastError?.code ?? 'BUS_CLIENT_CLOSED', why));
+    this.pendingWakes.clear();
     for (const h of this.closeHandlers) h(why);
   }
 }

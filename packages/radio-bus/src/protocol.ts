@@ -45,6 +45,12 @@ const ClientMessageSchema = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('power'), on: z.boolean() }),
   z.strictObject({ type: z.literal('idle'), next: time.nullable() }),
   z.strictObject({ type: z.literal('bye') }),
+  /**
+   * Bring me to the bus's current instant (real-time mode: the paced wall-clock instant): for
+   * work that starts outside the bus (a local endpoint) and must read the bus's time.
+   * Answered by `time` with `wake` = the highest id received.
+   */
+  z.strictObject({ type: z.literal('wake'), id: int.nonnegative() }),
   /** A device's own trace event; the bus stamps it with the virtual time and the radio. */
   z.strictObject({ type: z.literal('trace'), event: z.record(z.string(), z.unknown()) }),
 ]);
@@ -64,7 +70,8 @@ export type DutyCycleStateName = 'normal' | 'limited' | 'critical' | 'suspended'
 /** Messages from the bus. Every one carries `t`, the virtual time (us) it happens at. */
 export type BusMessage =
   | { type: 'welcome'; version: number; t: number; eui64: string }
-  | { type: 'time'; t: number }
+  /** `wake`: set when it answers the client's `wake` (the highest id received so far). */
+  | { type: 'time'; t: number; wake?: number }
   | { type: 'rx'; t: number; start: number; psdu: string; rssi: number; lqi: number }
   | { type: 'tx-done'; t: number; id: number; status: TxStatus; airtimeUs: number }
   | { type: 'cca-result'; t: number; id: number; busy: boolean }
@@ -76,6 +83,7 @@ export type BusMessage =
 export type BusErrorCode =
   | 'BUS_MALFORMED'
   | 'BUS_OVERSIZE'
+  | 'BUS_WS_PROTOCOL'
   | 'BUS_UNKNOWN_TYPE'
   | 'BUS_VERSION'
   | 'BUS_NOT_REGISTERED'
@@ -85,6 +93,9 @@ export type BusErrorCode =
   | 'BUS_PSDU_TOO_LONG'
   | 'BUS_IDLE_TIMEOUT'
   | 'BUS_TIME_STUCK'
+  | 'BUS_INSTANT_LIMIT'
+  | 'BUS_ACTION_BACKLOG'
+  | 'BUS_SEND_BACKLOG'
   | 'BUS_SHUTDOWN';
 
 export class BusProtocolError extends Error {
@@ -97,7 +108,7 @@ export class BusProtocolError extends Error {
   }
 }
 
-const KNOWN_TYPES = new Set(['hello', 'set-channel', 'tx', 'cca', 'power', 'idle', 'bye', 'trace']);
+const KNOWN_TYPES = new Set(['hello', 'set-channel', 'tx', 'cca', 'power', 'idle', 'bye', 'trace', 'wake']);
 
 /** Validate one decoded client message; throws BusProtocolError naming the field at fault. */
 export function parseClientMessage(value: unknown): ClientMessage {

@@ -7,6 +7,12 @@ import { WebSocketServer } from 'ws';
 import type { RadioBus } from './bus.js';
 import { BusProtocolError, decodeClientFrame, MAX_MESSAGE_BYTES } from './protocol.js';
 
+/** ws error codes for a frame or message past the size limits. */
+const OVERSIZE_WS_ERRORS = new Set([
+  'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH',
+  'WS_ERR_UNSUPPORTED_DATA_PAYLOAD_LENGTH',
+]);
+
 export interface BusServerOptions {
   host?: string;
   /** 0 = any free port. */
@@ -34,6 +40,8 @@ export function startBusServer(bus: RadioBus, options: BusServerOptions = {}): P
         if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(msg));
       },
       close: () => ws.close(1000),
+      backlogBytes: () => ws.bufferedAmount,
+      abort: () => ws.terminate(),
     });
     ws.on('message', (data, isBinary) => {
       if (isBinary) {
@@ -54,7 +62,14 @@ export function startBusServer(bus: RadioBus, options: BusServerOptions = {}): P
       }
       port.receive(msg);
     });
-    ws.on('error', (err) => port.fail(new BusProtocolError('BUS_OVERSIZE', `socket error: ${err.message}`)));
+    // ws reports what it refuses in a frame (then closes with 1002/1008/1009): too big is
+    // BUS_OVERSIZE, anything else (unmasked, bad opcode, bad UTF-8 ...) BUS_WS_PROTOCOL.
+    ws.on('error', (err) => {
+      const code = OVERSIZE_WS_ERRORS.has((err as { code?: string }).code ?? '')
+        ? 'BUS_OVERSIZE'
+        : 'BUS_WS_PROTOCOL';
+      port.fail(new BusProtocolError(code, `socket error: ${err.message}`));
+    });
     ws.on('close', () => port.detached('socket closed'));
   });
   return new Promise((resolve, reject) => {

@@ -3,8 +3,11 @@
  * that vanish or never report idle, and determinism whatever order messages arrive in.
  */
 
+import { randomBytes } from 'node:crypto';
+import { connect as connectTcp } from 'node:net';
+import { performance } from 'node:perf_hooks';
 import { MILLISECOND, SECOND } from '@gbhan/clock';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import WebSocket from 'ws';
 import {
   BusRadio,
@@ -430,5 +433,252 @@ describe('determinism', () => {
     expect(ip.trace).toBe(ws1.trace);
     expect(other.trace).not.toBe(ip.trace);
     expect(ws1.trace).toContain('"reason":"loss"');
+  });
+});
+
+describe('hostile and broken clients', () => {
+  const hello = (n: number) =>
+    JSON.stringify({
+      type: 'hello',
+      version: 1,
+      eui64: eui(n),
+      band: '2.4GHz',
+      page: 0,
+      channel: 11,
+      position: { x: 0, y: 0 },
+    });
+
+  /** Fails the test instead of hanging it when the bus never gets rid of a bad client. */
+  function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`${what} took more than ${ms} ms`)), ms);
+    });
+    return Promise.race([p, late]).finally(() => clearTimeout(timer));
+  }
+
+  async function until(cond: () => boolean, ms = 5000): Promise<void> {
+    const end = performance.now() + ms;
+    while (!cond()) {
+      if (performance.now() > end) throw new Error('condition not met in time');
+      await new Promise((r) => setTimeout(r, 5));
+    }
+  }
+
+  /** Radio 1 sends 100 frames, 10 ms apart from 1 ms; returns how many radio 2 got. */
+  function traffic(a: BusRadio, b: BusRadio): () => number {
+    let got = 0;
+    b.onReceive(() => {
+      got++;
+    });
+    let n = 0;
+    const tick = () => {
+      a.transmit(macDataFrame(n++ & 0xff, 1, 0xffff, 1, Uint8Array.of(0)));
+      if (n < 100) a.clock.setTimer(10 * MILLISECOND, tick);
+    };
+    a.clock.setTimerAt(MILLISECOND, tick);
+    return () => got;
+  }
+
+  /** serve(), torn down even when the test fails: a bad client left running starves the next tests. */
+  async function serveHostile(config: RadioBusConfig) {
+    const s = await serve(config);
+    let stopped: Promise<void> | null = null;
+    const stop = () => {
+      stopped ??= s.stop();
+      return stopped;
+    };
+    onTestFinished(stop);
+    return { ...s, stop };
+  }
+
+  const errorOf = (trace: BusTraceEvent[], radio: string) =>
+    trace.find((e) => e.type === 'error' && e.radio === radio) as { t: number; code: string } | undefined;
+
+  it('drops a client that keeps working at one instant (a cca and an idle for every message)', async () => {
+    const { bus, server, connect, stop, trace } = await serveHostile({ maxActionsPerInstant: 500 });
+    const got = traffic(await connect(1), await connect(2));
+    const c = rawClient(server.url);
+    await c.opened;
+    let id = 0;
+    c.ws.on('message', (d) => {
+      if (JSON.parse(d.toString()).type === 'error') return;
+      c.ws.send(JSON.stringify({ type: 'cca', id: id++ }));
+      c.ws.send(JSON.stringify({ type: 'idle', next: null }));
+    });
+    c.ws.send(hello(7));
+    await within(bus.runUntil(2 * SECOND), 10_000, 'the run');
+    await c.closed;
+    await stop();
+    // It held time at the instant it arrived until its 501st cca there.
+    const attached = trace.find((e) => e.type === 'attach' && e.radio === eui(7))!;
+    expect(errorOf(trace, eui(7))).toMatchObject({ code: 'BUS_INSTANT_LIMIT', t: attached.t });
+    expect(c.received.at(-1)).toMatchObject({ type: 'error', code: 'BUS_INSTANT_LIMIT' });
+    expect(got()).toBe(100);
+  });
+
+  it('drops a client that sends actions without ever reporting idle', async () => {
+    // No idle timeout: only the bound on pending actions can stop this client.
+    const { bus, server, connect, stop, trace } = await serveHostile({
+      maxPendingActions: 100,
+      idleTimeoutMs: 0,
+    });
+    const got = traffic(await connect(1), await connect(2));
+    const c = rawClient(server.url);
+    await c.opened;
+    let sent = 0;
+    const flood = () => {
+      if (c.ws.readyState !== WebSocket.OPEN) return;
+      for (let i = 0; i < 50; i++) c.ws.send(JSON.stringify({ type: 'cca', id: sent++ }));
+      setImmediate(flood);
+    };
+    c.ws.send(hello(8));
+    flood();
+    await within(bus.runUntil(2 * SECOND), 10_000, 'the run');
+    await c.closed;
+    await stop();
+    expect(errorOf(trace, eui(8))).toMatchObject({ code: 'BUS_ACTION_BACKLOG' });
+    expect(c.received.at(-1)).toMatchObject({ type: 'error', code: 'BUS_ACTION_BACKLOG' });
+    expect(got()).toBe(100);
+  });
+
+  it('drops a client that does not read its socket once its unread backlog passes the bound', async () => {
+    // The action bounds are off: only the send backlog can stop this client.
+    const { bus, server, connect, stop, trace } = await serveHostile({
+      maxSendBacklogBytes: 64 * 1024,
+      maxActionsPerInstant: 0,
+      maxPendingActions: 0,
+      // Big frames: the kernel's socket buffers (megabytes) fill before the bus's backlog grows.
+      timing: { '2.4GHz': { maxPsduBytes: 2047 } },
+    });
+    const a = await connect(1);
+    const b = await connect(2);
+    const c = rawClient(server.url);
+    c.ws.on('error', () => {});
+    await c.opened;
+    c.ws.send(hello(9));
+    await until(() => c.received.length > 0);
+    // From now on it answers idle blindly and never reads: every frame it hears piles up.
+    c.ws.pause();
+    const blindIdle = setInterval(() => {
+      if (c.ws.readyState === WebSocket.OPEN) c.ws.send(JSON.stringify({ type: 'idle', next: null }));
+    }, 1);
+    onTestFinished(() => clearInterval(blindIdle));
+    // Radio 1 sends 2 KB frames until 20 after the drop; radio 2 must get every one.
+    let sent = 0;
+    let got = 0;
+    let stopAt = Number.POSITIVE_INFINITY;
+    b.onReceive(() => {
+      got++;
+    });
+    const payload = new Uint8Array(2000);
+    const tick = () => {
+      a.transmit(macDataFrame(sent++ & 0xff, 1, 0xffff, 1, payload));
+      if (stopAt === Number.POSITIVE_INFINITY && errorOf(trace, eui(9))) stopAt = sent + 20;
+      if (sent < stopAt) a.clock.setTimer(70 * MILLISECOND, tick);
+    };
+    a.clock.setTimerAt(MILLISECOND, tick);
+    await within(bus.runUntil(3600 * SECOND), 30_000, 'the run');
+    c.ws.terminate();
+    await stop();
+    expect(errorOf(trace, eui(9))).toMatchObject({ code: 'BUS_SEND_BACKLOG' });
+    expect(trace.find((e) => e.type === 'detach' && e.radio === eui(9))).toMatchObject({
+      reason: 'BUS_SEND_BACKLOG',
+    });
+    expect(sent).toBe(stopAt);
+    expect(got).toBe(sent);
+  });
+
+  it('times out a client that never reports idle within 10 % of the timeout', async () => {
+    const timeoutMs = 300;
+    const { bus, server, connect, stop, trace } = await serveHostile({ idleTimeoutMs: timeoutMs });
+    const wall: Record<string, number> = {};
+    bus.onTrace((e) => {
+      if ((e.type === 'attach' || e.type === 'error') && e.radio === eui(10))
+        wall[e.type] = performance.now();
+    });
+    const a = await connect(1);
+    // The good radio keeps the bus waiting for 150 ms (less than the timeout) early in the run,
+    // so a watchdog is already running when the stuck client arrives.
+    a.clock.setTimerAt(MILLISECOND, () => {
+      const release = a.hold();
+      setTimeout(release, 150);
+    });
+    let fired = 0;
+    a.clock.setTimerAt(SECOND, () => {
+      fired++;
+    });
+    const run = bus.runUntil(2 * SECOND);
+    await new Promise((r) => setTimeout(r, 50));
+    const stuck = rawClient(server.url);
+    await stuck.opened;
+    stuck.ws.send(hello(10));
+    await within(run, 10_000, 'the run');
+    await stuck.closed;
+    await stop();
+    expect(fired).toBe(1);
+    expect(errorOf(trace, eui(10))).toMatchObject({ code: 'BUS_IDLE_TIMEOUT' });
+    // The stuck radio awaits from its welcome, sent as it attaches.
+    const late = wall.error! - wall.attach!;
+    expect(late).toBeGreaterThanOrEqual(timeoutMs);
+    expect(late).toBeLessThanOrEqual(1.1 * timeoutMs + 50);
+  });
+
+  /** A WebSocket frame written by hand: FIN, text, masked or not (ws refuses unmasked client frames). */
+  function frame(text: string, masked: boolean): Buffer {
+    const payload = Buffer.from(text);
+    const len = payload.length < 126 ? [payload.length] : [126, payload.length >> 8, payload.length & 0xff];
+    const head = Buffer.from([0x81, (masked ? 0x80 : 0) | len[0]!, ...len.slice(1)]);
+    if (!masked) return Buffer.concat([head, payload]);
+    const mask = randomBytes(4);
+    return Buffer.concat([head, mask, payload.map((b, i) => b ^ mask[i % 4]!)]);
+  }
+
+  it('reports WebSocket protocol violations as BUS_WS_PROTOCOL and oversize frames as BUS_OVERSIZE', async () => {
+    const { bus, server, connect, stop, trace } = await serveHostile({});
+    const got = traffic(await connect(1), await connect(2));
+    // A raw TCP client: handshake, a proper (masked) hello, then an unmasked frame.
+    const sock = connectTcp(server.port, '127.0.0.1');
+    const sockClosed = new Promise<void>((r) => sock.on('close', () => r()));
+    sock.on('error', () => {});
+    await new Promise<void>((r) => sock.once('connect', () => r()));
+    const response: Buffer[] = [];
+    sock.on('data', (d) => response.push(d));
+    sock.write(
+      [
+        'GET / HTTP/1.1',
+        'Host: 127.0.0.1',
+        'Upgrade: websocket',
+        'Connection: Upgrade',
+        `Sec-WebSocket-Key: ${randomBytes(16).toString('base64')}`,
+        'Sec-WebSocket-Version: 13',
+        '',
+        '',
+      ].join('\r\n'),
+    );
+    await until(() => Buffer.concat(response).includes('\r\n\r\n'));
+    expect(Buffer.concat(response).toString('latin1')).toMatch(/^HTTP\/1\.1 101/);
+    sock.write(frame(hello(11), true));
+    await until(() => trace.some((e) => e.type === 'attach' && e.radio === eui(11)));
+    // It never answers its welcome: the run waits on it until the bad frame ends it.
+    const run = bus.runUntil(2 * SECOND);
+    await new Promise((r) => setTimeout(r, 20));
+    expect(got()).toBe(0);
+    sock.write(frame(JSON.stringify({ type: 'idle', next: null }), false));
+    await sockClosed;
+    // A frame past the socket's payload limit (16 x the message limit): ws cuts it, as oversize.
+    const big = rawClient(server.url);
+    big.ws.on('error', () => {});
+    await big.opened;
+    big.ws.send('x'.repeat(16 * MAX_MESSAGE_BYTES + 1));
+    await big.closed;
+    await within(run, 10_000, 'the run');
+    await stop();
+    expect(errorOf(trace, eui(11))).toMatchObject({ code: 'BUS_WS_PROTOCOL' });
+    expect(trace.filter((e) => e.type === 'error').map((e) => (e as { code: string }).code)).toEqual([
+      'BUS_WS_PROTOCOL',
+      'BUS_OVERSIZE',
+    ]);
+    expect(got()).toBe(100);
   });
 });
