@@ -19,6 +19,7 @@ import { EsmeApplication, type EsmeConfig } from './esme.js';
 
 import { GsmeApplication, type GsmeConfig } from './gsme.js';
 
+import type { ManufacturerTool } from './manufacturer.js';
 import { OriginatingDevice } from './prepayment.js';
 import { MeterTriage, type TriageConfig } from './triage.js';
 
@@ -45,6 +46,11 @@ export interface DeviceOptions<C> {
   onKeyExport?: KeyExportHook;
   /** Power on at construction (default true). */
   autoPowerOn?: boolean;
+  /**
+   * The manufacturer's tool (the run's secret key) that the scenario action `optical unlock`
+   * without a signature plays; the meter itself holds only `config.manufacturerPublicKey`.
+   */
+  manufacturerTool?: ManufacturerTool;
 }
 
 export type EsmeDeviceConfig = CommonDeviceConfig & Omit<EsmeConfig, 'cbke' | 'chEui64' | 'flushAlerts'>;
@@ -72,7 +78,7 @@ export class Esme {
   constructor(o: DeviceOptions<EsmeDeviceConfig>) {
     const eui64 = o.radio.eui64;
     const c = o.config;
-    const triage = new MeterTriage(o.nvm, o.seed, c.chEui64, c);
+    const triage = new MeterTriage(o.nvm, o.seed, c.chEui64, c, o.manufacturerTool ?? null);
     this.triage = triage;
     const cbke = c.cbke ?? runCbkeConfig(o.seed, eui64, c.cbkeTiming, c.cbkeSuite);
     this.runtime = new JoinerRuntime(
@@ -153,7 +159,7 @@ export class Gsme {
   constructor(o: DeviceOptions<GsmeDeviceConfig>) {
     const eui64 = o.radio.eui64;
     const c = o.config;
-    const triage = new MeterTriage(o.nvm, o.seed, c.chEui64, c);
+    const triage = new MeterTriage(o.nvm, o.seed, c.chEui64, c, o.manufacturerTool ?? null);
     this.triage = triage;
     const pollPeriodUs = c.pollPeriodUs ?? 7_500_000;
     // Default CBKE waiting times: while it awaits the CH's next message the stack polls fast

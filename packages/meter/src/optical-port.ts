@@ -28,6 +28,7 @@ export type OpticalErrorCode =
   | 'OPTICAL_NO_CHALLENGE'
   | 'OPTICAL_CHALLENGE_EXPIRED'
   | 'OPTICAL_BAD_SIGNATURE'
+  | 'OPTICAL_NO_MANUFACTURER_KEY'
   | 'OPTICAL_RATE_LIMITED'
   | 'OPTICAL_RESET_FAILED'
   | 'OPTICAL_NVM'
@@ -82,8 +83,11 @@ export interface OpticalPortOptions {
   trace: (e: Record<string, unknown> & { type: string }) => void;
   /** The run seed: challenges come from it (see `nextChallenge`). */
   seed: string | number;
-  /** Manufacturer public key (SEC1, compressed or not). */
-  manufacturerPublicKey: Uint8Array;
+  /**
+   * Manufacturer public key (SEC1, compressed or not); null: none was configured, so no
+   * unlock can succeed (`OPTICAL_NO_MANUFACTURER_KEY`, counted as a failed unlock).
+   */
+  manufacturerPublicKey: Uint8Array | null;
   /** ASSUMPTION: relock 10 min after unlock (configurable). */
   unlockTimeoutUs?: number;
   /** ASSUMPTION: a challenge is valid 2 min. */
@@ -233,6 +237,7 @@ export class OpticalPort {
     let code: OpticalErrorCode | null = null;
     if (!pending) code = 'OPTICAL_NO_CHALLENGE';
     else if (this.o.clock.now() > pending.expires) code = 'OPTICAL_CHALLENGE_EXPIRED';
+    else if (this.o.manufacturerPublicKey === null) code = 'OPTICAL_NO_MANUFACTURER_KEY';
     else if (typeof signature !== 'string' || !/^[0-9a-fA-F]{128}$/.test(signature))
       code = 'OPTICAL_BAD_SIGNATURE';
     else if (!this.verify(fromHex(signature), pending.value)) code = 'OPTICAL_BAD_SIGNATURE';
@@ -269,8 +274,10 @@ export class OpticalPort {
   }
 
   private verify(sig: Uint8Array, challenge: Uint8Array): boolean {
+    const key = this.o.manufacturerPublicKey;
+    if (key === null) return false;
     try {
-      return p256.verify(sig, unlockMessage(this.o.eui64, challenge), this.o.manufacturerPublicKey);
+      return p256.verify(sig, unlockMessage(this.o.eui64, challenge), key);
     } catch {
       return false;
     }

@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import type { ControlCommand, NvRecord, NvStore, NvValue, ZigbeeNode } from '@gbhan/stack';
 import { fromHex } from '@gbhan/zigbee';
-import { ManufacturerTool, manufacturerKeyPair } from './manufacturer.js';
+import type { ManufacturerTool } from './manufacturer.js';
 import {
   OPTICAL_COMMANDS,
   OpticalPort,
@@ -123,7 +123,10 @@ export interface TriageRuntime {
 }
 
 export interface TriageConfig {
-  /** Manufacturer public key (hex); default: the run's (`manufacturerKeyPair(seed)`). */
+  /**
+   * Manufacturer public key (hex, SEC1). A scenario run gives every meter the run's key
+   * unless its config names another; without one no unlock can succeed.
+   */
   manufacturerPublicKey?: string;
   opticalUnlockTimeoutUs?: number;
 }
@@ -139,6 +142,8 @@ export class MeterTriage {
     private readonly seed: string | number,
     configuredCh: string,
     private readonly config: TriageConfig,
+    /** The facility's tool for the scenario action `optical unlock` without a signature. */
+    private readonly tool: ManufacturerTool | null = null,
   ) {
     this.deviceLog = new MeterDeviceLog(nvm, configuredCh);
   }
@@ -161,7 +166,7 @@ export class MeterTriage {
       seed: this.seed,
       manufacturerPublicKey: this.config.manufacturerPublicKey
         ? fromHex(this.config.manufacturerPublicKey)
-        : manufacturerKeyPair(this.seed).publicKey,
+        : null,
       ...(this.config.opticalUnlockTimeoutUs !== undefined
         ? { unlockTimeoutUs: this.config.opticalUnlockTimeoutUs }
         : {}),
@@ -205,7 +210,7 @@ export class MeterTriage {
   /**
    * The scenario action `optical` (`{action:'optical', command, signature?}`), delivered
    * through the control path. `unlock` without a signature plays the manufacturer's tool with
-   * the run's key: challenge, sign, unlock (each step traced).
+   * the run's key: challenge, sign, unlock (each step traced); refused without a tool.
    */
   control(cmd: ControlCommand): boolean {
     if (cmd.action !== 'optical') return false;
@@ -214,9 +219,12 @@ export class MeterTriage {
     if (!(OPTICAL_COMMANDS as readonly string[]).includes(command))
       throw new Error(`optical: unknown command '${command}'`);
     if (command === 'unlock' && typeof cmd.signature !== 'string') {
+      const tool = this.tool;
+      if (tool === null)
+        throw new Error("optical: unlock without a signature needs the run's manufacturer key");
       const c = port.handle({ command: 'challenge' });
       if (!c.ok) return true;
-      const sig = ManufacturerTool.forRun(this.seed).unlockResponse(String(c.eui64), String(c.challenge));
+      const sig = tool.unlockResponse(String(c.eui64), String(c.challenge));
       port.handle({ command: 'unlock', signature: sig });
       return true;
     }

@@ -1,5 +1,5 @@
 /**
- * The meters' alert path on the real stack and the real in-process bus (issue 7: "an attempt
+ * The meters' alert path on the real stack and the real in-process bus ("an attempt
  * being made to send an alert", queued until there is a path, and delivered end to end). The
  * coordinator is a plain `ZigbeeNode` playing the CH: trust centre with the meters' install
  * codes, no CBKE responder, so the ESME has no tunnel and the GSME is never commissioned until

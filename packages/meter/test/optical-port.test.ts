@@ -8,8 +8,8 @@ import { ManualClock, MINUTE } from '@gbhan/clock';
 import { MemoryNvStore, SecurityLog } from '@gbhan/stack';
 import { describe, expect, it } from 'vitest';
 import {
+  generateManufacturerKeyPair,
   ManufacturerTool,
-  manufacturerKeyPair,
   OpticalPort,
   type OpticalPortOptions,
   type OpticalResponse,
@@ -17,6 +17,8 @@ import {
 } from '../src/index.js';
 
 const SEED = 'optical-1';
+/** The run's manufacturer key: random, like a run's. */
+const KEY = generateManufacturerKeyPair();
 const X = '00124b0000e5e5e5';
 const Y = '00124b0000e5e5e6';
 
@@ -39,7 +41,7 @@ function meter(eui64: string, over: Partial<OpticalPortOptions> = {}, nvm = new 
     securityLog,
     trace: (e) => trace.push(e),
     seed: SEED,
-    manufacturerPublicKey: manufacturerKeyPair(SEED).publicKey,
+    manufacturerPublicKey: KEY.publicKey,
     resetHan: () => {
       resets++;
       return report;
@@ -50,7 +52,7 @@ function meter(eui64: string, over: Partial<OpticalPortOptions> = {}, nvm = new 
   return { clock, nvm, securityLog, trace, port, resets: () => resets };
 }
 
-const tool = ManufacturerTool.forRun(SEED);
+const tool = new ManufacturerTool(KEY.secretKey);
 
 function challenge(port: OpticalPort): string {
   const r = port.handle({ command: 'challenge' });
@@ -116,7 +118,7 @@ describe('optical port unlock', () => {
 
   it('an unlock value cannot be forged: wrong key, edited identifier, garbage', () => {
     const m = meter(X);
-    const other = new ManufacturerTool(manufacturerKeyPair('someone-else').secretKey);
+    const other = new ManufacturerTool(generateManufacturerKeyPair().secretKey);
     expect(
       code(m.port.handle({ command: 'unlock', signature: other.unlockResponse(X, challenge(m.port)) })),
     ).toBe('OPTICAL_BAD_SIGNATURE');
@@ -128,6 +130,13 @@ describe('optical port unlock', () => {
     challenge(m.port);
     expect(code(m.port.handle({ command: 'unlock', signature: 'zz' }))).toBe('OPTICAL_BAD_SIGNATURE');
     expect(m.port.unlocked).toBe(false);
+  });
+
+  it('a meter given no manufacturer key unlocks for no one (and counts the attempt)', () => {
+    const m = meter(X, { manufacturerPublicKey: null });
+    expect(code(unlock(m.port, X))).toBe('OPTICAL_NO_MANUFACTURER_KEY');
+    expect(m.port.unlocked).toBe(false);
+    expect(m.securityLog.entries().map((e) => e.event)).toContain('optical-unlock-failed');
   });
 
   it('an expired challenge is refused', () => {

@@ -10,11 +10,13 @@ import { MemoryNvStore, type NvValue, ZigbeeNode } from '@gbhan/stack';
 import { appendInstallCodeCrc, installCodeLinkKey, toHex } from '@gbhan/zigbee';
 import { describe, expect, it } from 'vitest';
 import { realBus } from '../../../test/support/real-bus.js';
-import { Esme, ManufacturerTool, RESET_HAN_ALLOWED_KEYS } from '../src/index.js';
+import { Esme, generateManufacturerKeyPair, ManufacturerTool, RESET_HAN_ALLOWED_KEYS } from '../src/index.js';
 
 const SEED = 'reset-han-1';
 const CH = '00124b0000c0ffee';
 const ESME = '00124b0000e5e5e5';
+/** The run's manufacturer key (random, as a scenario run's). */
+const KEY = generateManufacturerKeyPair();
 const IC = toHex(appendInstallCodeCrc(Uint8Array.from({ length: 16 }, (_, i) => (i * 37 + 5) & 0xff)));
 
 /** A store that loses power during the commit that removes the network state. */
@@ -46,7 +48,14 @@ async function setup() {
     radio: await radio(ESME, 3, 15),
     nvm,
     seed: SEED,
-    config: { chEui64: CH, installCode: IC, channels, loadW: 2000, cbkeTiming: 'advertised' },
+    config: {
+      chEui64: CH,
+      installCode: IC,
+      channels,
+      loadW: 2000,
+      cbkeTiming: 'advertised',
+      manufacturerPublicKey: toHex(KEY.publicKey),
+    },
   });
   const run = async (us: number) => {
     await new Promise((r) => setImmediate(r));
@@ -62,7 +71,7 @@ function unlock(esme: Esme): void {
   if (!c.ok) throw new Error(c.code);
   const r = port.handle({
     command: 'unlock',
-    signature: ManufacturerTool.forRun(SEED).unlockResponse(ESME, String(c.challenge)),
+    signature: new ManufacturerTool(KEY.secretKey).unlockResponse(ESME, String(c.challenge)),
   });
   if (!r.ok) throw new Error(r.code);
 }
