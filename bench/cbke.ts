@@ -1,5 +1,5 @@
 /**
- * CBKE benchmark (issue 4): wall time of one complete suite-2 Key Establishment exchange,
+ * CBKE benchmark: wall time of one complete suite-2 Key Establishment exchange,
  * both sides in one process (2 certificate reconstructions, 2 ephemeral key generations,
  * 2 ECMQV, plus point validation and the MACs), against the floor of the same run:
  * 6 sect283k1 scalar multiplications through node:crypto. Goal: ratio <= 10.

@@ -1,5 +1,5 @@
 /**
- * ZigBee frame benchmark (issue 3): encode + secure + decode of a typical GB frame, a
+ * ZigBee frame benchmark: encode + secure + decode of a typical GB frame, a
  * Metering Report Attributes (12-byte ZCL) in APS data secured with the trust-centre link key,
  * in a NWK data frame secured with the network key, in a MAC data frame with FCS. One
  * iteration = build and secure both layers, then decode the MAC frame, unsecure NWK and APS

@@ -3,7 +3,8 @@
  * scenarios/`) and the bus server (`gbhan bus`), as real processes. The bus must flush its capture on SIGINT/SIGTERM.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MILLISECOND } from '@gbhan/clock';
@@ -209,4 +210,264 @@ describe('gbhan device comms-hub --wan-port', () => {
     expect(await bus.exit).toBe(0);
     expect(await ch.exit).toBe(0);
   });
+});
+
+/**
+ * Run gbhan and watch its memory: a child whose resident set passes `maxRssMb` is killed (code
+ * null), so a regression to reading /dev/zero or building 10,000 devices fails the test instead
+ * of the machine.
+ */
+function bounded(
+  args: string[],
+  o: { cwd?: string; maxRssMb?: number; timeoutMs?: number } = {},
+): Promise<{ code: number | null; stdout: string; stderr: string; killed: string | null }> {
+  return new Promise((resolve) => {
+    const proc = spawn(process.execPath, [GBHAN, ...args], {
+      cwd: o.cwd ?? new URL('..', import.meta.url).pathname,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    let killed: string | null = null;
+    proc.stdout!.on('data', (d) => {
+      stdout += d;
+    });
+    proc.stderr!.on('data', (d) => {
+      stderr += d;
+    });
+    const started = Date.now();
+    const watch = setInterval(() => {
+      let rssKb = 0;
+      try {
+        rssKb = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${proc.pid}/status`, 'utf8'))?.[1] ?? 0);
+      } catch {
+        return; // exited
+      }
+      if (rssKb > (o.maxRssMb ?? 1024) * 1024) killed = `RSS ${Math.round(rssKb / 1024)} MB`;
+      else if (Date.now() - started > (o.timeoutMs ?? 90_000)) killed = 'timeout';
+      if (killed !== null) proc.kill('SIGKILL');
+    }, 50);
+    proc.on('exit', (code) => {
+      clearInterval(watch);
+      resolve({ code, stdout, stderr, killed });
+    });
+  });
+}
+
+/** Exit 2 and exactly one line on stderr, matching `message`. */
+function expectOneLine(r: Awaited<ReturnType<typeof bounded>>, message: RegExp, what: string): void {
+  expect({ code: r.code, killed: r.killed }, `${what}: ${r.stderr}`).toEqual({ code: 2, killed: null });
+  expect(r.stderr.trimEnd().split('\n'), what).toHaveLength(1);
+  expect(r.stderr.trimEnd(), what).toMatch(message);
+}
+
+describe('gbhan refuses what it cannot run: one line on stderr, exit 2, bounded memory', () => {
+  it('a device file, 10,000 devices, a duration of 11 million years, an alias bomb, times that never come', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gbhan-limits-'));
+    const many = join(dir, 'many.yaml');
+    const devices = Array.from(
+      { length: 10_000 },
+      (_, i) =>
+        `  - { id: r${i}, type: radio, eui64: ${(0x00124b0000000000n + BigInt(i + 1)).toString(16).padStart(16, '0')}, channel: 15, position: { x: ${i % 100}, y: ${Math.floor(i / 100)} } }\n`,
+    ).join('');
+    writeFileSync(many, `name: many\nduration: 1m\ndevices:\n${devices}`);
+    const lol = join(dir, 'lol.yaml');
+    const levels = 'abcdefghi'.split('');
+    writeFileSync(
+      lol,
+      `name: lol\nduration: 1m\na: &a [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n${levels
+        .slice(1)
+        .map((l, i) => `${l}: &${l} [${Array(9).fill(`*${levels[i]}`).join(', ')}]\n`)
+        .join('')}devices: *i\n`,
+    );
+    const late = join(dir, 'late.yaml');
+    writeFileSync(
+      late,
+      'name: late\nduration: 1m\ndevices:\n  - { id: a, type: radio, eui64: 00124b0000000001, channel: 15, position: { x: 0, y: 0 } }\ntimeline:\n  - { at: 2m, device: a, action: send }\n',
+    );
+    const runs = await Promise.all([
+      bounded(['run', '/dev/zero']),
+      bounded(['run', many]),
+      bounded(['run', many, '--max-devices', '9999']),
+      bounded(['run', 'scenarios/air-demo.yaml', '--duration', '99999999999h']),
+      bounded(['run', 'scenarios/air-demo.yaml', '--max-duration', '30m']),
+      bounded(['run', lol]),
+      bounded(['run', late]),
+      bounded(['run', many, '--max-file-size', '64K']),
+    ]);
+    const expected: [string, RegExp][] = [
+      ['/dev/zero', /^gbhan: \/dev\/zero: a character device, not a regular file.*\[SCENARIO_READ\]$/m],
+      [
+        '10,000 devices',
+        /many\.yaml:4: devices: 10000 devices, more than the 250 .*--max-devices\) \[SCENARIO_LIMIT\]/,
+      ],
+      ['--max-devices 9999', /more than the 9999 /],
+      ['--duration', /^gbhan: --duration 99999999999h is longer than 168h00m00s.*--max-duration/],
+      [
+        '--max-duration',
+        /air-demo\.yaml:\d+: duration: 1h00m00s is longer than 30m00s, .*\[SCENARIO_LIMIT\]/,
+      ],
+      ['alias bomb', /lol\.yaml:4: invalid YAML: aliases expand to too many nodes.*\[SCENARIO_YAML\]/],
+      [
+        'timeline after the end',
+        /late\.yaml:6: timeline\.0\.at: 2m00s is after the end .*\[SCENARIO_BAD_TIME\]/,
+      ],
+      ['--max-file-size', /many\.yaml: larger than 64 KiB.*--max-file-size\) \[SCENARIO_LIMIT\]/],
+    ];
+    for (const [i, [what, message]] of expected.entries()) expectOneLine(runs[i]!, message, what);
+  }, 120_000);
+
+  it('a port in use, --out naming a file, a bad or incomplete --spec, a bad option value', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gbhan-oneline-'));
+    const file = join(dir, 'not-a-dir');
+    writeFileSync(file, '');
+    const busy = createServer();
+    await new Promise<void>((resolve) => busy.listen(0, '127.0.0.1', resolve));
+    const port = (busy.address() as { port: number }).port;
+    const eui64 = '00124b0000000001';
+    const registration = { eui64, band: '2.4GHz', page: 0, channel: 15, position: { x: 0, y: 0 } };
+    const device = (spec: string, type = 'radio') => [
+      'device',
+      type,
+      '--bus',
+      `ws://127.0.0.1:${port}`,
+      '--state',
+      join(dir, 's.json'),
+      '--spec',
+      spec,
+    ];
+    try {
+      const runs = await Promise.all([
+        bounded(['bus', '--port', String(port)]),
+        bounded(['run', 'scenarios/air-demo.yaml', '--out', file]),
+        bounded(device('{not json')),
+        bounded(device(JSON.stringify({ eui64, seed: '1' }))),
+        bounded(
+          device(
+            JSON.stringify({ eui64, seed: '1', registration: { ...registration, position: undefined } }),
+          ),
+        ),
+        bounded(device(JSON.stringify({ eui64, seed: '1', registration, config: { period: '10s' } }))),
+        bounded(['device', 'radio', '--bus', `ws://127.0.0.1:${port}`]),
+        bounded(['run', 'scenarios/air-demo.yaml', '--max-devices', 'lots']),
+      ]);
+      const expected: [string, RegExp][] = [
+        [
+          'EADDRINUSE',
+          new RegExp(
+            `^gbhan: cannot listen on 127\\.0\\.0\\.1:${port}: the port is in use \\(EADDRINUSE\\)$`,
+          ),
+        ],
+        ['--out a file', /^gbhan: --out .*not-a-dir is not a directory$/],
+        ['--spec not JSON', /^gbhan: --spec is not JSON: /],
+        ['--spec without registration', /^gbhan: --spec: registration: required$/],
+        ['--spec without position', /^gbhan: --spec: registration\.position: required$/],
+        [
+          '--spec with a config as written in a scenario',
+          /^gbhan: --spec: config\.period: .*expected number/,
+        ],
+        ['no --state, --spec', /^gbhan: missing --state, --spec \(usage: gbhan device radio /],
+        ['--max-devices lots', /^gbhan: --max-devices must be a whole number >= 1, got lots$/],
+      ];
+      for (const [i, [what, message]] of expected.entries()) expectOneLine(runs[i]!, message, what);
+    } finally {
+      busy.close();
+    }
+  }, 120_000);
+
+  it('a missing required option or argument exits 2, as documented', async () => {
+    const runs = await Promise.all([
+      bounded(['optical', 'status']),
+      bounded(['run']),
+      bounded(['device']),
+      bounded(['run', 'scenarios/air-demo.yaml', '--no-such-option']),
+    ]);
+    for (const [i, r] of runs.entries()) {
+      expect(r.code, String(i)).toBe(2);
+      expect(r.stderr, String(i)).toMatch(
+        /^error: (required option|missing required argument|unknown option)/,
+      );
+    }
+  });
+});
+
+describe('gbhan device --help', () => {
+  it('prints every device type with its arguments and exits 0', async () => {
+    for (const args of [
+      ['device', '--help'],
+      ['device', 'esme', '--help'],
+    ]) {
+      const r = await bounded(args);
+      expect({ code: r.code, stderr: r.stderr }, args.join(' ')).toEqual({ code: 0, stderr: '' });
+      expect(r.stdout).toMatch(/^Usage: gbhan device <type> --bus <url> --state <file> --spec <json>/);
+      expect(r.stdout).toMatch(/--optical-port <port>/);
+    }
+    const all = (await bounded(['device', '--help'])).stdout;
+    for (const t of ['attacker', 'comms-hub', 'esme', 'gsme', 'hht', 'ppmid', 'radio'])
+      expect(all).toMatch(new RegExp(`^  ${t} +\\S`, 'm'));
+  });
+});
+
+describe('gbhan install-code', () => {
+  it('prints a valid install code with its CRC; --seed repeats it; --check judges one', async () => {
+    const [a, b, six, good, bad, badOption] = await Promise.all([
+      bounded(['install-code', '--seed', 'home-7']),
+      bounded(['install-code', '--seed', 'home-7']),
+      bounded(['install-code', '--length', '6']),
+      bounded(['install-code', '--check', '112e4b6885a2bfdcf91633506d8aa7c43f5a']),
+      bounded(['install-code', '--check', '112e4b6885a2bfdcf91633506d8aa7c43f5b']),
+      bounded(['install-code', '--length', '10']),
+    ]);
+    expect(a).toMatchObject({ code: 0, stdout: expect.stringMatching(/^[0-9a-f]{36}\n$/) });
+    expect(b.stdout).toBe(a.stdout);
+    expect(six.stdout).toMatch(/^[0-9a-f]{16}\n$/);
+    const check = await bounded(['install-code', '--check', a.stdout.trim()]);
+    expect(check).toMatchObject({ code: 0, stdout: expect.stringMatching(/^valid: 16-octet install code/) });
+    expect(good.code).toBe(0);
+    expect(bad).toMatchObject({ code: 1, stderr: expect.stringMatching(/not a valid install code: .*crc/) });
+    expect(badOption).toMatchObject({ code: 2, stderr: expect.stringMatching(/^gbhan: --length must be/) });
+  });
+});
+
+describe('README commands work as shown', () => {
+  const ROOT = new URL('..', import.meta.url).pathname;
+  const readmes = [
+    'README.md',
+    ...readdirSync(join(ROOT, 'packages')).map((p) => `packages/${p}/README.md`),
+  ].filter((f) => existsSync(join(ROOT, f)));
+  /**
+   * The self-contained commands of a README's sh blocks (comments cut): runs of one scenario in
+   * processes (a run of the whole directory is the main job, tested above), install-code and
+   * device --help. Servers, placeholders (PORT, FILE) and commands needing a running meter are
+   * not run here.
+   */
+  const commands = (readme: string): string[] =>
+    [...readFileSync(join(ROOT, readme), 'utf8').matchAll(/```sh\n([\s\S]*?)```/g)]
+      .flatMap((m) => m[1]!.split('\n'))
+      .map((l) => l.replace(/#.*$/, '').trim())
+      .filter((l) => /^(npx )?gbhan (run \S+\.yaml .*--processes|install-code|device --help)/.test(l));
+
+  it('finds the process-mode run of README.md and packages/scenario/README.md', () => {
+    for (const readme of ['README.md', 'packages/scenario/README.md'])
+      expect(commands(readme).filter((c) => c.includes('--processes')).length, readme).toBeGreaterThan(0);
+  });
+
+  for (const readme of readmes) {
+    const shown = commands(readme);
+    if (shown.length === 0) continue;
+    it(readme, async () => {
+      for (const line of shown) {
+        // exactly the arguments shown, from a directory that has the scenarios (outputs stay there)
+        const cwd = mkdtempSync(join(tmpdir(), 'gbhan-readme-'));
+        symlinkSync(join(ROOT, 'scenarios'), join(cwd, 'scenarios'));
+        const args = line.replace(/^(npx )?gbhan /, '').split(/\s+/);
+        const r = await bounded(args, { cwd, timeoutMs: 180_000 });
+        expect({ code: r.code, killed: r.killed }, `${line}\n${r.stdout}${r.stderr}`).toEqual({
+          code: 0,
+          killed: null,
+        });
+        if (args[0] === 'run') expect(r.stdout).toMatch(/all 1 scenario\(s\) held every expectation/);
+      }
+    }, 400_000);
+  }
 });

@@ -3,13 +3,14 @@
  * outside the repository (a `shared/` folder beside the clone, an absolute checkout path).
  */
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 
 const root = new URL('..', import.meta.url).pathname;
 const files = execFileSync('git', ['ls-files'], { cwd: root, encoding: 'utf8' })
   .split('\n')
-  .filter((f) => /\.(ts|js|mjs|md|yaml|yml|json|sh)$|^\.ci\//.test(f) && f !== 'package-lock.json');
+  .filter((f) => /\.(ts|js|mjs|md|yaml|yml|json|sh)$|^\.ci\//.test(f) && f !== 'package-lock.json')
+  .filter((f) => existsSync(`${root}${f}`)); // a deletion not yet committed
 
 // A relative climb into a shared folder beside the clone, or an absolute checkout path.
 const outside = /(?:\.\.\/)+shared\/|\/work\/(?:shared|main)\b/;

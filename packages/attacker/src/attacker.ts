@@ -1,5 +1,5 @@
 /**
- * A rogue radio against the CH's Inter-PAN door (issue 6; SECMP0037's risk "attacks from
+ * A rogue radio against the CH's Inter-PAN door (SECMP0037's risk "attacks from
  * within radio range"): it scans (hubs by EPID), floods Initiate Key Establishment requests,
  * sends malformed and truncated Inter-PAN frames, presents certificates from an unknown
  * issuer or issued for another EUI64, and replays Inter-PAN frames it captured, on whichever

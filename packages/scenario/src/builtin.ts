@@ -4,7 +4,13 @@
  */
 
 import { registerDevicePackages } from './device-packages.js';
-import { createRadioDevice, RADIO_ACTIONS, RadioConfigSchema, runRadioProcess } from './radio-device.js';
+import {
+  createRadioDevice,
+  RADIO_ACTIONS,
+  RadioConfigSchema,
+  RadioSpecConfigSchema,
+  runRadioProcess,
+} from './radio-device.js';
 import { registerDeviceType } from './registry.js';
 
 registerDeviceType('radio', {
@@ -13,6 +19,7 @@ registerDeviceType('radio', {
   actions: RADIO_ACTIONS,
   create: createRadioDevice,
   runProcess: runRadioProcess,
+  specConfigSchema: RadioSpecConfigSchema,
 });
 
 registerDevicePackages();

@@ -28,6 +28,9 @@ export interface BusCommandOptions {
   expect?: string;
   until?: string;
   idleTimeout?: string;
+  maxActionsPerInstant?: string;
+  maxPendingActions?: string;
+  maxSendBacklog?: string;
   medium?: string;
 }
 
@@ -67,6 +70,12 @@ export function busConfigFromOptions(o: BusCommandOptions): {
   config = { ...config, seed };
   if (o.expect !== undefined) config.expectRadios = int('expect', o.expect, 0, 10_000);
   if (o.idleTimeout !== undefined) config.idleTimeoutMs = parseDuration(o.idleTimeout) / 1000;
+  if (o.maxActionsPerInstant !== undefined)
+    config.maxActionsPerInstant = int('max-actions-per-instant', o.maxActionsPerInstant, 0, 1e9);
+  if (o.maxPendingActions !== undefined)
+    config.maxPendingActions = int('max-pending-actions', o.maxPendingActions, 0, 1e9);
+  if (o.maxSendBacklog !== undefined)
+    config.maxSendBacklogBytes = int('max-send-backlog', o.maxSendBacklog, 0, 2 ** 40);
   if (o.realTime || o.speed !== undefined) {
     const speed = o.speed === undefined ? 1 : Number(o.speed);
     if (!(speed > 0) || !Number.isFinite(speed))

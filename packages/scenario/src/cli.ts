@@ -4,14 +4,16 @@
  * expectation held), 1 an expectation failed, 2 bad options, a bad scenario file or a run
  * that could not complete.
  */
-import { Command } from 'commander';
+import { Command, CommanderError } from 'commander';
 import { runBusCommand } from './bus-command.js';
 import { runDeviceCommand } from './device-command.js';
+import { type InstallCodeOptions, runInstallCodeCommand } from './install-code-command.js';
 import { type OpticalCommandOptions, runOpticalCommand } from './optical-command.js';
 import { type RunCommandOptions, runRunCommand } from './run-command.js';
 
 const program = new Command();
-program.name('gbhan').description('GB smart-metering HAN emulator').showHelpAfterError();
+// exitOverride: commander's own errors (a missing required option, an unknown one) exit 2 below.
+program.name('gbhan').description('GB smart-metering HAN emulator').showHelpAfterError().exitOverride();
 
 program
   .command('bus')
@@ -28,6 +30,18 @@ program
   .option('--expect <n>', 'do not start virtual time before n radios have registered')
   .option('--until <duration>', 'stop at this virtual time (e.g. 60m)')
   .option('--idle-timeout <duration>', 'drop a radio that does not report idle within this wall time', '10s')
+  .option(
+    '--max-actions-per-instant <n>',
+    'drop a radio that sends more actions at one virtual instant (default 10000, 0 = no limit)',
+  )
+  .option(
+    '--max-pending-actions <n>',
+    'drop a radio with more actions sent since its last idle report (default 1000, 0 = no limit)',
+  )
+  .option(
+    '--max-send-backlog <bytes>',
+    'drop a client that leaves more bytes unread (default 16777216, 0 = no limit)',
+  )
   .option('--medium <file>', 'medium configuration (YAML or JSON: walls, band models, loss, jammers)')
   .action(async (opts) => {
     await runBusCommand(opts);
@@ -39,7 +53,14 @@ function runOptions(cmd: Command): Command {
     .option('--out <dir>', 'outputs go to <dir>/<scenario name>/', 'out')
     .option('--duration <duration>', "override every scenario's duration (e.g. 5m)")
     .option('--seed <seed>', "override every scenario's seed")
-    .option('--progress', 'show the progress line even when stderr is not a terminal');
+    .option('--progress', 'show the progress line even when stderr is not a terminal')
+    .option('--max-devices <n>', 'refuse a scenario with more devices (default 250)')
+    .option('--max-duration <duration>', 'refuse a longer duration or --duration (default 7d)')
+    .option('--max-file-size <size>', 'refuse a larger scenario file, e.g. 4M (default 1M)')
+    .option(
+      '--manufacturer-key-file <file>',
+      "meters' manufacturer secret key (64 hex digits; default: a fresh one per run, in out/<scenario>/)",
+    );
 }
 
 runOptions(
@@ -60,13 +81,13 @@ runOptions(program.command('start').description('the main job: gbhan run scenari
 program
   .command('device')
   .description('run one device of a scenario in this process, on a bus server (used by run --processes)')
-  .argument('<type>', 'device type (radio, comms-hub, esme, gsme, ppmid)')
+  .argument('<type>', 'device type (gbhan device --help lists them and their arguments)')
   .argument('[args...]', "the device type's arguments (--bus <url> --state <file> --spec <json>)")
   .allowUnknownOption()
   .helpOption(false)
   .action(async (type: string, args: string[]) => {
-    await runDeviceCommand(type, args);
-    process.exit(0);
+    // exit at once when the device has left the bus; after help, let stdout drain
+    if (await runDeviceCommand(type, args)) process.exit(0);
   });
 
 program
@@ -78,16 +99,45 @@ program
   .requiredOption('--port <port>', "the meter process's --optical-port")
   .option('--host <host>', 'address of the meter process', '127.0.0.1')
   .option('--signature <hex>', 'unlock: this value instead of signing a fresh challenge')
-  .option('--seed <seed>', "unlock: sign with the run's manufacturer key (derived from the seed)")
+  .option('--key-file <file>', "unlock: sign with this secret key file (a run's manufacturer-secret-key.hex)")
   .option('--manufacturer-key <hex>', 'unlock: sign with this P-256 secret key')
   .action(async (command: string, opts: OpticalCommandOptions) => {
     process.exitCode = (await runOpticalCommand(command, opts)).code;
   });
 
-const USER_ERRORS = new Set(['CliError', 'DurationError', 'ScenarioError', 'ScenarioRunError']);
+program
+  .command('install-code')
+  .description('print a random ZigBee install code with its CRC-16/X-25, or check one (--check)')
+  .option('--length <octets>', 'octets before the CRC: 6, 8, 12 or 16 (default 16)')
+  .option('--seed <seed>', 'the same code for the same seed (and length)')
+  .option('--check <hex>', 'validate this code (with its CRC): exit 0 valid, 1 not')
+  .action((opts: InstallCodeOptions) => {
+    process.exitCode = runInstallCodeCommand(opts).code;
+  });
+
+const USER_ERRORS = new Set([
+  'CliError',
+  'DurationError',
+  'ScenarioError',
+  'ScenarioRunError',
+  'BusClientError',
+  'DeviceArgsError',
+]);
+
+/** A Node system error (EADDRINUSE, ENOTDIR, EACCES ...): the user's environment, not a bug. */
+function systemErrorLine(e: unknown): string | null {
+  const err = e as NodeJS.ErrnoException & { address?: string; port?: number };
+  if (typeof err?.code !== 'string' || typeof err.syscall !== 'string') return null;
+  if (err.code === 'EADDRINUSE')
+    return `cannot listen on ${err.address ?? ''}:${err.port ?? ''}: the port is in use (EADDRINUSE)`;
+  return err.message;
+}
 
 program.parseAsync(process.argv).catch((e: unknown) => {
+  // commander has printed its message (and the help) already
+  if (e instanceof CommanderError) process.exit(e.exitCode === 0 ? 0 : 2);
   const err = e as Error;
-  console.error(`gbhan: ${USER_ERRORS.has(err.name) ? err.message : (err.stack ?? String(e))}`);
+  const line = USER_ERRORS.has(err?.name) ? err.message : systemErrorLine(e);
+  console.error(`gbhan: ${line ?? err?.stack ?? String(e)}`);
   process.exit(2);
 });

@@ -20,6 +20,7 @@ import {
 } from '@gbhan/radio-bus';
 import type { KeyExportHook, NvStore } from '@gbhan/stack';
 import { z } from 'zod';
+import { CliError } from './bus-command.js';
 import {
   type DeviceSpec,
   type DeviceTypeDefinition,
@@ -90,9 +91,9 @@ const CommsHubSchema = z.strictObject({
     })
     .optional(),
 });
-/** Meter device triage (issue 7): the optical port's manufacturer key and unlock timeout. */
+/** Meter device triage: the optical port's manufacturer key and unlock timeout. */
 const triage = {
-  /** Manufacturer P-256 public key (hex); default: the run's, derived from the seed. */
+  /** Manufacturer P-256 public key (hex); default: the run's manufacturer key. */
   manufacturerPublicKey: hex('manufacturer public key').optional(),
   opticalUnlockTimeout: duration.optional(),
 };
@@ -154,6 +155,8 @@ const AttackerSchema = z.strictObject({
   target: ref.optional(),
   targetPanId: u16.optional(),
   capture: z.boolean().optional(),
+  /** An insider: its install code, logged in the target CH's Device Log; `join` gets it the network key. */
+  installCode: installCode.optional(),
 });
 
 const GB_TYPES: Record<string, string> = {
@@ -182,6 +185,7 @@ type Factory = (o: {
   onKeyExport: KeyExportHook;
   /** `powered:` of the scenario: a device that starts off waits for `power-on`. */
   autoPowerOn: boolean;
+  manufacturer: DeviceSpec['manufacturer'];
 }) => Promise<{ close(): void; busClosed(): void }>;
 
 async function startDevice(
@@ -205,6 +209,7 @@ async function startDevice(
       config: spec.config as Record<string, unknown>,
       onKeyExport,
       autoPowerOn: spec.registration.powered ?? true,
+      manufacturer: spec.manufacturer,
     });
     return { radio, device };
   } finally {
@@ -265,11 +270,29 @@ const serveOptical: Serve = async (device, radio, opt) => {
   if (port === undefined) return null;
   const n = Number(port);
   if (!Number.isInteger(n) || n < 1 || n > 65535)
-    throw new Error(`--optical-port must be 1..65535, got ${port}`);
+    throw new CliError(`--optical-port must be 1..65535, got ${port}`);
   const { startOpticalEndpoint } = await import('@gbhan/meter');
   const { triage } = device as unknown as { triage: Parameters<typeof startOpticalEndpoint>[0] };
   return startOpticalEndpoint(triage, radio, n);
 };
+
+/**
+ * A meter's share of the run's manufacturer key: its public key (unless the meter's config
+ * names another manufacturer's) and the tool for `optical unlock` without a signature.
+ */
+async function meterManufacturer(
+  m: DeviceSpec['manufacturer'],
+): Promise<{ publicKey?: string; tool?: import('@gbhan/meter').ManufacturerTool }> {
+  if (m === undefined) return {};
+  const meter = await import('@gbhan/meter');
+  const pair =
+    m.secretKey !== undefined
+      ? meter.parseManufacturerSecretKey(m.secretKey)
+      : m.secretKeyFile !== undefined
+        ? meter.readManufacturerSecretKeyFile(m.secretKeyFile)
+        : null;
+  return { publicKey: m.publicKey, ...(pair ? { tool: new meter.ManufacturerTool(pair.secretKey) } : {}) };
+}
 
 const us = (v: unknown) => (typeof v === 'number' ? v : undefined);
 function defined<T extends Record<string, unknown>>(o: T): Partial<T> {
@@ -281,6 +304,7 @@ export function registerDevicePackages(): void {
     'comms-hub',
     packageType({
       description: 'Communications Hub (CHF: coordinator, trust centre, Device Log, WAN side; GPF)',
+      processOptions: { '--wan-port <port>': 'serve a local JSON endpoint on 127.0.0.1 that plays the DCC' },
       configSchema: CommsHubSchema,
       actions: {
         ...power,
@@ -359,7 +383,7 @@ export function registerDevicePackages(): void {
         if (port === undefined) return null;
         const n = Number(port);
         if (!Number.isInteger(n) || n < 1 || n > 65535)
-          throw new Error(`--wan-port must be 1..65535, got ${port}`);
+          throw new CliError(`--wan-port must be 1..65535, got ${port}`);
         const { CommsHub, startWanEndpoint } = await import('@gbhan/comms-hub');
         return startWanEndpoint(device as InstanceType<typeof CommsHub>, radio, n);
       },
@@ -370,7 +394,9 @@ export function registerDevicePackages(): void {
     'esme',
     packageType({
       description: 'electricity smart meter (Metering, Prepayment, GB-HGRP tunnel server)',
+      processOptions: { '--optical-port <port>': 'serve the optical port on 127.0.0.1 for `gbhan optical`' },
       configSchema: EsmeSchema,
+      usesManufacturerKey: true,
       actions: {
         ...power,
         'set-load': z.strictObject({ watts: z.number().min(0) }),
@@ -379,14 +405,24 @@ export function registerDevicePackages(): void {
         optical,
       },
       resolveConfig: resolveJoiner,
-      factory: async ({ radio, nvm, seed, config, onKeyExport, autoPowerOn }) => {
+      factory: async ({ radio, nvm, seed, config, onKeyExport, autoPowerOn, manufacturer }) => {
         const { Esme } = await import('@gbhan/meter');
+        const m = await meterManufacturer(manufacturer);
         const { joinRetry, opticalUnlockTimeout, ...rest } = config;
         const c = {
-          ...rest,
+          ...defined({ manufacturerPublicKey: m.publicKey }),
+          ...defined(rest), // the meter's own manufacturerPublicKey, if given, wins
           ...defined({ joinRetryUs: us(joinRetry), opticalUnlockTimeoutUs: us(opticalUnlockTimeout) }),
         } as ConstructorParameters<typeof Esme>[0]['config'];
-        const esme = new Esme({ radio, nvm, seed, config: c, onKeyExport, autoPowerOn });
+        const esme = new Esme({
+          radio,
+          nvm,
+          seed,
+          config: c,
+          onKeyExport,
+          autoPowerOn,
+          ...(m.tool ? { manufacturerTool: m.tool } : {}),
+        });
         return { close: () => esme.close(), busClosed: () => esme.runtime.busClosed(), triage: esme.triage };
       },
       serve: serveOptical,
@@ -397,7 +433,9 @@ export function registerDevicePackages(): void {
     'gsme',
     packageType({
       description: 'gas smart meter (sleepy, reports to the GPF)',
+      processOptions: { '--optical-port <port>': 'serve the optical port on 127.0.0.1 for `gbhan optical`' },
       configSchema: GsmeSchema,
+      usesManufacturerKey: true,
       actions: {
         ...power,
         'set-flow': z.strictObject({ litresPerHour: z.number().min(0) }),
@@ -405,11 +443,13 @@ export function registerDevicePackages(): void {
         optical,
       },
       resolveConfig: resolveJoiner,
-      factory: async ({ radio, nvm, seed, config, onKeyExport, autoPowerOn }) => {
+      factory: async ({ radio, nvm, seed, config, onKeyExport, autoPowerOn, manufacturer }) => {
         const { Gsme } = await import('@gbhan/meter');
+        const m = await meterManufacturer(manufacturer);
         const { joinRetry, reportPeriod, pollPeriod, opticalUnlockTimeout, ...rest } = config;
         const c = {
-          ...rest,
+          ...defined({ manufacturerPublicKey: m.publicKey }),
+          ...defined(rest), // the meter's own manufacturerPublicKey, if given, wins
           ...defined({
             joinRetryUs: us(joinRetry),
             reportPeriodUs: us(reportPeriod),
@@ -417,7 +457,15 @@ export function registerDevicePackages(): void {
             opticalUnlockTimeoutUs: us(opticalUnlockTimeout),
           }),
         } as ConstructorParameters<typeof Gsme>[0]['config'];
-        const gsme = new Gsme({ radio, nvm, seed, config: c, onKeyExport, autoPowerOn });
+        const gsme = new Gsme({
+          radio,
+          nvm,
+          seed,
+          config: c,
+          onKeyExport,
+          autoPowerOn,
+          ...(m.tool ? { manufacturerTool: m.tool } : {}),
+        });
         return { close: () => gsme.close(), busClosed: () => gsme.runtime.busClosed(), triage: gsme.triage };
       },
       serve: serveOptical,
@@ -503,11 +551,18 @@ export function registerDevicePackages(): void {
         'unknown-issuer': noArgs,
         'foreign-certificate': z.strictObject({ peer: ref.optional() }),
         replay: z.strictObject({ count: z.number().int().min(1).optional() }),
+        join: noArgs,
+        insider: z.strictObject({
+          target: ref,
+          attacks: z.array(z.enum(['nwk-leave', 'mgmt-leave', 'spoofed-leave', 'transport-key'])).optional(),
+        }),
       },
       resolveConfig(config, ctx) {
         const c = { ...(config as Record<string, unknown>) };
         if (c.target !== undefined) c.targetEui64 = ctx.device(c.target, ['target']).eui64;
         delete c.target;
+        if (c.installCode !== undefined && c.targetEui64 === undefined)
+          ctx.fail(['installCode'], 'an insider needs target (its CH)');
         return c;
       },
       factory: async ({ radio, nvm, seed, config, onKeyExport, autoPowerOn }) => {

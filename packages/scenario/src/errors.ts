@@ -4,9 +4,9 @@
  */
 
 export type ScenarioErrorCode =
-  /** The file could not be read (missing, a directory without scenarios, ...). */
+  /** The file could not be read (missing, not a regular file, a directory without scenarios, ...). */
   | 'SCENARIO_READ'
-  /** Not valid YAML. */
+  /** Not valid YAML (also: more aliases than a scenario needs, as in a "billion laughs" file). */
   | 'SCENARIO_YAML'
   /** A field is missing, unknown or of the wrong type. */
   | 'SCENARIO_SCHEMA'
@@ -20,7 +20,14 @@ export type ScenarioErrorCode =
   /** The device type's own configuration schema refused `config`. */
   | 'SCENARIO_BAD_CONFIG'
   /** The medium section (or a radio fault) is not something the bus accepts. */
-  | 'SCENARIO_BAD_MEDIUM';
+  | 'SCENARIO_BAD_MEDIUM'
+  /** A time that can never come: a timeline entry after the duration, an expectation with `after` > `before`. */
+  | 'SCENARIO_BAD_TIME'
+  /**
+   * Over a limit that keeps a run within memory: file size (`--max-file-size`), number of
+   * devices (`--max-devices`) or duration (`--max-duration`); the message names the option.
+   */
+  | 'SCENARIO_LIMIT';
 
 export class ScenarioError extends Error {
   constructor(

@@ -2,9 +2,10 @@
  * `gbhan optical --port N <command>`: the manufacturer's triage tool against a running meter
  * process started with `--optical-port N` (see @gbhan/meter `startOpticalEndpoint`).
  * `unlock` without `--signature` asks the meter for a challenge, signs it with the
- * manufacturer key (`--manufacturer-key <hex secret>`, or the run's key from `--seed`) and
- * sends the unlock. Prints each response as one JSON line; exit 0 when the last one is ok,
- * 1 when the meter refused, 2 for bad options or no meter at the port.
+ * manufacturer key (`--key-file <file>`: a run's out/<scenario>/manufacturer-secret-key.hex or
+ * the user's own; or `--manufacturer-key <hex secret>`) and sends the unlock. Prints each
+ * response as one JSON line; exit 0 when the last one is ok, 1 when the meter refused, 2 for
+ * bad options (no key, a key file that is not one) or no meter at the port.
  */
 import { CliError } from './bus-command.js';
 
@@ -12,7 +13,8 @@ export interface OpticalCommandOptions {
   port: string;
   host?: string;
   signature?: string;
-  seed?: string;
+  /** A secret key file (64 hex digits), as a run writes it. */
+  keyFile?: string;
   manufacturerKey?: string;
 }
 
@@ -35,7 +37,13 @@ export async function runOpticalCommand(
   opts: OpticalCommandOptions,
   print: (line: string) => void = (l) => console.log(l),
 ): Promise<{ code: number }> {
-  const { OPTICAL_COMMANDS, ManufacturerTool, manufacturerKeyPair } = await import('@gbhan/meter');
+  const {
+    OPTICAL_COMMANDS,
+    ManufacturerKeyError,
+    ManufacturerTool,
+    parseManufacturerSecretKey,
+    readManufacturerSecretKeyFile,
+  } = await import('@gbhan/meter');
   if (!(OPTICAL_COMMANDS as readonly string[]).includes(command))
     throw new CliError(`unknown optical command '${command}' (${OPTICAL_COMMANDS.join(', ')})`);
   const port = Number(opts.port);
@@ -44,14 +52,22 @@ export async function runOpticalCommand(
   const url = `http://${opts.host ?? '127.0.0.1'}:${port}/optical`;
   let last: Record<string, unknown>;
   if (command === 'unlock' && opts.signature === undefined) {
-    if (opts.seed === undefined && opts.manufacturerKey === undefined)
-      throw new CliError('unlock needs --signature, --manufacturer-key or the run --seed');
-    const { fromHex } = await import('@gbhan/zigbee');
-    const tool = new ManufacturerTool(
-      opts.manufacturerKey !== undefined
-        ? fromHex(opts.manufacturerKey)
-        : manufacturerKeyPair(opts.seed ?? '').secretKey,
-    );
+    if (opts.keyFile === undefined && opts.manufacturerKey === undefined)
+      throw new CliError(
+        'unlock needs --key-file (a run writes out/<scenario>/manufacturer-secret-key.hex), --manufacturer-key or --signature',
+      );
+    let secretKey: Uint8Array;
+    try {
+      secretKey = (
+        opts.keyFile !== undefined
+          ? readManufacturerSecretKeyFile(opts.keyFile)
+          : parseManufacturerSecretKey(opts.manufacturerKey ?? '', '--manufacturer-key')
+      ).secretKey;
+    } catch (e) {
+      if (e instanceof ManufacturerKeyError) throw new CliError(e.message);
+      throw e;
+    }
+    const tool = new ManufacturerTool(secretKey);
     const c = await post(url, { command: 'challenge' });
     print(JSON.stringify(c));
     if (c.ok !== true) return { code: 1 };

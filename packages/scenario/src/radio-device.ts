@@ -21,22 +21,27 @@ import { duration } from './schema.js';
 
 const u16 = z.number().int().min(0).max(0xffff);
 
-export const RadioConfigSchema = z.strictObject({
-  pan: u16.default(0x1a62),
-  /** Own short address (default: the EUI64's last two bytes). */
-  short: u16.optional(),
-  /** Send a frame every `period` (omitted or 0: never, until `set-period`). */
-  period: duration.default(0),
-  /** First frame at this virtual time (default: period/2 + (EUI64's last byte mod 7) ms). */
-  start: duration.optional(),
-  frame: z.enum(['data-request', 'beacon', 'beacon-request']).default('data-request'),
-  /** Destination short address of data requests. */
-  destination: u16.default(0x0000),
-  /** Beacons only: how many extended addresses the beacon lists as pending (longer frames). */
-  pendingAddresses: z.number().int().min(0).max(7).default(0),
-  /** Acknowledge frames addressed to our short address that ask for it. */
-  ack: z.boolean().default(true),
-});
+/** One definition for both forms of `config`: as written (durations like 10s) and as loaded (us). */
+const radioConfigSchema = <D extends z.ZodType<number, unknown>>(time: D) =>
+  z.strictObject({
+    pan: u16.default(0x1a62),
+    /** Own short address (default: the EUI64's last two bytes). */
+    short: u16.optional(),
+    /** Send a frame every `period` (omitted or 0: never, until `set-period`). */
+    period: time.default(0 as never),
+    /** First frame at this virtual time (default: period/2 + (EUI64's last byte mod 7) ms). */
+    start: time.optional(),
+    frame: z.enum(['data-request', 'beacon', 'beacon-request']).default('data-request'),
+    /** Destination short address of data requests. */
+    destination: u16.default(0x0000),
+    /** Beacons only: how many extended addresses the beacon lists as pending (longer frames). */
+    pendingAddresses: z.number().int().min(0).max(7).default(0),
+    /** Acknowledge frames addressed to our short address that ask for it. */
+    ack: z.boolean().default(true),
+  });
+export const RadioConfigSchema = radioConfigSchema(duration);
+/** `config` of a `gbhan device radio --spec`: what the loader made of it (microseconds). */
+export const RadioSpecConfigSchema = radioConfigSchema(z.number().int().min(0));
 export type RadioConfig = z.output<typeof RadioConfigSchema>;
 
 export const RADIO_ACTIONS: Record<string, z.ZodType> = {

@@ -21,6 +21,12 @@ export interface DeviceSpec {
   /** Every device of the scenario, for types that need to know their peers (EUI64s, types). */
   peers: { id: string; type: string; eui64: string }[];
   seed: string;
+  /**
+   * The run's manufacturer key (meters' optical port): the public key (hex), and the secret
+   * for the scenario's `optical unlock` tool - in memory in-process, as a file path for a
+   * process (never on its command line). Never in the trace.
+   */
+  manufacturer?: { publicKey: string; secretKey?: string; secretKeyFile?: string };
 }
 
 export interface DeviceContext extends DeviceSpec {
@@ -74,6 +80,8 @@ export interface DeviceTypeDefinition {
    * EUI64s), e.g. add the install code of the device a Device Log update names.
    */
   prepareCommand?(command: Record<string, unknown>, ctx: ResolveContext): Record<string, unknown>;
+  /** Its devices take the run's manufacturer key (`DeviceSpec.manufacturer`): the meters. */
+  usesManufacturerKey?: boolean;
   create(ctx: DeviceContext): Promise<ScenarioDevice>;
   /**
    * The arguments after `gbhan device <type>` for a process run. Default: `--bus <url>
@@ -82,6 +90,13 @@ export interface DeviceTypeDefinition {
   processArgs?(spec: DeviceSpec, bus: string, statePath: string): string[];
   /** The process entry: `gbhan device <type> ...argv`; resolves when the device has left the bus. */
   runProcess(argv: string[]): Promise<void>;
+  /**
+   * With the default process arguments: checks `config` of a `--spec` (the loader's output
+   * form, durations in microseconds) and fills in defaults; default: any JSON object.
+   */
+  specConfigSchema?: z.ZodType;
+  /** Options of `gbhan device <type>` beyond --bus, --state and --spec, for its help: flag -> what. */
+  processOptions?: Record<string, string>;
 }
 
 const registry = new Map<string, DeviceTypeDefinition>();

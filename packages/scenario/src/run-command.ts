@@ -6,10 +6,11 @@
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseDuration } from '@gbhan/clock';
+import { CliError } from './bus-command.js';
 import { ScenarioError } from './errors.js';
 import { formatTime } from './expect.js';
 import { type RunOptions, runScenario, type ScenarioResult } from './runner.js';
-import { loadScenario, type Scenario } from './schema.js';
+import { DEFAULT_SCENARIO_LIMITS, loadScenario, type Scenario, type ScenarioLimits } from './schema.js';
 import './builtin.js';
 
 export interface RunCommandOptions {
@@ -19,6 +20,54 @@ export interface RunCommandOptions {
   seed?: string;
   /** Force the progress line (default: only when stderr is a TTY). */
   progress?: boolean;
+  /** Raise (or lower) DEFAULT_SCENARIO_LIMITS: a device count, a duration, a file size. */
+  maxDevices?: string;
+  maxDuration?: string;
+  maxFileSize?: string;
+  /** The meters' manufacturer secret key file (default: a fresh key per run). */
+  manufacturerKeyFile?: string;
+}
+
+const BYTE_UNITS: Record<string, number> = { '': 1, k: 2 ** 10, m: 2 ** 20, g: 2 ** 30 };
+
+/** `4M`, `512KiB`, `1048576`: bytes (K, M, G are binary, with or without `iB`/`B`). */
+export function parseByteSize(text: string): number {
+  const m = /^(\d+)\s*([kmg]?)(?:i?b)?$/i.exec(text.trim());
+  const n = m ? Number(m[1]) * BYTE_UNITS[m[2]!.toLowerCase()]! : Number.NaN;
+  if (!Number.isSafeInteger(n) || n < 1)
+    throw new CliError(`--max-file-size must be a size such as 4M or 1048576, got ${text}`);
+  return n;
+}
+
+/** The run's limits from the --max-* options (CliError when one is not a sensible value). */
+export function limitsFromOptions(o: RunCommandOptions): ScenarioLimits {
+  const limits = { ...DEFAULT_SCENARIO_LIMITS };
+  if (o.maxDevices !== undefined) {
+    const n = Number(o.maxDevices);
+    if (!Number.isSafeInteger(n) || n < 1)
+      throw new CliError(`--max-devices must be a whole number >= 1, got ${o.maxDevices}`);
+    limits.maxDevices = n;
+  }
+  if (o.maxDuration !== undefined) {
+    const us = parseDuration(o.maxDuration);
+    // virtual microseconds must stay exact integers: 2^53 us is about 285 years
+    if (!Number.isSafeInteger(us) || us <= 0)
+      throw new CliError(`--max-duration must be more than 0 and less than 285 years, got ${o.maxDuration}`);
+    limits.maxDurationUs = us;
+  }
+  if (o.maxFileSize !== undefined) limits.maxFileBytes = parseByteSize(o.maxFileSize);
+  return limits;
+}
+
+/** `--out` must be a directory, or not exist yet (it is created). */
+function checkOutDir(out: string): void {
+  let st: ReturnType<typeof statSync>;
+  try {
+    st = statSync(out);
+  } catch {
+    return;
+  }
+  if (!st.isDirectory()) throw new CliError(`--out ${out} is not a directory`);
 }
 
 /** Scenario files named by the arguments: files as given, directories' *.yaml / *.yml sorted. */
@@ -86,7 +135,27 @@ export async function runRunCommand(
   log: (line: string) => void = console.log,
   progressStream: NodeJS.WriteStream = process.stderr,
 ): Promise<{ code: number; results: ScenarioResult[] }> {
-  const scenarios: Scenario[] = scenarioFiles(paths).map((f) => loadScenario(f));
+  const limits = limitsFromOptions(o);
+  let durationUs: number | undefined;
+  if (o.duration !== undefined) {
+    durationUs = parseDuration(o.duration);
+    if (durationUs > limits.maxDurationUs)
+      throw new CliError(
+        `--duration ${o.duration} is longer than ${formatTime(limits.maxDurationUs)}, the longest a run may last (raise it with --max-duration)`,
+      );
+  }
+  checkOutDir(o.out ?? 'out');
+  const scenarios: Scenario[] = scenarioFiles(paths).map((f) => loadScenario(f, limits));
+  if (o.manufacturerKeyFile !== undefined) {
+    // A bad key file is a bad option: one line, exit 2, before anything runs.
+    const { ManufacturerKeyError, readManufacturerSecretKeyFile } = await import('@gbhan/meter');
+    try {
+      readManufacturerSecretKeyFile(o.manufacturerKeyFile);
+    } catch (e) {
+      if (e instanceof ManufacturerKeyError) throw new CliError(`--manufacturer-key-file: ${e.message}`);
+      throw e;
+    }
+  }
   const names = new Map<string, string>();
   for (const s of scenarios) {
     const other = names.get(s.name);
@@ -103,8 +172,9 @@ export async function runRunCommand(
   const options: RunOptions = {
     outRoot: o.out ?? 'out',
     processes: o.processes ?? false,
-    ...(o.duration === undefined ? {} : { durationUs: parseDuration(o.duration) }),
+    ...(durationUs === undefined ? {} : { durationUs }),
     ...(o.seed === undefined ? {} : { seed: o.seed }),
+    ...(o.manufacturerKeyFile === undefined ? {} : { manufacturerKeyFile: o.manufacturerKeyFile }),
   };
   const showProgress = o.progress ?? progressStream.isTTY === true;
   const results: ScenarioResult[] = [];

@@ -4,11 +4,12 @@
  * WebSocket bus - the same protocol either way), the timeline as controller commands at
  * their virtual times, then the expectations over the trace and the outputs:
  * out/<scenario>/trace.jsonl, capture.pcap (802.15.4 TAP), keys (Wireshark zigbee_pc_keys)
- * and summary.json.
+ * and summary.json; with meters also the run's manufacturer key (public, and the secret when
+ * the run made it).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
   type BusTraceEvent,
@@ -49,6 +50,11 @@ export interface RunOptions {
   seed?: string;
   /** Called about every 250 ms of wall time with the virtual time reached. */
   onProgress?: (virtualUs: number, durationUs: number) => void;
+  /**
+   * The meters' manufacturer key: a secret key file (64 hex digits, as a run writes it).
+   * Default: a fresh random key per run (its secret written to the output directory).
+   */
+  manufacturerKeyFile?: string;
 }
 
 export interface ScenarioResult {
@@ -64,7 +70,16 @@ export interface ScenarioResult {
   total: number;
   passed: boolean;
   outDir: string;
-  outputs: { trace?: string; pcap?: string; pcapFcs?: string; keys?: string; summary: string };
+  outputs: {
+    trace?: string;
+    pcap?: string;
+    pcapFcs?: string;
+    keys?: string;
+    summary: string;
+    /** The run's manufacturer key (scenarios with meters): public key, and the secret the run made. */
+    manufacturerPublicKey?: string;
+    manufacturerSecretKey?: string;
+  };
   events: Record<string, number>;
   drops: Record<string, number>;
   radios: { id: string; type: string; eui64: string; tx: number; rx: number }[];
@@ -137,6 +152,44 @@ export function wiresharkKeys(
   return lines;
 }
 
+/**
+ * The run's manufacturer key, for scenarios with meters: the configured secret key file, or
+ * a fresh random key (key material: node:crypto, never the seed). Generated once here, so
+ * in-process and `--processes` meters share it; its public key (and the secret the run made,
+ * mode 0600) go to the output directory. Meters get the secret in memory in-process, the
+ * file's path in a process. Nothing derived from it reaches the trace or the capture.
+ */
+async function runManufacturerKey(
+  scenario: Scenario,
+  outDir: string,
+  processes: boolean,
+  keyFile: string | undefined,
+): Promise<{
+  spec: NonNullable<DeviceSpec['manufacturer']>;
+  files: { manufacturerPublicKey: string; manufacturerSecretKey?: string };
+} | null> {
+  if (!scenario.devices.some((d) => deviceType(d.type)?.usesManufacturerKey)) return null;
+  const meter = await import('@gbhan/meter');
+  for (const f of [meter.MANUFACTURER_PUBLIC_KEY_FILE, meter.MANUFACTURER_SECRET_KEY_FILE])
+    rmSync(join(outDir, f), { force: true });
+  const pair =
+    keyFile === undefined
+      ? meter.generateManufacturerKeyPair()
+      : meter.readManufacturerSecretKeyFile(keyFile);
+  const written = meter.writeManufacturerKeyFiles(outDir, pair, keyFile === undefined);
+  const secretFile = resolve(keyFile ?? written.secretKey!);
+  const publicKey = Buffer.from(pair.publicKey).toString('hex');
+  return {
+    spec: processes
+      ? { publicKey, secretKeyFile: secretFile }
+      : { publicKey, secretKey: Buffer.from(pair.secretKey).toString('hex') },
+    files: {
+      manufacturerPublicKey: written.publicKey,
+      ...(written.secretKey === undefined ? {} : { manufacturerSecretKey: written.secretKey }),
+    },
+  };
+}
+
 export async function runScenario(scenario: Scenario, options: RunOptions = {}): Promise<ScenarioResult> {
   const processes = options.processes ?? false;
   const durationUs = options.durationUs ?? scenario.durationUs;
@@ -179,14 +232,18 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
     pcapFcs?.write(f);
   });
 
+  const manufacturer = await runManufacturerKey(scenario, outDir, processes, options.manufacturerKeyFile);
+  // One list for every spec: a list per device is n^2 objects (10,000 devices: out of memory).
+  const peers = scenario.devices.map((p) => ({ id: p.id, type: p.type, eui64: p.eui64 }));
   const specs: DeviceSpec[] = scenario.devices.map((d) => ({
     id: d.id,
     type: d.type,
     eui64: d.eui64,
     registration: registration(d),
     config: d.config,
-    peers: scenario.devices.map((p) => ({ id: p.id, type: p.type, eui64: p.eui64 })),
+    peers,
     seed,
+    ...(manufacturer && deviceType(d.type)?.usesManufacturerKey ? { manufacturer: manufacturer.spec } : {}),
   }));
   const specById = new Map(specs.map((s) => [s.id, s]));
 
@@ -324,7 +381,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
   options.onProgress?.(durationUs, durationUs);
 
   const trace = canonicalizeStart(events);
-  const outputs: ScenarioResult['outputs'] = { summary: files.summary };
+  const outputs: ScenarioResult['outputs'] = { summary: files.summary, ...manufacturer?.files };
   if (scenario.outputs.trace) {
     const w = new JsonlWriter(files.trace);
     for (const e of trace) w.write(e);

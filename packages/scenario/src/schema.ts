@@ -4,13 +4,14 @@
  * zod issue path (or a path found by the checks that need the whole document: device types,
  * actions, references) maps back to the line it came from.
  */
-import { readFileSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readSync, type Stats, statSync } from 'node:fs';
 import { basename, extname } from 'node:path';
 import { parseDuration } from '@gbhan/clock';
 import { type Band, isValidChannel, MediumConfigSchema, type RadioBusConfig } from '@gbhan/radio-bus';
-import { type Document, isMap, isNode, isScalar, LineCounter, parseDocument, visit } from 'yaml';
+import { type Document, isAlias, isMap, isNode, isScalar, LineCounter, parseDocument, visit } from 'yaml';
 import { z } from 'zod';
 import { ScenarioError, type ScenarioErrorCode } from './errors.js';
+import { formatTime } from './expect.js';
 import { deviceType, deviceTypes, noArgs, type ResolveContext, type ScenarioPeer } from './registry.js';
 
 export type Path = (string | number)[];
@@ -193,6 +194,104 @@ export interface Scenario {
   outputs: { trace: boolean; pcap: boolean; keys: boolean; pcapFcs: boolean };
 }
 
+// ---- limits -------------------------------------------------------------------------------
+
+/**
+ * What one scenario may ask for, so a typo or a hostile file ends in a one-line error rather
+ * than an exhausted heap. `gbhan run --max-file-size / --max-devices / --max-duration` raise them.
+ */
+export interface ScenarioLimits {
+  /** Largest scenario file, bytes. */
+  maxFileBytes: number;
+  /** Most devices in one scenario. */
+  maxDevices: number;
+  /** Longest `duration` (and `--duration`), virtual microseconds. */
+  maxDurationUs: number;
+}
+
+/**
+ * 1 MiB is ~100 times the largest shipped scenario; 250 devices is ~15 homes of a full Device
+ * Log (a 1000-radio run needs ~1 GB); 7 days of virtual time is ~170 times the longest scenario.
+ */
+export const DEFAULT_SCENARIO_LIMITS: Readonly<ScenarioLimits> = {
+  maxFileBytes: 1024 * 1024,
+  maxDevices: 250,
+  maxDurationUs: 7 * 24 * 3600 * 1_000_000,
+};
+
+/**
+ * YAML aliases a document may expand (yaml's `maxAliasCount`: uses x nodes behind each). A
+ * scenario needs a few; a "billion laughs" file needs billions.
+ */
+const MAX_ALIAS_COUNT = 100;
+
+/** Bytes, with a binary unit when it is whole (1 MiB, 512 KiB). */
+export function formatBytes(n: number): string {
+  for (const [unit, size] of [
+    ['GiB', 2 ** 30],
+    ['MiB', 2 ** 20],
+    ['KiB', 2 ** 10],
+  ] as const)
+    if (n >= size && n % size === 0) return `${n / size} ${unit}`;
+  return `${n} bytes`;
+}
+
+function fileKind(st: Stats): string {
+  if (st.isDirectory()) return 'a directory';
+  if (st.isCharacterDevice()) return 'a character device';
+  if (st.isBlockDevice()) return 'a block device';
+  if (st.isFIFO()) return 'a pipe';
+  if (st.isSocket()) return 'a socket';
+  return 'not a regular file';
+}
+
+/**
+ * The text of a scenario file, read with a bound: a regular file only (a device such as
+ * /dev/zero never ends, a pipe blocks) and never more than `maxBytes` + 1 bytes, whatever the
+ * size the file claims or grows to while being read.
+ */
+export function readScenarioFile(file: string, maxBytes: number): string {
+  const refuse = (code: ScenarioErrorCode, detail: string) => new ScenarioError(code, file, null, '', detail);
+  const notRegular = (st: Stats) =>
+    refuse('SCENARIO_READ', `${fileKind(st)}, not a regular file: a scenario is a YAML file`);
+  const tooLarge = () =>
+    refuse(
+      'SCENARIO_LIMIT',
+      `larger than ${formatBytes(maxBytes)}, the most a scenario file may have (raise it with --max-file-size)`,
+    );
+  let fd: number;
+  try {
+    // stat before open: opening a pipe would wait for a writer
+    const st = statSync(file);
+    if (!st.isFile()) throw notRegular(st);
+    if (st.size > maxBytes) throw tooLarge();
+    fd = openSync(file, 'r');
+  } catch (e) {
+    if (e instanceof ScenarioError) throw e;
+    throw refuse('SCENARIO_READ', `cannot read: ${(e as Error).message}`);
+  }
+  try {
+    const st = fstatSync(fd);
+    if (!st.isFile()) throw notRegular(st); // replaced between stat and open
+    const chunks: Buffer[] = [];
+    let total = 0;
+    for (;;) {
+      const chunk = Buffer.allocUnsafe(Math.min(64 * 1024, maxBytes + 1 - total));
+      const n = readSync(fd, chunk, 0, chunk.length, null);
+      if (n === 0) break;
+      chunks.push(chunk.subarray(0, n));
+      total += n;
+      if (total > maxBytes) throw tooLarge();
+    }
+    return Buffer.concat(chunks, total).toString('utf8');
+  } catch (e) {
+    if (e instanceof ScenarioError) throw e;
+    throw refuse('SCENARIO_READ', `cannot read: ${(e as Error).message}`);
+  } finally {
+    closeSync(fd);
+  }
+}
+
 // ---- loading ------------------------------------------------------------------------------
 
 class Locator {
@@ -283,17 +382,13 @@ const DEVICE_EVENT_REFERENCE_KEYS = new Set([
   'responder',
 ]);
 
-export function loadScenario(file: string): Scenario {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (e) {
-    throw new ScenarioError('SCENARIO_READ', file, null, '', `cannot read: ${(e as Error).message}`);
-  }
-  return parseScenario(text, file);
+export function loadScenario(file: string, limits: Partial<ScenarioLimits> = {}): Scenario {
+  const l = { ...DEFAULT_SCENARIO_LIMITS, ...limits };
+  return parseScenario(readScenarioFile(file, l.maxFileBytes), file, l);
 }
 
-export function parseScenario(text: string, file: string): Scenario {
+export function parseScenario(text: string, file: string, limits: Partial<ScenarioLimits> = {}): Scenario {
+  const { maxDevices, maxDurationUs } = { ...DEFAULT_SCENARIO_LIMITS, ...limits };
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false });
   const firstError = doc.errors[0];
@@ -324,7 +419,39 @@ export function parseScenario(text: string, file: string): Scenario {
   const at = new Locator(file, doc, lines);
   if (!isMap(doc.contents))
     throw at.error('SCENARIO_SCHEMA', [], 'a scenario is a mapping (name, duration, devices, ...)');
-  const top = at.parse(TopSchema, doc.toJS(), []);
+  let js: unknown;
+  try {
+    js = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
+  } catch (e) {
+    // yaml throws a ReferenceError when aliases expand past the limit (a "billion laughs" file)
+    let line: number | null = null; // the first alias: where the expansion starts
+    visit(doc, {
+      Alias(_, node) {
+        if (isAlias(node) && node.range) line = lines.linePos(node.range[0]).line;
+        return visit.BREAK;
+      },
+    });
+    throw new ScenarioError(
+      'SCENARIO_YAML',
+      file,
+      line,
+      '',
+      `invalid YAML: aliases expand to too many nodes (more than ${MAX_ALIAS_COUNT}): ${(e as Error).message}`,
+    );
+  }
+  const top = at.parse(TopSchema, js, []);
+  if (top.duration > maxDurationUs)
+    throw at.error(
+      'SCENARIO_LIMIT',
+      ['duration'],
+      `${formatTime(top.duration)} is longer than ${formatTime(maxDurationUs)}, the longest a run may last (raise it with --max-duration)`,
+    );
+  if (top.devices.length > maxDevices)
+    throw at.error(
+      'SCENARIO_LIMIT',
+      ['devices'],
+      `${top.devices.length} devices, more than the ${maxDevices} a scenario may have (raise it with --max-devices)`,
+    );
 
   // Devices.
   const devices: ScenarioDeviceSpec[] = [];
@@ -428,6 +555,12 @@ export function parseScenario(text: string, file: string): Scenario {
     const path: Path = ['timeline', i];
     const e = at.parse(TimelineSchema, raw, path);
     const line = at.line(path);
+    if (e.at > top.duration)
+      throw at.error(
+        'SCENARIO_BAD_TIME',
+        [...path, 'at'],
+        `${formatTime(e.at)} is after the end of the scenario (duration ${formatTime(top.duration)}): it would never happen`,
+      );
     if (e.device === undefined) {
       const schema = BUS_ACTIONS[e.action];
       if (schema === undefined)
@@ -516,6 +649,12 @@ export function parseScenario(text: string, file: string): Scenario {
     const kind = kinds[0]!;
     const e = at.parse(EXPECTATIONS[kind], raw, path) as Record<string, unknown> &
       TimeWindow & { name?: string };
+    if (e.after !== undefined && e.before !== undefined && e.after > e.before)
+      throw at.error(
+        'SCENARIO_BAD_TIME',
+        [...path, 'after'],
+        `after ${formatTime(e.after)} is later than before ${formatTime(e.before)}: no event can be in that window`,
+      );
     const common: ExpectationCommon = {
       text: e.name ?? describeRaw(raw),
       line: at.line(path),

@@ -93,7 +93,7 @@ export interface ApplicationHost {
   trace(event: DeviceTraceEvent): void;
   /** Send a ZCL frame through the network (NWK-secured; APS-secured for 'aps-link'). */
   sendZcl(to: PeerAddress, frame: OutgoingZcl): Promise<SendResult>;
-  /** Send a ZCL frame as Inter-PAN (issue 6): unicast to an EUI64 or broadcast. */
+  /** Send a ZCL frame as Inter-PAN: unicast to an EUI64 or broadcast. */
   sendInterPan(to: { eui64: string; panId: number } | 'broadcast', frame: OutgoingZcl): Promise<SendResult>;
   onZcl(handler: (msg: IncomingZcl) => void | Promise<void>): void;
   /** The APS link key shared with a peer (install-code TC key, CBKE key, partner key), if any. */
