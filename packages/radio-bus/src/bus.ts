@@ -12,18 +12,18 @@ import { performance } from 'node:perf_hooks';
 import { MinHeap } from '@gbhan/clock';
 import type { CapturedFrame } from './capture.js';
 import { DEFAULT_DUTY_CYCLE, DutyCycleMeter, type DutyCycleThresholds } from './duty-cycle.js';
-import {
-  type BandModel,
-  DEFAULT_BAND_MODELS,
-  distance,
-  lqiFor,
-  type Position,
-  pathLossDb,
-  type Wall,
-  wallLossDb,
-} from './medium.js';
+import { type BandModel, DEFAULT_BAND_MODELS, lqiFor, type Position, type Wall } from './medium.js';
+import { PathLossTable } from './path-loss-table.js';
 import { airtimeUs, type Band, defaultTiming, isValidChannel, type PhyTiming } from './phy.js';
 import { Prng } from './prng.js';
+import {
+  ANY_AUDIBLE_OVERLAP,
+  captureEffect,
+  type InterferenceModel,
+  LogDistanceModel,
+  type PathEnd,
+  type PropagationModel,
+} from './propagation.js';
 import {
   type BusErrorCode,
   type BusMessage,
@@ -58,6 +58,10 @@ export interface RadioBusConfig {
    * interferer at the receiver. null (default) = any audible overlap destroys both.
    */
   captureThresholdDb?: number | null;
+  /** A propagation model of your own instead of the log-distance one (`bands` path loss, `walls`). */
+  propagation?: PropagationModel;
+  /** An interference decision of your own instead of `captureThresholdDb`'s. */
+  interference?: InterferenceModel;
   dutyCycle?: Partial<DutyCycleThresholds>;
   jammers?: JammerConfig[];
   /** Pace virtual time to the wall clock (speed 1 = real time). Omitted: as fast as possible. */
@@ -104,6 +108,8 @@ interface Radio {
   eui64: string;
   name: string | undefined;
   port: Port;
+  /** Index in the path-loss table while registered (and while its frames may still be heard); -1 after. */
+  slot: number;
   band: Band;
   page: number;
   channel: number;
@@ -218,9 +224,9 @@ export class RadioBus {
   private readonly bandModels: Record<Band, BandModel>;
   private readonly timings: Record<Band, PhyTiming>;
   private readonly dutyThresholds: DutyCycleThresholds;
-  private readonly walls: Wall[];
+  private readonly propagation: PropagationModel;
+  private readonly interference: InterferenceModel;
   private readonly lossRate: number;
-  private readonly captureThresholdDb: number | null;
   private readonly jammers: JammerConfig[];
   private readonly idleTimeoutMs: number;
   private readonly expectRadios: number;
@@ -237,7 +243,9 @@ export class RadioBus {
   private readonly wakers = new Set<Radio>();
   private readonly queue = new MinHeap<BusEvent>((a, b) => a.t < b.t || (a.t === b.t && a.seq < b.seq));
   private onAir: Transmission[] = [];
-  private readonly linkLoss = new Map<string, number>();
+  private readonly pathLoss: PathLossTable;
+  /** Radios gone from the bus whose frames are still on the air: their path losses are kept until then. */
+  private retiring: Radio[] = [];
   private maxAirtime = 0;
 
   private readonly traceListeners: TraceListener[] = [];
@@ -274,9 +282,12 @@ export class RadioBus {
       this.maxAirtime = Math.max(this.maxAirtime, airtimeUs(this.timings[b].maxPsduBytes, this.timings[b]));
     }
     this.dutyThresholds = { ...DEFAULT_DUTY_CYCLE, ...config.dutyCycle };
-    this.walls = config.walls ?? [];
+    this.propagation = config.propagation ?? new LogDistanceModel(this.bandModels, config.walls ?? []);
+    this.pathLoss = new PathLossTable(this.propagation.reciprocal);
     this.lossRate = config.lossRate ?? 0;
-    this.captureThresholdDb = config.captureThresholdDb ?? null;
+    const capture = config.captureThresholdDb ?? null;
+    this.interference =
+      config.interference ?? (capture === null ? ANY_AUDIBLE_OVERLAP : captureEffect(capture));
     this.jammers = [...(config.jammers ?? [])];
     this.idleTimeoutMs = config.idleTimeoutMs ?? 10_000;
     this.expectRadios = config.expectRadios ?? 0;
@@ -496,6 +507,7 @@ export class RadioBus {
       eui64: msg.eui64,
       name: msg.name,
       port,
+      slot: this.pathLoss.acquire(),
       band: msg.band,
       page: msg.page,
       channel: msg.channel,
@@ -566,6 +578,8 @@ export class RadioBus {
       this.byEui.delete(radio.eui64);
       this.wakers.delete(radio);
       this.sorted = this.sorted.filter((r) => r !== radio);
+      this.retiring.push(radio);
+      this.releaseRetired();
       this.emit({ t: this.now, type: 'detach', radio: radio.eui64, reason });
     }
     this.kick();
@@ -1012,6 +1026,7 @@ export class RadioBus {
   private endTransmission(tx: Transmission): void {
     const horizon = this.now - this.maxAirtime;
     this.onAir = this.onAir.filter((o) => o.end >= horizon || o === tx);
+    if (this.retiring.length > 0) this.releaseRetired();
     const overlapping = this.onAir.filter(
       (o) =>
         o !== tx &&
@@ -1088,8 +1103,7 @@ export class RadioBus {
     for (const o of overlapping) {
       if (o.from === r) continue;
       const other = this.receivedPower(o.from, r, o.txPowerDbm, o.band);
-      if (other < r.sensitivityDbm) continue;
-      if (this.captureThresholdDb === null || rssi - other < this.captureThresholdDb) return true;
+      if (this.interference.destroys(rssi, other, r.sensitivityDbm)) return true;
     }
     return false;
   }
@@ -1120,32 +1134,32 @@ export class RadioBus {
     );
   }
 
-  /** Received power at `to` from `from` (dBm), shadowing drawn per call when configured. */
+  /** Received power at `to` from `from` (dBm), shadowing drawn per call when the model has it. */
   private receivedPower(from: Radio, to: Radio, txPowerDbm: number, band: Band): number {
-    const pair = from.eui64 < to.eui64 ? `${from.eui64}${to.eui64}` : `${to.eui64}${from.eui64}`;
-    // Path loss depends on the band: a dual-band radio has one cached value per band.
-    const key = band === '2.4GHz' ? pair : `${pair}/${band}`;
-    const model = this.bandModels[band];
-    let loss = this.linkLoss.get(key);
-    if (loss === undefined) {
-      loss =
-        pathLossDb(distance(from.position, to.position), model) +
-        wallLossDb(from.position, to.position, this.walls, model);
-      this.linkLoss.set(key, loss);
+    let loss = from.slot < 0 || to.slot < 0 ? Number.NaN : this.pathLoss.get(band, from.slot, to.slot);
+    if (Number.isNaN(loss)) {
+      loss = this.propagation.pathLossDb(from, to, band);
+      if (Number.isNaN(loss)) throw new Error(`propagation model ${this.propagation.name}: path loss NaN`);
+      if (from.slot >= 0 && to.slot >= 0) this.pathLoss.set(band, from.slot, to.slot, loss);
     }
-    const sigma = model.shadowingSigmaDb;
-    const shadow = sigma > 0 ? sigma * this.prng.gaussian() : 0;
+    const shadow = this.propagation.shadowingDb(from, to, band, this.prng);
     return txPowerDbm - loss - from.lossDb - to.lossDb + shadow;
   }
 
+  /** Received power at `to` from a jammer at `position` (no shadowing, not cached). */
   private powerAt(position: Position, txPowerDbm: number, to: Radio, band: Band): number {
-    const model = this.bandModels[band];
-    return (
-      txPowerDbm -
-      pathLossDb(distance(position, to.position), model) -
-      wallLossDb(position, to.position, this.walls, model) -
-      to.lossDb
-    );
+    const jammer: PathEnd = { eui64: null, position };
+    return txPowerDbm - this.propagation.pathLossDb(jammer, to, band) - to.lossDb;
+  }
+
+  /** Free the path-loss slots of radios gone from the bus once none of their frames is on the air. */
+  private releaseRetired(): void {
+    this.retiring = this.retiring.filter((r) => {
+      if (this.onAir.some((o) => o.from === r)) return true;
+      this.pathLoss.release(r.slot);
+      r.slot = -1;
+      return false;
+    });
   }
 
   // ---- duty cycle -------------------------------------------------------------------------
