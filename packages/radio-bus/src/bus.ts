@@ -11,6 +11,7 @@
 import { performance } from 'node:perf_hooks';
 import { MinHeap } from '@gbhan/clock';
 import type { CapturedFrame } from './capture.js';
+import { BusConfigError, mediumModelIssue } from './config.js';
 import { DEFAULT_DUTY_CYCLE, DutyCycleMeter, type DutyCycleThresholds } from './duty-cycle.js';
 import { type BandModel, DEFAULT_BAND_MODELS, lqiFor, type Position, type Wall } from './medium.js';
 import { PathLossTable } from './path-loss-table.js';
@@ -19,10 +20,13 @@ import { Prng } from './prng.js';
 import {
   ANY_AUDIBLE_OVERLAP,
   captureEffect,
+  type FreeSpaceBand,
   type InterferenceModel,
-  LogDistanceModel,
+  type MatrixConfig,
   type PathEnd,
   type PropagationModel,
+  type PropagationModelName,
+  propagationModelFor,
 } from './propagation.js';
 import {
   type BusErrorCode,
@@ -58,7 +62,14 @@ export interface RadioBusConfig {
    * interferer at the receiver. null (default) = any audible overlap destroys both.
    */
   captureThresholdDb?: number | null;
-  /** A propagation model of your own instead of the log-distance one (`bands` path loss, `walls`). */
+  /**
+   * Propagation model by name: `log-distance` (default; `bands` path loss and `walls`),
+   * `free-space` (Friis; `freeSpace`) or `matrix` (fixed loss per pair; `matrix`).
+   */
+  model?: PropagationModelName;
+  freeSpace?: Partial<Record<Band, FreeSpaceBand>>;
+  matrix?: MatrixConfig;
+  /** A propagation model of your own instead of a named one. */
   propagation?: PropagationModel;
   /** An interference decision of your own instead of `captureThresholdDb`'s. */
   interference?: InterferenceModel;
@@ -282,7 +293,14 @@ export class RadioBus {
       this.maxAirtime = Math.max(this.maxAirtime, airtimeUs(this.timings[b].maxPsduBytes, this.timings[b]));
     }
     this.dutyThresholds = { ...DEFAULT_DUTY_CYCLE, ...config.dutyCycle };
-    this.propagation = config.propagation ?? new LogDistanceModel(this.bandModels, config.walls ?? []);
+    // Programmatic configs get the checks a medium file gets from parseMediumConfig.
+    const issue = mediumModelIssue(config);
+    if (issue !== null) throw new BusConfigError(issue.path.join('.'), issue.message);
+    if (config.propagation !== undefined && config.model !== undefined)
+      throw new BusConfigError('propagation', 'a model of your own or a model by name, not both');
+    if (config.interference !== undefined && config.captureThresholdDb != null)
+      throw new BusConfigError('interference', 'a decision of your own or captureThresholdDb, not both');
+    this.propagation = config.propagation ?? propagationModelFor(config, this.bandModels);
     this.pathLoss = new PathLossTable(this.propagation.reciprocal);
     this.lossRate = config.lossRate ?? 0;
     const capture = config.captureThresholdDb ?? null;

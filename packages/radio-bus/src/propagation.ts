@@ -80,3 +80,115 @@ export function captureEffect(thresholdDb: number): InterferenceModel {
       interferer >= sensitivity && signal - interferer < thresholdDb,
   };
 }
+
+/** Speed of light, m/s. */
+const C = 299_792_458;
+
+export interface FreeSpaceBand {
+  /** Frequency the loss is computed at, MHz (default: 2440 on 2.4 GHz, 868 on GB868). */
+  frequencyMHz?: number;
+}
+
+/** Friis at each band's frequency only: no walls, no shadowing (an open field, or an upper bound on range). */
+export class FreeSpaceModel implements PropagationModel {
+  readonly name = 'free-space';
+  readonly reciprocal = true;
+  private readonly frequencyMHz: Record<Band, number>;
+  constructor(bands: Partial<Record<Band, FreeSpaceBand>> = {}) {
+    this.frequencyMHz = {
+      '2.4GHz': bands['2.4GHz']?.frequencyMHz ?? 2440,
+      GB868: bands.GB868?.frequencyMHz ?? 868,
+    };
+  }
+
+  /** 20 log10(4 pi d f / c); distances under 1 m count as 1 m (Friis does not hold in the near field). */
+  pathLossDb(tx: PathEnd, rx: PathEnd, band: Band): number {
+    const d = Math.max(distance(tx.position, rx.position), 1);
+    return 20 * Math.log10((4 * Math.PI * d * this.frequencyMHz[band] * 1e6) / C);
+  }
+
+  shadowingDb(): number {
+    return 0;
+  }
+}
+
+export interface MatrixLink {
+  /** EUI64s (a scenario may also name devices by id). */
+  from: string;
+  to: string;
+  /** Path loss from `from` to `to`, dB; also `to` to `from` unless `reverseLossDb` is given. */
+  lossDb: number;
+  reverseLossDb?: number;
+  /** Only on this band (default: both). */
+  band?: Band;
+}
+
+export interface MatrixConfig {
+  links: MatrixLink[];
+  /**
+   * Path loss of every pair not listed and of jammers, dB. Omitted: those are computed by the
+   * log-distance model (positions, walls, band models, shadowing).
+   */
+  defaultLossDb?: number;
+}
+
+/** Fixed path loss per pair of radios (a measured site, or a test topology); no shadowing on listed pairs. */
+export class MatrixModel implements PropagationModel {
+  readonly name = 'matrix';
+  readonly reciprocal = false;
+  /** `band|from|to` -> dB. */
+  private readonly loss = new Map<string, number>();
+  constructor(
+    private readonly config: MatrixConfig,
+    private readonly fallback: PropagationModel | null,
+  ) {
+    for (const l of config.links)
+      for (const band of l.band === undefined ? (['2.4GHz', 'GB868'] as const) : [l.band]) {
+        this.loss.set(`${band}|${l.from}|${l.to}`, l.lossDb);
+        this.loss.set(`${band}|${l.to}|${l.from}`, l.reverseLossDb ?? l.lossDb);
+      }
+  }
+
+  private listed(tx: PathEnd, rx: PathEnd, band: Band): number | undefined {
+    return tx.eui64 === null || rx.eui64 === null
+      ? undefined
+      : this.loss.get(`${band}|${tx.eui64}|${rx.eui64}`);
+  }
+
+  pathLossDb(tx: PathEnd, rx: PathEnd, band: Band): number {
+    const listed = this.listed(tx, rx, band);
+    if (listed !== undefined) return listed;
+    if (this.fallback !== null) return this.fallback.pathLossDb(tx, rx, band);
+    return this.config.defaultLossDb ?? Number.POSITIVE_INFINITY;
+  }
+
+  shadowingDb(tx: PathEnd, rx: PathEnd, band: Band, random: RandomSource): number {
+    if (this.fallback === null || this.listed(tx, rx, band) !== undefined) return 0;
+    return this.fallback.shadowingDb(tx, rx, band, random);
+  }
+}
+
+export type PropagationModelName = 'log-distance' | 'free-space' | 'matrix';
+
+/** The model a medium configuration names (checked beforehand by `mediumModelIssue`). */
+export function propagationModelFor(
+  config: {
+    model?: PropagationModelName;
+    walls?: readonly Wall[];
+    freeSpace?: Partial<Record<Band, FreeSpaceBand>>;
+    matrix?: MatrixConfig;
+  },
+  bands: Readonly<Record<Band, BandModel>>,
+): PropagationModel {
+  const logDistance = () => new LogDistanceModel(bands, config.walls ?? []);
+  switch (config.model ?? 'log-distance') {
+    case 'free-space':
+      return new FreeSpaceModel(config.freeSpace);
+    case 'matrix': {
+      const matrix = config.matrix ?? { links: [] };
+      return new MatrixModel(matrix, matrix.defaultLossDb === undefined ? logDistance() : null);
+    }
+    default:
+      return logDistance();
+  }
+}

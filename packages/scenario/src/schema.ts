@@ -7,7 +7,13 @@
 import { closeSync, fstatSync, openSync, readSync, type Stats, statSync } from 'node:fs';
 import { basename, extname } from 'node:path';
 import { parseDuration } from '@gbhan/clock';
-import { type Band, isValidChannel, MediumConfigSchema, type RadioBusConfig } from '@gbhan/radio-bus';
+import {
+  type Band,
+  checkMediumModel,
+  isValidChannel,
+  mediumConfigFields,
+  type RadioBusConfig,
+} from '@gbhan/radio-bus';
 import { type Document, isAlias, isMap, isNode, isScalar, LineCounter, parseDocument, visit } from 'yaml';
 import { z } from 'zod';
 import { ScenarioError, type ScenarioErrorCode } from './errors.js';
@@ -89,7 +95,10 @@ const TopSchema = z.strictObject({
   description: z.string().optional(),
   seed: z.union([z.number().int(), z.string()]).default(1),
   duration,
-  medium: MediumConfigSchema.omit({ seed: true, expectRadios: true, idleTimeoutMs: true }).optional(),
+  medium: mediumConfigFields()
+    .omit({ seed: true, expectRadios: true, idleTimeoutMs: true })
+    .superRefine(checkMediumModel)
+    .optional(),
   devices: z.array(z.record(z.string(), z.unknown())).min(1),
   timeline: z.array(z.record(z.string(), z.unknown())).default([]),
   expect: z.array(z.record(z.string(), z.unknown())).default([]),
