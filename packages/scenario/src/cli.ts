@@ -42,7 +42,10 @@ program
     '--max-send-backlog <bytes>',
     'drop a client that leaves more bytes unread (default 16777216, 0 = no limit)',
   )
-  .option('--medium <file>', 'medium configuration (YAML or JSON: walls, band models, loss, jammers)')
+  .option(
+    '--medium <file>',
+    'medium configuration (YAML or JSON: propagation model, walls, band models, loss, jammers)',
+  )
   .action(async (opts) => {
     await runBusCommand(opts);
   });

@@ -12,6 +12,7 @@ import {
   checkMediumModel,
   isValidChannel,
   mediumConfigFields,
+  mediumModelIssue,
   type RadioBusConfig,
 } from '@gbhan/radio-bus';
 import { type Document, isAlias, isMap, isNode, isScalar, LineCounter, parseDocument, visit } from 'yaml';
@@ -95,7 +96,8 @@ const TopSchema = z.strictObject({
   description: z.string().optional(),
   seed: z.union([z.number().int(), z.string()]).default(1),
   duration,
-  medium: mediumConfigFields()
+  // A matrix link names devices by id or EUI64: resolved once the devices are known.
+  medium: mediumConfigFields(z.string())
     .omit({ seed: true, expectRadios: true, idleTimeoutMs: true })
     .superRefine(checkMediumModel)
     .optional(),
@@ -373,7 +375,7 @@ function allowedKeys(schema: z.ZodType, path: Path): string[] {
 }
 
 /** Keys whose values may be written as bare EUI64s YAML would otherwise read as numbers. */
-const EUI64_KEYS = new Set(['eui64', 'radio', 'from', 'device', 'peer']);
+const EUI64_KEYS = new Set(['eui64', 'radio', 'from', 'to', 'device', 'peer']);
 /** Action arguments that name a device: a device id here becomes that device's EUI64. */
 const REFERENCE_KEYS = new Set(['device', 'peer', 'target', 'devices', 'peers']);
 /** Trace-event fields that name a radio: a device id here becomes its EUI64. */
@@ -558,6 +560,20 @@ export function parseScenario(text: string, file: string, limits: Partial<Scenar
     if (def.resolveConfig) d.config = def.resolveConfig(d.config, context(['devices', i, 'config']));
   }
 
+  // Medium: a matrix link's ends become EUI64s; checked again, as an id and an EUI64 may be one device.
+  const medium = (top.medium ?? {}) as RadioBusConfig;
+  if (medium.matrix !== undefined) {
+    const device = context(['medium', 'matrix', 'links']).device;
+    const links = medium.matrix.links.map((l, i) => ({
+      ...l,
+      from: device(l.from, [i, 'from']).eui64,
+      to: device(l.to, [i, 'to']).eui64,
+    }));
+    medium.matrix = { ...medium.matrix, links };
+    const issue = mediumModelIssue(medium);
+    if (issue !== null) throw at.error('SCENARIO_SCHEMA', ['medium', ...issue.path], issue.message);
+  }
+
   // Timeline.
   const timeline: TimelineEntry[] = [];
   for (const [i, raw] of top.timeline.entries()) {
@@ -699,7 +715,7 @@ export function parseScenario(text: string, file: string, limits: Partial<Scenar
     ...(top.description === undefined ? {} : { description: top.description }),
     seed: String(top.seed),
     durationUs: top.duration,
-    medium: (top.medium ?? {}) as RadioBusConfig,
+    medium,
     devices,
     timeline,
     expect,

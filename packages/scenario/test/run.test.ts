@@ -64,6 +64,31 @@ describe('running scenarios', () => {
     expect(summary.drops.jammed).toBeGreaterThan(0);
   });
 
+  it('runs on the medium model the scenario names (a matrix: who hears whom is the listed loss)', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'gbhan-run-'));
+    // By distance near (5 m) hears the hub and far (400 m) does not; the matrix says otherwise.
+    const text = `name: matrix-site
+duration: 30s
+medium:
+  model: matrix
+  matrix:
+    links:
+      - { from: hub, to: near, lossDb: 150 }
+      - { from: hub, to: far, lossDb: 60 }
+devices:
+  - { id: hub, type: radio, eui64: 00124b0000000001, channel: 15, position: { x: 0, y: 0 } }
+  - { id: near, type: radio, eui64: 00124b0000000002, channel: 15, position: { x: 5, y: 0 }, config: { period: 5s } }
+  - { id: far, type: radio, eui64: 00124b0000000003, channel: 15, position: { x: 400, y: 0 }, config: { period: 5s } }
+expect:
+  - event: { type: rx, radio: hub, from: far, rssi: -57 }
+  - never: { type: rx, radio: hub, from: near }
+  - event: { type: drop, radio: hub, from: near, reason: out-of-range }
+`;
+    const r = await runScenario(parseScenario(text, 'matrix-site.yaml'), { outRoot: out });
+    expect(r.expectations.filter((x) => !x.held)).toEqual([]);
+    expect(r.held).toBe(3);
+  });
+
   it('reports failures with the deciding event, and gbhan run exits 1', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'gbhan-run-'));
     const file = join(dir, 'tight.yaml');

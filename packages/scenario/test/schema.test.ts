@@ -238,6 +238,70 @@ describe('scenario files', () => {
   });
 });
 
+describe("the medium's propagation model", () => {
+  const withMedium = (medium: string) => GOOD.replace('seed: 3', `seed: 3\nmedium:\n${medium}`);
+  const MATRIX = `  model: matrix
+  matrix:
+    links:
+      - { from: a, to: 0000000000000002, lossDb: 150 }
+    defaultLossDb: 200
+`;
+
+  it('loads a model by name; matrix links name devices by id or EUI64', () => {
+    expect(parseScenario(withMedium('  model: free-space\n'), 'f.yaml').medium.model).toBe('free-space');
+    const s = parseScenario(withMedium(MATRIX), 'm.yaml');
+    expect(s.medium.matrix).toEqual({
+      links: [{ from: '00124b0000000001', to: '0000000000000002', lossDb: 150 }],
+      defaultLossDb: 200,
+    });
+  });
+
+  it('names the line and field of a bad model, parameter or link', () => {
+    expectError(withMedium('  model: ray-tracing\n'), 'SCENARIO_SCHEMA', 4, 'medium.model', /free-space/);
+    expectError(
+      withMedium('  model: free-space\n  walls:\n    - { from: [3, -20], to: [3, 20] }\n'),
+      'SCENARIO_SCHEMA',
+      6,
+      'medium.walls',
+      /not used by the free-space model/,
+    );
+    expectError(
+      withMedium(MATRIX.replace('to: 0000000000000002', 'to: c')),
+      'SCENARIO_UNKNOWN_REFERENCE',
+      7,
+      'medium.matrix.links.0.to',
+      /no device "c"/,
+    );
+    expectError(
+      withMedium(MATRIX.replace('lossDb: 150 }', 'lossDb: 150, gain: 3 }')),
+      'SCENARIO_SCHEMA',
+      7,
+      'medium.matrix.links.0.gain',
+      /unknown field \(allowed: from, to, lossDb, reverseLossDb, band\)/,
+    );
+    // The same pair once by id and once by EUI64.
+    expectError(
+      withMedium(
+        MATRIX.replace(
+          'lossDb: 150 }',
+          'lossDb: 150 }\n      - { from: b, to: 00124B0000000001, lossDb: 90 }',
+        ),
+      ),
+      'SCENARIO_SCHEMA',
+      8,
+      'medium.matrix.links.1',
+      /already given by matrix.links.0/,
+    );
+    expectError(
+      withMedium('  model: matrix\n'),
+      'SCENARIO_SCHEMA',
+      4,
+      'medium.matrix',
+      /required with model: matrix/,
+    );
+  });
+});
+
 describe('GB device types in scenario files', () => {
   const HOME = `name: home
 duration: 5m
