@@ -9,9 +9,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MILLISECOND } from '@gbhan/clock';
 import { BusRadio, WebSocketTransport } from '@gbhan/radio-bus';
+import { malformedCount, tsharkFields } from '@gbhan/testing';
 import { encodeMacFrame } from '@gbhan/zigbee';
 import { describe, expect, it } from 'vitest';
-import { malformedCount, tsharkFields } from './support/tshark.js';
 
 const GBHAN = new URL('../packages/scenario/bin/gbhan.js', import.meta.url).pathname;
 

@@ -18,9 +18,9 @@ import {
   writeManufacturerKeyFiles,
 } from '@gbhan/meter';
 import { RadioBus, startBusServer } from '@gbhan/radio-bus';
+import { gbhan, ROOT } from '@gbhan/testing';
 import { describe, expect, it } from 'vitest';
 import { type OpticalCommandOptions, runOpticalCommand } from '../packages/scenario/src/optical-command.js';
-import { gbhan, ROOT } from './support/gbhan.js';
 
 const GBHAN = join(ROOT, 'packages/scenario/bin/gbhan.js');
 const ESME = '00124b0000e5e5e5';

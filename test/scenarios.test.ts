@@ -5,9 +5,8 @@
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { gbhan, malformedCount, ROOT, tsharkFields } from '@gbhan/testing';
 import { describe, expect, it } from 'vitest';
-import { gbhan, ROOT } from './support/gbhan.js';
-import { malformedCount, tsharkFields } from './support/tshark.js';
 
 describe('gbhan run', () => {
   it('refuses bad scenario files naming file, line and field, with exit code 2', async () => {

@@ -9,9 +9,8 @@
 import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { differingOutputs, gbhan, malformedCount, ROOT, tsharkFields } from '@gbhan/testing';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { differingOutputs, gbhan, ROOT } from './support/gbhan.js';
-import { malformedCount, tsharkFields } from './support/tshark.js';
 
 const SHIPPED = readdirSync(join(ROOT, 'scenarios'))
   .filter((f) => f.endsWith('.yaml'))

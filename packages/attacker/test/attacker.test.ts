@@ -10,10 +10,9 @@ import { CommsHub } from '@gbhan/comms-hub';
 import { Hht } from '@gbhan/hht';
 import { buildPcap, LINKTYPE_IEEE802_15_4_WITHFCS } from '@gbhan/radio-bus';
 import { MemoryNvStore } from '@gbhan/stack';
+import { type DeviceEvent as Ev, realBus, tempFile, tsharkFields } from '@gbhan/testing';
 import { appendInstallCodeCrc, TerminateStatus, toHex } from '@gbhan/zigbee';
 import { describe, expect, it } from 'vitest';
-import { type DeviceEvent as Ev, realBus } from '../../../test/support/real-bus.js';
-import { tempFile, tsharkFields } from '../../../test/support/tshark.js';
 import { Attacker, MALFORMED_KINDS } from '../src/index.js';
 
 const CH = '00124b0000c0ffee';

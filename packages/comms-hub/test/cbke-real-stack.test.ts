@@ -19,9 +19,9 @@ import {
   RadioBus,
 } from '@gbhan/radio-bus';
 import { KeyExportRegistry, MemoryNvStore } from '@gbhan/stack';
+import { malformedCount, tempFile, tsharkFields } from '@gbhan/testing';
 import { appendInstallCodeCrc, toHex } from '@gbhan/zigbee';
 import { describe, expect, it } from 'vitest';
-import { malformedCount, tempFile, tsharkFields } from '../../../test/support/tshark.js';
 import { CommsHub } from '../src/index.js';
 
 const CH = '00124b0000c0ffee';

@@ -5,6 +5,7 @@
  * commissioning.test.ts and cbke-real-stack.test.ts.
  */
 import { ManualClock, MINUTE, SECOND } from '@gbhan/clock';
+import { cbkeConfig, HostDouble, type Sent } from '@gbhan/testing';
 import {
   decodeZclFrame,
   encodeReadAttributes,
@@ -13,8 +14,6 @@ import {
   TUNNELING_CLUSTER,
 } from '@gbhan/zigbee';
 import { describe, expect, it } from 'vitest';
-import { HostDouble, type Sent } from '../../../test/support/application-host-double.js';
-import { cbkeConfig } from '../../../test/support/gb-credentials.js';
 import {
   CbkeService,
   CommsHubApplication,

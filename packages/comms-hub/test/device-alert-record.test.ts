@@ -15,8 +15,8 @@ import {
   type NvValue,
   zclUtcNow,
 } from '@gbhan/stack';
+import { HostDouble } from '@gbhan/testing';
 import { describe, expect, it } from 'vitest';
-import { HostDouble } from '../../../test/support/application-host-double.js';
 import { DEVICE_ALERTS_SEEN_PER_DEVICE, DeviceAlerts } from '../src/device-alerts.js';
 
 const CH = '00124b0000c0ffee';

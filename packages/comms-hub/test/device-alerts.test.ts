@@ -33,9 +33,9 @@ import {
   ZigbeeNode,
   zclUtcNow,
 } from '@gbhan/stack';
+import { malformedCount, tempFile, tsharkFields } from '@gbhan/testing';
 import { appendInstallCodeCrc, toHex } from '@gbhan/zigbee';
 import { describe, expect, it } from 'vitest';
-import { malformedCount, tempFile, tsharkFields } from '../../../test/support/tshark.js';
 import { CommsHub } from '../src/index.js';
 
 const CH = '00124b0000c0ffee';

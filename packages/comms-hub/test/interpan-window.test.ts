@@ -5,8 +5,8 @@
  */
 import { ManualClock, MINUTE, SECOND } from '@gbhan/clock';
 import { MemoryNvStore, ZigbeeNode } from '@gbhan/stack';
+import { realBus } from '@gbhan/testing';
 import { describe, expect, it } from 'vitest';
-import { realBus } from '../../../test/support/real-bus.js';
 import { CommsHub, InterPanWindow } from '../src/index.js';
 
 const CH = '00124b0000c0ffee';

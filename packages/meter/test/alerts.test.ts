@@ -10,6 +10,7 @@
  */
 import { SECOND } from '@gbhan/clock';
 import { GbAlertCode, type IncomingZcl, MemoryNvStore, ZigbeeNode } from '@gbhan/stack';
+import { realBus } from '@gbhan/testing';
 import {
   appendInstallCodeCrc,
   decodeZclFrame,
@@ -21,7 +22,6 @@ import {
   toHex,
 } from '@gbhan/zigbee';
 import { describe, expect, it } from 'vitest';
-import { realBus } from '../../../test/support/real-bus.js';
 import {
   ALERT_CONFIRM_TIMEOUT_US,
   ALERT_RETRY_FIRST_US,

@@ -5,6 +5,7 @@
  */
 import { type ManualClock, SECOND } from '@gbhan/clock';
 import { GbAlertCode } from '@gbhan/stack';
+import { cbkeConfig, HostDouble, type Sent } from '@gbhan/testing';
 import {
   decodeKeyEstablishment,
   decodeTopUpLog,
@@ -17,8 +18,6 @@ import {
   TUNNELING_CLUSTER,
 } from '@gbhan/zigbee';
 import { describe, expect, it } from 'vitest';
-import { HostDouble, type Sent } from '../../../test/support/application-host-double.js';
-import { cbkeConfig } from '../../../test/support/gb-credentials.js';
 import {
   decodeDeviceAlert,
   decodeTunnelledZcl,

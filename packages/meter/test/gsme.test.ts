@@ -4,10 +4,9 @@
  * packages/comms-hub/test/commissioning.test.ts.
  */
 import { type ManualClock, MINUTE } from '@gbhan/clock';
+import { cbkeConfig, HostDouble } from '@gbhan/testing';
 import { decodeZclFrame, encodeReadAttributes } from '@gbhan/zigbee';
 import { describe, expect, it } from 'vitest';
-import { HostDouble } from '../../../test/support/application-host-double.js';
-import { cbkeConfig } from '../../../test/support/gb-credentials.js';
 import { GsmeApplication } from '../src/index.js';
 
 const CH = '00124b0000000001';

@@ -7,9 +7,9 @@
  */
 import { MINUTE, SECOND } from '@gbhan/clock';
 import { MemoryNvStore, type NvValue, ZigbeeNode } from '@gbhan/stack';
+import { realBus } from '@gbhan/testing';
 import { appendInstallCodeCrc, installCodeLinkKey, toHex } from '@gbhan/zigbee';
 import { describe, expect, it } from 'vitest';
-import { realBus } from '../../../test/support/real-bus.js';
 import { Esme, generateManufacturerKeyPair, ManufacturerTool, RESET_HAN_ALLOWED_KEYS } from '../src/index.js';
 
 const SEED = 'reset-han-1';

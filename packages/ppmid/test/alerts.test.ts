@@ -11,9 +11,9 @@
 import { MINUTE, SECOND } from '@gbhan/clock';
 import { CommsHub } from '@gbhan/comms-hub';
 import { GbAlertCode, MemoryNvStore } from '@gbhan/stack';
+import { realBus } from '@gbhan/testing';
 import { appendInstallCodeCrc, toHex } from '@gbhan/zigbee';
 import { describe, expect, it } from 'vitest';
-import { realBus } from '../../../test/support/real-bus.js';
 import { Ppmid } from '../src/index.js';
 
 const CH = '00124b0000c0ffee';

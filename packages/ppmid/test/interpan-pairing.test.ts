@@ -6,9 +6,9 @@
 import { MINUTE } from '@gbhan/clock';
 import { CommsHub } from '@gbhan/comms-hub';
 import { MemoryNvStore } from '@gbhan/stack';
+import { realBus } from '@gbhan/testing';
 import { appendInstallCodeCrc, toHex } from '@gbhan/zigbee';
 import { describe, expect, it } from 'vitest';
-import { realBus } from '../../../test/support/real-bus.js';
 import { Ppmid } from '../src/index.js';
 
 const code = (n: number) => toHex(appendInstallCodeCrc(new Uint8Array(16).map((_, i) => n + i)));

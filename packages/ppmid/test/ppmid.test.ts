@@ -4,6 +4,7 @@
  * PPMID on the real stack: packages/comms-hub/test/commissioning.test.ts.
  */
 import { type ManualClock, SECOND } from '@gbhan/clock';
+import { cbkeConfig, HostDouble } from '@gbhan/testing';
 import {
   decodeKeyEstablishment,
   decodeZclFrame,
@@ -12,8 +13,6 @@ import {
   encodeZclCommand,
 } from '@gbhan/zigbee';
 import { describe, expect, it } from 'vitest';
-import { HostDouble } from '../../../test/support/application-host-double.js';
-import { cbkeConfig } from '../../../test/support/gb-credentials.js';
 import { PpmidApplication } from '../src/index.js';
 
 const CH = '00124b0000000001';

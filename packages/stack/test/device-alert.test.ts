@@ -6,10 +6,10 @@
  * delivered in order, and a flush asked for while one runs is not lost.
  */
 import { ManualClock } from '@gbhan/clock';
+import { HostDouble } from '@gbhan/testing';
 import { encodeDefaultResponse, type ZclDirection } from '@gbhan/zigbee';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { HostDouble } from '../../../test/support/application-host-double.js';
 import {
   ALERT_CONFIRM_TIMEOUT_US,
   ALERT_RETRY_FIRST_US,

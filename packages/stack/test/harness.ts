@@ -1,11 +1,9 @@
-/** Test harness: a real in-process bus with ZigbeeNodes on it, and the run's trace collected. */
-import {
-  BusRadio,
-  type BusTraceEvent,
-  type CapturedFrame,
-  InProcessTransport,
-  RadioBus,
-} from '@gbhan/radio-bus';
+/**
+ * Test harness: ZigbeeNodes on a real in-process bus (`realBus` of @gbhan/testing: trace and
+ * frames collected), the CHF Device Log and exported keys, a network joined, NWK counters.
+ */
+import type { BusTraceEvent, CapturedFrame, RadioBus } from '@gbhan/radio-bus';
+import { realBus } from '@gbhan/testing/real-bus';
 import {
   appendInstallCodeCrc,
   decodeMacFrame,
@@ -49,11 +47,7 @@ export interface Net {
 }
 
 export async function makeNet(seed = 1): Promise<Net> {
-  const bus = new RadioBus({ seed });
-  const trace: BusTraceEvent[] = [];
-  const frames: CapturedFrame[] = [];
-  bus.onTrace((e) => trace.push(e));
-  bus.onFrame((f) => frames.push(f));
+  const { bus, trace, frames, radio } = realBus(seed);
   const keys = new KeyExportRegistry();
   const deviceLog = new Map<string, string>();
   const net: Net = {
@@ -63,14 +57,7 @@ export async function makeNet(seed = 1): Promise<Net> {
     keys,
     deviceLog,
     async add(eui64, role, extra = {}) {
-      const radio = await BusRadio.connect(new InProcessTransport(bus), {
-        eui64,
-        band: '2.4GHz',
-        page: 0,
-        channel: 15,
-        position: { x: extra.x ?? 0, y: 0 },
-      });
-      const { nvm, x: _x, ...cfg } = extra;
+      const { nvm, x = 0, ...cfg } = extra;
       const config: ZigbeeNodeConfig = {
         role,
         seed,
@@ -90,7 +77,7 @@ export async function makeNet(seed = 1): Promise<Net> {
           : { installCode: installCodeFor(eui64), extendedPanId: CH }),
         ...cfg,
       };
-      return new ZigbeeNode(radio, nvm ?? new MemoryNvStore(), config);
+      return new ZigbeeNode(await radio(eui64, x, 15), nvm ?? new MemoryNvStore(), config);
     },
     deviceEvents(eui64, type) {
       return trace

@@ -5,8 +5,8 @@
  * refused request gets no key and is traced and security-logged.
  */
 import { buildPcap, LINKTYPE_IEEE802_15_4_WITHFCS } from '@gbhan/radio-bus';
+import { malformedCount, tempFile, tsharkFields } from '@gbhan/testing';
 import { describe, expect, it } from 'vitest';
-import { malformedCount, tempFile, tsharkFields } from '../../../test/support/tshark.js';
 import type { IncomingZcl } from '../src/host.js';
 import { CH, during, ESME, GSME, joinedNet, PRICE_GET_CURRENT } from './harness.js';
 

@@ -7,8 +7,8 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildPcap, LINKTYPE_IEEE802_15_4_WITHFCS } from '@gbhan/radio-bus';
+import { malformedCount, tempFile, tsharkFields } from '@gbhan/testing';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { malformedCount, tempFile, tsharkFields } from '../../../test/support/tshark.js';
 import { CH, during, ESME, GSME, joinedNet, PRICE_GET_CURRENT } from './harness.js';
 
 describe('tshark reads the capture of a join', () => {

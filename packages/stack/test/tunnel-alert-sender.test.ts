@@ -6,6 +6,7 @@
  * another device do not). The ESME on it: packages/meter/test/esme.test.ts; end to end:
  * packages/comms-hub/test/device-alerts.test.ts, packages/ppmid/test/alerts.test.ts.
  */
+import { HostDouble, type Sent } from '@gbhan/testing';
 import {
   decodeZclFrame,
   encodeDefaultResponse,
@@ -15,7 +16,6 @@ import {
   TUNNELING_CLUSTER,
 } from '@gbhan/zigbee';
 import { describe, expect, it } from 'vitest';
-import { HostDouble, type Sent } from '../../../test/support/application-host-double.js';
 import { ALERT_RETRY_FIRST_US } from '../src/app/alert-confirmation.js';
 import {
   alertEventData,

@@ -5,8 +5,8 @@
  * must dissect every frame without malformed/expert items, show the expected field values,
  * and decrypt each secured frame (fields inside the ciphertext appear).
  */
+import { tempFile, tsharkFields } from '@gbhan/testing/tshark';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { tempFile, tsharkFields } from '../../../test/support/tshark.js';
 import { buildPcap, LINKTYPE_IEEE802_15_4_WITHFCS } from '../../radio-bus/src/capture.js';
 import { toHex } from '../src/index.js';
 import { allFrames, type FixtureFrame, LINK_KEY, NWK_KEY } from './fixtures.js';

@@ -5,8 +5,8 @@
  * for HHT CBKE), and tshark must dissect each without malformed or expert errors and show the
  * cluster, command and Key Establishment certificate fields we put in.
  */
+import { malformedCount, tempFile, tshark, tsharkFields } from '@gbhan/testing/tshark';
 import { describe, expect, it } from 'vitest';
-import { malformedCount, tempFile, tshark, tsharkFields } from '../../../test/support/tshark.js';
 import { buildPcap, LINKTYPE_IEEE802_15_4_WITHFCS } from '../../radio-bus/src/capture.js';
 import { encodeInterPanFrame, interPanMacFrame, secureInterPanFrame } from '../src/interpan.js';
 import { encodeMacFrame } from '../src/mac.js';

@@ -1,9 +1,14 @@
-/** Run the `gbhan` command line in a child process: exit code and everything it printed. */
+/**
+ * The `gbhan` command line as the repository-level tests (test/*.test.ts) drive it: run in a
+ * child process from the repository root, exit code and everything it printed; and the
+ * comparison of a scenario's outputs in-process against --processes. No gbhan imports.
+ */
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-export const ROOT = new URL('../..', import.meta.url).pathname;
+/** The repository root (this file is packages/testing/src/cli.ts). */
+export const ROOT = new URL('../../..', import.meta.url).pathname;
 const GBHAN = join(ROOT, 'packages/scenario/bin/gbhan.js');
 
 export function gbhan(args: string[]): Promise<{ code: number | null; out: string }> {

@@ -1,7 +1,8 @@
 /**
  * A real in-process radio bus for device tests: trace and frames collected, radios for device
  * classes on 2.4 GHz channel 11 (or another), device events by radio and type, and the
- * handlers that crashed. (`packages/stack/test/harness.ts` does the same for bare ZigbeeNodes.)
+ * handlers that crashed. Imports only @gbhan/radio-bus (subpath `@gbhan/testing/real-bus`).
+ * packages/stack/test/harness.ts builds its network of bare ZigbeeNodes on it.
  */
 import type { BusTraceEvent, CapturedFrame } from '@gbhan/radio-bus';
 import { BusRadio, InProcessTransport, RadioBus } from '@gbhan/radio-bus';

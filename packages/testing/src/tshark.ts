@@ -1,6 +1,7 @@
 /**
  * Wireshark's dissectors as the outside judge of our bytes. CI installs tshark from Debian
- * (.ci/run); a machine without it fails these tests loudly rather than skipping them.
+ * (.ci/run); a machine without it fails these tests loudly rather than skipping them. No gbhan
+ * imports (subpath `@gbhan/testing/tshark`): tests of every package may use it.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';

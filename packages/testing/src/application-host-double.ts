@@ -6,7 +6,8 @@
  * The network adds nothing to what these tests prove. Anything that depends on frames
  * crossing the air (CBKE between devices, joins, tunnels end to end, sleepy polling) runs on
  * real `ZigbeeNode`s over the in-process bus instead (packages/comms-hub/test/
- * commissioning.test.ts, cbke-real-stack.test.ts).
+ * commissioning.test.ts, cbke-real-stack.test.ts). Imports @gbhan/stack: from `@gbhan/testing`,
+ * for tests of stack and the packages above it.
  */
 import { ManualClock } from '@gbhan/clock';
 import {
