@@ -9,7 +9,7 @@
  * an Initiate Key Establishment of 142 octets on air, over the 127-octet PSDU.
  *
  * This module holds the parts without I/O (block sizes, splitting, the reassembly buffer);
- * `ZigbeeNode` sends the blocks, the acks and runs the timers.
+ * `node/aps-fragments.ts` sends the blocks, the acks and runs the timers.
  */
 /** aMaxPHYPacketSize (802.15.4 §11.3), the same on both GB bands here. */
 const A_MAX_PHY_PACKET_SIZE = 127;
