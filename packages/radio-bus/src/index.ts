@@ -13,4 +13,5 @@ export * from './protocol.js';
 export * from './server.js';
 export * from './sinks.js';
 export * from './trace.js';
+export * from './trace-catalogue.js';
 export * from './transport.js';

@@ -64,8 +64,10 @@ export type ClientMessage =
   | HelloMessage
   | SetChannelMessage;
 
-export type TxStatus = 'sent' | 'duty-cycle' | 'busy' | 'off';
-export type DutyCycleStateName = 'normal' | 'limited' | 'critical' | 'suspended';
+export const TX_STATUSES = ['sent', 'duty-cycle', 'busy', 'off'] as const;
+export type TxStatus = (typeof TX_STATUSES)[number];
+export const DUTY_CYCLE_STATES = ['normal', 'limited', 'critical', 'suspended'] as const;
+export type DutyCycleStateName = (typeof DUTY_CYCLE_STATES)[number];
 
 /** Messages from the bus. Every one carries `t`, the virtual time (us) it happens at. */
 export type BusMessage =
@@ -80,23 +82,25 @@ export type BusMessage =
   | { type: 'error'; t: number; code: BusErrorCode; message: string };
 
 /** Stable error codes; every one ends that client's connection. */
-export type BusErrorCode =
-  | 'BUS_MALFORMED'
-  | 'BUS_OVERSIZE'
-  | 'BUS_WS_PROTOCOL'
-  | 'BUS_UNKNOWN_TYPE'
-  | 'BUS_VERSION'
-  | 'BUS_NOT_REGISTERED'
-  | 'BUS_ALREADY_REGISTERED'
-  | 'BUS_DUPLICATE_EUI64'
-  | 'BUS_BAD_CHANNEL'
-  | 'BUS_PSDU_TOO_LONG'
-  | 'BUS_IDLE_TIMEOUT'
-  | 'BUS_TIME_STUCK'
-  | 'BUS_INSTANT_LIMIT'
-  | 'BUS_ACTION_BACKLOG'
-  | 'BUS_SEND_BACKLOG'
-  | 'BUS_SHUTDOWN';
+export const BUS_ERROR_CODES = [
+  'BUS_MALFORMED',
+  'BUS_OVERSIZE',
+  'BUS_WS_PROTOCOL',
+  'BUS_UNKNOWN_TYPE',
+  'BUS_VERSION',
+  'BUS_NOT_REGISTERED',
+  'BUS_ALREADY_REGISTERED',
+  'BUS_DUPLICATE_EUI64',
+  'BUS_BAD_CHANNEL',
+  'BUS_PSDU_TOO_LONG',
+  'BUS_IDLE_TIMEOUT',
+  'BUS_TIME_STUCK',
+  'BUS_INSTANT_LIMIT',
+  'BUS_ACTION_BACKLOG',
+  'BUS_SEND_BACKLOG',
+  'BUS_SHUTDOWN',
+] as const;
+export type BusErrorCode = (typeof BUS_ERROR_CODES)[number];
 
 export class BusProtocolError extends Error {
   constructor(

@@ -1,54 +1,163 @@
 /**
  * The bus's trace: every transmission, delivery, drop and radio state change as a typed
  * event with its virtual time. Assertions and reports read this, not the bus's internals.
+ * The events are declared once, in `BUS_TRACE_EVENTS`; `BusTraceEvent` is derived from it.
  */
-import type { Band } from './phy.js';
-import type { BusErrorCode, DutyCycleStateName } from './protocol.js';
+import { z } from 'zod';
+import { BANDS } from './phy.js';
+import { BUS_ERROR_CODES, DUTY_CYCLE_STATES } from './protocol.js';
+import { defineTraceEvents, eui64Field, listedEnum, type TraceEventOf } from './trace-catalogue.js';
 
-export type DropReason =
-  | 'out-of-range'
-  | 'wrong-channel'
-  | 'collision'
-  | 'loss'
-  | 'jammed'
-  | 'duty-cycle'
-  | 'receiver-busy'
-  | 'receiver-off';
+/** Why the bus did not deliver a frame to a radio (the bus layer's drop reasons): reason -> meaning. */
+export const BUS_DROP_REASONS = {
+  'out-of-range': "below the receiver's sensitivity (on its channel)",
+  'wrong-channel': 'the receiver was on another channel (or retuned during the frame)',
+  collision: 'another audible frame overlapped it (no capture effect unless `captureThresholdDb` is set)',
+  loss: "the medium's random loss (`lossRate`)",
+  jammed: 'a jammer audible at the receiver was on',
+  'duty-cycle': 'GB868 duty cycle: the sender was refused before the frame left (`radio` and `frame` null)',
+  'receiver-busy': 'the receiver was transmitting itself',
+  'receiver-off': 'the receiver was powered off (or powered on during the frame)',
+} as const;
+export type DropReason = keyof typeof BUS_DROP_REASONS;
 
-export type BusTraceEvent =
-  | {
-      t: number;
-      type: 'attach';
-      radio: string;
-      name?: string;
-      band: Band;
-      page: number;
-      channel: number;
-      position: { x: number; y: number; z?: number };
-    }
-  | { t: number; type: 'detach'; radio: string; reason: string }
-  | {
-      t: number;
-      type: 'tx';
-      radio: string;
-      frame: number;
-      band: Band;
-      page: number;
-      channel: number;
-      bytes: number;
-      airtimeUs: number;
-      psdu: string;
-    }
-  | { t: number; type: 'rx'; radio: string; from: string; frame: number; rssi: number; lqi: number }
-  | { t: number; type: 'drop'; radio: string | null; from: string; frame: number | null; reason: DropReason }
-  | { t: number; type: 'channel'; radio: string; page: number; channel: number; band?: Band }
-  | { t: number; type: 'power'; radio: string; on: boolean }
-  | { t: number; type: 'duty-cycle'; radio: string; state: DutyCycleStateName; percent: number }
-  | { t: number; type: 'jam'; page: number; channel: number; band: Band; on: boolean; jammer: number }
-  | { t: number; type: 'error'; radio: string | null; code: BusErrorCode; message: string }
-  /** Reported by the device itself (joins, keys, logs, ...); the bus adds time and radio. */
-  | { t: number; type: 'device'; radio: string; event: Record<string, unknown> }
-  /** A command the run's controller (e.g. a scenario timeline) sent to a radio's device. */
-  | { t: number; type: 'control'; radio: string; command: Record<string, unknown>; delivered: boolean };
+const eui64 = eui64Field;
+const radio = eui64.describe('the radio (EUI64)');
+const band = z.enum(BANDS as readonly ['2.4GHz', 'GB868']);
+const page = z.number().int().min(0).describe('channel page (0: 2.4 GHz, 28-31: GB868)');
+const channel = z.number().int().min(0);
+const frame = z.number().int().min(0).describe("the bus's number for the transmission (its `tx` event)");
+
+export const BUS_TRACE_EVENTS = defineTraceEvents(
+  'radio-bus',
+  'Events of the air itself, written by the bus: what was sent, heard, lost, and radio state changes.',
+  {
+    attach: {
+      description: 'A radio registered with the bus (also a device restarted after a crash).',
+      fields: {
+        radio,
+        name: z.string().optional().describe("the radio's name (a scenario's device id)"),
+        band,
+        page,
+        channel,
+        position: z
+          .strictObject({ x: z.number(), y: z.number(), z: z.number().optional() })
+          .describe('metres'),
+      },
+    },
+    detach: {
+      description: 'A radio left the bus.',
+      fields: {
+        radio,
+        reason: z
+          .string()
+          .describe(
+            '`bye`, `disconnected`, `shutdown`, a bus error code (the client was dropped), or what the controller gave (`crashed`: a scenario crash)',
+          ),
+      },
+    },
+    tx: {
+      description: 'A frame went on the air.',
+      fields: {
+        radio,
+        frame,
+        band,
+        page,
+        channel,
+        bytes: z.number().int().min(1).describe('PSDU length, octets'),
+        airtimeUs: z.number().int().min(0).describe('time on air, microseconds'),
+        psdu: z
+          .string()
+          .regex(/^([0-9a-f]{2})+$/, 'lowercase hex')
+          .describe('the PSDU, hex'),
+      },
+    },
+    rx: {
+      description: 'A radio received a frame.',
+      fields: {
+        radio,
+        from: eui64.describe('the sender'),
+        frame,
+        rssi: z.number().describe('dBm'),
+        lqi: z.number().int().min(0).max(255),
+      },
+    },
+    drop: {
+      description: 'A frame did not reach a radio that could have heard it, or never left its sender.',
+      fields: {
+        radio: eui64.nullable().describe('the receiver; null when the sender was refused'),
+        from: eui64.describe('the sender'),
+        frame: frame.nullable().describe('the transmission; null when it never went on the air'),
+        reason: listedEnum(BUS_DROP_REASONS).describe('a bus drop reason (below)'),
+      },
+    },
+    channel: {
+      description: 'A radio tuned to another channel.',
+      fields: {
+        radio,
+        page,
+        channel,
+        band: band.optional().describe('set when the radio asked for a band (it may have changed band)'),
+      },
+    },
+    power: {
+      description: "A radio's receiver and transmitter were switched on or off.",
+      fields: { radio, on: z.boolean() },
+    },
+    'duty-cycle': {
+      description: "A GB868 radio's duty-cycle state changed (thresholds over the rolling hour).",
+      fields: {
+        radio,
+        state: z.enum(DUTY_CYCLE_STATES),
+        percent: z.number().min(0).describe('airtime used in the rolling hour, percent'),
+      },
+    },
+    jam: {
+      description: 'A jammer switched on or off.',
+      fields: {
+        page,
+        channel,
+        band,
+        on: z.boolean(),
+        jammer: z
+          .number()
+          .int()
+          .min(0)
+          .describe("the jammer's index (medium jammers first, then radio faults)"),
+      },
+    },
+    error: {
+      description: 'The bus dropped a client for a protocol violation or a limit.',
+      fields: {
+        radio: eui64.nullable().describe('null when the client had not registered'),
+        code: z.enum(BUS_ERROR_CODES),
+        message: z.string(),
+      },
+    },
+    device: {
+      description: "A device's own event (joins, keys, logs, ...), stamped by the bus with time and radio.",
+      fields: {
+        radio,
+        event: z
+          .record(z.string(), z.unknown())
+          .describe("`{type, ...}`: one of the device events (the devices' catalogues)"),
+      },
+    },
+    control: {
+      description: "A command the run's controller (a scenario timeline) sent to a radio's device.",
+      fields: {
+        radio,
+        command: z.record(z.string(), z.unknown()).describe('`{action, ...args}` as delivered'),
+        delivered: z.boolean().describe('false when the radio was not on the bus'),
+      },
+    },
+  },
+  {
+    common: { t: z.number().int().min(0).describe('virtual time, microseconds') },
+    lists: { 'bus drop reasons': BUS_DROP_REASONS },
+  },
+);
+
+export type BusTraceEvent = TraceEventOf<typeof BUS_TRACE_EVENTS>;
 
 export type TraceListener = (event: BusTraceEvent) => void;
