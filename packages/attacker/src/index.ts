@@ -5,3 +5,4 @@
  */
 export * from './attacker.js';
 export { INSIDER_ATTACKS, type InsiderAttack, type InsiderContext, insiderPsdu } from './insider.js';
+export * from './trace-events.js';

@@ -14,5 +14,6 @@ export * from './device-log.js';
 export * from './gpf.js';
 export * from './interpan-window.js';
 export * from './process.js';
+export * from './trace-events.js';
 export * from './tunnel-manager.js';
 export * from './wan.js';

@@ -4,3 +4,4 @@
  * SMHAN and reads meters.
  */
 export * from './hht.js';
+export * from './trace-events.js';

@@ -16,4 +16,5 @@ export * from './optical-endpoint.js';
 export * from './optical-port.js';
 export * from './prepayment.js';
 export * from './process.js';
+export * from './trace-events.js';
 export * from './triage.js';

@@ -10,3 +10,4 @@ export * from '@gbhan/stack/app';
 export * from './ppmid.js';
 export * from './ppmid-app.js';
 export * from './process.js';
+export * from './trace-events.js';

@@ -14,6 +14,7 @@ export * from './interpan-pairing.js';
 export * from './joiner-runtime.js';
 export * from './json-endpoint.js';
 export * from './run-credentials.js';
+export * from './trace-events.js';
 export * from './tunnel-alert-sender.js';
 export * from './tunnel-envelope.js';
 export * from './tunnel-server.js';

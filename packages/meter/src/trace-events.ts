@@ -1,0 +1,116 @@
+/**
+ * The meters' trace events (ESME, GSME: metering, prepayment, device triage), declared once
+ * in `METER_TRACE_EVENTS`. The stack's and the shared application runtime's events are in
+ * `@gbhan/stack`.
+ */
+import { defineTraceEvents, eui64Field, listOf, type TraceEventOf } from '@gbhan/radio-bus';
+import { z } from 'zod';
+import type { OpticalErrorCode } from './optical-port.js';
+
+// A type only: a catalogue loads no protocol code.
+const OPTICAL_ERROR_CODES = listOf<OpticalErrorCode>()([
+  'OPTICAL_UNKNOWN_COMMAND',
+  'OPTICAL_LOCKED',
+  'OPTICAL_NO_CHALLENGE',
+  'OPTICAL_CHALLENGE_EXPIRED',
+  'OPTICAL_BAD_SIGNATURE',
+  'OPTICAL_NO_MANUFACTURER_KEY',
+  'OPTICAL_RATE_LIMITED',
+  'OPTICAL_RESET_FAILED',
+  'OPTICAL_NVM',
+  'OPTICAL_POWERED_OFF',
+]);
+
+const pence = z.number().describe('pence');
+
+export const METER_TRACE_EVENTS = defineTraceEvents(
+  'meter',
+  'The meters: load and supply, prepayment credit and top-ups, the GSME check-in, the optical port and Reset HAN.',
+  {
+    'esme-load': {
+      description: "The ESME's load changed (action `set-load`).",
+      fields: { watts: z.number() },
+    },
+    'supply-interrupted': {
+      description: 'The ESME cut the supply (credit and emergency credit exhausted).',
+      fields: {},
+    },
+    'supply-restored': {
+      description: 'The ESME restored the supply (a top-up or emergency credit).',
+      fields: {},
+    },
+    'credit-exhausted': {
+      description: 'Prepayment credit ran out.',
+      fields: { emergencyCreditActive: z.boolean() },
+    },
+    'emergency-credit-activated': {
+      description: 'Emergency credit was activated.',
+      fields: { amount: pence.describe('the emergency credit limit, pence') },
+    },
+    'emergency-credit-refused': {
+      description: 'Emergency credit was refused (credit not below the threshold).',
+      fields: { credit: pence.describe('credit remaining, pence') },
+    },
+    'top-up-accepted': {
+      description: 'A top-up code (UTRN) was accepted.',
+      fields: {
+        code: z.string().describe('the UTRN'),
+        amount: pence,
+        credit: pence.describe('credit after, pence'),
+        originatingDevice: z.number().int().describe('ZCL OriginatingDevice (0: ESI, 2: IHD, ...)'),
+      },
+    },
+    'top-up-rejected': {
+      description: 'A top-up code was rejected.',
+      fields: {
+        code: z.string(),
+        reason: z.string().describe('why (`not a 20-digit UTRN`, `UTRN already used`, ...)'),
+        originatingDevice: z.number().int(),
+      },
+    },
+    'consumer-top-up': {
+      description: 'The ESME answered a Consumer Top Up from a HAN device.',
+      fields: {
+        from: eui64Field,
+        resultType: z.number().int().describe('ZCL Result Type (0: accepted)'),
+        value: pence.describe('the value credited, pence'),
+      },
+    },
+    'gsme-check-in': {
+      description: 'The GSME woke and reported its register to the GPF.',
+      fields: { summation: z.number().describe('litres') },
+    },
+    optical: {
+      description: 'A request on the optical port was answered.',
+      fields: {
+        command: z
+          .string()
+          .describe(
+            '`status`, `challenge`, `unlock`, `reset-han`, `read-diagnostics`, `leave-facility` (or what was sent)',
+          ),
+        ok: z.boolean(),
+        code: z.enum(OPTICAL_ERROR_CODES).optional().describe('why it was refused'),
+      },
+    },
+    'optical-relocked': {
+      description: 'The optical port locked again.',
+      fields: { reason: z.enum(['timeout', 'power-cycle', 'leave-facility']) },
+    },
+    'reset-han': {
+      description: "Reset HAN was applied: the meter's HAN state is gone (the state diff of its store).",
+      fields: {
+        changed: z.array(z.string()).describe('NVM keys changed or removed'),
+        keptUnchanged: z.boolean().describe('every other key hashes the same before and after'),
+        keptHash: z.string().describe('SHA-256 of the other keys'),
+        removedLinkKeys: z.array(z.string()).describe('peers whose link keys went'),
+        removedDeviceLogEntries: z.array(z.string()),
+      },
+    },
+    'device-log-ch-added': {
+      description: 'After a Reset HAN, the CH that admitted the meter went into its Device Log.',
+      fields: { eui64: eui64Field },
+    },
+  },
+);
+
+export type MeterTraceEvent = TraceEventOf<typeof METER_TRACE_EVENTS>;

@@ -1,0 +1,65 @@
+/**
+ * The PPMID's trace events (what it shows, top-ups, emergency credit, its partner key),
+ * declared once in `PPMID_TRACE_EVENTS`. The stack's and the shared application runtime's
+ * events are in `@gbhan/stack`.
+ */
+import { defineTraceEvents, eui64Field, type TraceEventOf } from '@gbhan/radio-bus';
+import { z } from 'zod';
+
+export const PPMID_TRACE_EVENTS = defineTraceEvents(
+  'ppmid',
+  "The PPMID (in-home display): its screen, the consumer's top-ups and emergency credit, the partner key with the ESME.",
+  {
+    'ppmid-display': {
+      description: 'What the screen shows changed (null: not known yet).',
+      fields: {
+        credit: z.number().nullable().describe('credit remaining, pence'),
+        emergencyCredit: z.number().nullable().describe('pence'),
+        creditStatus: z.number().nullable().describe('ZCL Credit Status bitmap'),
+        electricityWh: z.number().nullable().describe('electricity register, Wh'),
+        demandW: z.number().nullable().describe('instantaneous demand, W'),
+        gasLitres: z.number().nullable().describe('gas register from the GPF mirror, litres'),
+        lastTopUp: z
+          .strictObject({ code: z.string(), resultType: z.number().int(), value: z.number() })
+          .nullable()
+          .describe('the last top-up outcome'),
+        updatedAtUs: z.number().int().nullable().describe('virtual time of the update'),
+      },
+    },
+    'ppmid-top-up': {
+      description: 'The consumer entered a top-up code: sent to the ESME.',
+      fields: { code: z.string().describe('the UTRN'), esme: eui64Field },
+    },
+    'ppmid-top-up-refused': {
+      description: 'A top-up code the PPMID cannot send.',
+      fields: { code: z.string(), reason: z.string() },
+    },
+    'ppmid-top-up-result': {
+      description: "The ESME's answer to a top-up.",
+      fields: {
+        code: z.string(),
+        resultType: z.number().int().describe('ZCL Result Type (0: accepted)'),
+        value: z.number().describe('pence credited'),
+        credit: z.number().describe('credit remaining, pence'),
+      },
+    },
+    'ppmid-emergency-credit-request': {
+      description: 'The consumer asked for emergency credit: sent to the ESME.',
+      fields: {},
+    },
+    'ppmid-emergency-credit': {
+      description: "The ESME's answer to the emergency credit request.",
+      fields: { accepted: z.boolean() },
+    },
+    'ppmid-partner-key': {
+      description: 'The partner link key request to the Trust Centre (for CBKE with the ESME) ended.',
+      fields: {
+        partner: eui64Field.describe('the ESME'),
+        result: z.enum(['received', 'no-key', 'not-joined', 'no-link-key', 'no-ack', 'error']),
+        message: z.string().optional().describe('the error (`error`)'),
+      },
+    },
+  },
+);
+
+export type PpmidTraceEvent = TraceEventOf<typeof PPMID_TRACE_EVENTS>;
