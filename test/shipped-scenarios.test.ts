@@ -50,6 +50,12 @@ describe('the shipped scenarios', () => {
     expect(malformedCount(out(s, 'capture.pcap'), keyOptions(s))).toBe(0);
   });
 
+  it.each(SHIPPED)('%s: every trace event is one its package declares, field by field', async (s) => {
+    // Strict: an undeclared event or field, or a value of the wrong type, fails.
+    const { checkTraceFile } = await import('@gbhan/scenario');
+    expect(checkTraceFile(out(s, 'trace.jsonl'))).toEqual([]);
+  });
+
   it('install-and-commission: the key file opens every secured frame, and nothing opens without it', () => {
     const keys = readFileSync(out('install-and-commission', 'keys'), 'utf8').trim().split('\n');
     // the network key, four install-code link keys (one logged wrongly), four suite-2 CBKE link

@@ -118,6 +118,15 @@ program
     process.exitCode = runInstallCodeCommand(opts).code;
   });
 
+program
+  .command('events')
+  .description('list every trace event and its fields (the catalogue expectations are checked against)')
+  .option('--markdown', 'print docs/trace-events.md')
+  .action(async (opts: { markdown?: boolean }) => {
+    const { runEventsCommand } = await import('./events-command.js');
+    process.stdout.write(runEventsCommand(opts));
+  });
+
 const USER_ERRORS = new Set([
   'CliError',
   'DurationError',
