@@ -262,7 +262,7 @@ function expectOneLine(r: Awaited<ReturnType<typeof bounded>>, message: RegExp, 
 }
 
 describe('gbhan refuses what it cannot run: one line on stderr, exit 2, bounded memory', () => {
-  it('a device file, 10,000 devices, a duration of 11 million years, an alias bomb, times that never come', async () => {
+  it('a device file, 10,000 devices, a duration of 11 million years, an alias bomb, times that never come, an event that does not exist', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'gbhan-limits-'));
     const many = join(dir, 'many.yaml');
     const devices = Array.from(
@@ -285,6 +285,11 @@ describe('gbhan refuses what it cannot run: one line on stderr, exit 2, bounded 
       late,
       'name: late\nduration: 1m\ndevices:\n  - { id: a, type: radio, eui64: 00124b0000000001, channel: 15, position: { x: 0, y: 0 } }\ntimeline:\n  - { at: 2m, device: a, action: send }\n',
     );
+    const joinned = join(dir, 'joinned.yaml');
+    writeFileSync(
+      joinned,
+      'name: joinned\nduration: 1m\ndevices:\n  - { id: a, type: radio, eui64: 00124b0000000001, channel: 15, position: { x: 0, y: 0 } }\nexpect:\n  - never: { type: device, radio: a, event: { type: joinned } }\n',
+    );
     const runs = await Promise.all([
       bounded(['run', '/dev/zero']),
       bounded(['run', many]),
@@ -294,6 +299,7 @@ describe('gbhan refuses what it cannot run: one line on stderr, exit 2, bounded 
       bounded(['run', lol]),
       bounded(['run', late]),
       bounded(['run', many, '--max-file-size', '64K']),
+      bounded(['run', joinned]),
     ]);
     const expected: [string, RegExp][] = [
       ['/dev/zero', /^gbhan: \/dev\/zero: a character device, not a regular file.*\[SCENARIO_READ\]$/m],
@@ -313,6 +319,10 @@ describe('gbhan refuses what it cannot run: one line on stderr, exit 2, bounded 
         /late\.yaml:6: timeline\.0\.at: 2m00s is after the end .*\[SCENARIO_BAD_TIME\]/,
       ],
       ['--max-file-size', /many\.yaml: larger than 64 KiB.*--max-file-size\) \[SCENARIO_LIMIT\]/],
+      [
+        'an expectation on an event that does not exist',
+        /joinned\.yaml:6: expect\.0\.never\.event\.type: unknown device event type "joinned" .*\[SCENARIO_BAD_EVENT\]$/,
+      ],
     ];
     for (const [i, [what, message]] of expected.entries()) expectOneLine(runs[i]!, message, what);
   }, 120_000);
@@ -437,15 +447,15 @@ describe('README commands work as shown', () => {
   ].filter((f) => existsSync(join(ROOT, f)));
   /**
    * The self-contained commands of a README's sh blocks (comments cut): runs of one scenario in
-   * processes (a run of the whole directory is the main job, tested above), install-code and
-   * device --help. Servers, placeholders (PORT, FILE) and commands needing a running meter are
-   * not run here.
+   * processes (a run of the whole directory is the main job, tested above), install-code,
+   * device --help and events. Servers, placeholders (PORT, FILE) and commands needing a running
+   * meter are not run here.
    */
   const commands = (readme: string): string[] =>
     [...readFileSync(join(ROOT, readme), 'utf8').matchAll(/```sh\n([\s\S]*?)```/g)]
       .flatMap((m) => m[1]!.split('\n'))
       .map((l) => l.replace(/#.*$/, '').trim())
-      .filter((l) => /^(npx )?gbhan (run \S+\.yaml .*--processes|install-code|device --help)/.test(l));
+      .filter((l) => /^(npx )?gbhan (run \S+\.yaml .*--processes|install-code|device --help|events)/.test(l));
 
   it('finds the process-mode run of README.md and packages/scenario/README.md', () => {
     for (const readme of ['README.md', 'packages/scenario/README.md'])

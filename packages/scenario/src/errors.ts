@@ -24,6 +24,11 @@ export type ScenarioErrorCode =
   /** A time that can never come: a timeline entry after the duration, an expectation with `after` > `before`. */
   | 'SCENARIO_BAD_TIME'
   /**
+   * An expectation's matcher that no trace event can match: an event type the catalogue does
+   * not have (`joinned`), a field that event does not have, or a value the field never takes.
+   */
+  | 'SCENARIO_BAD_EVENT'
+  /**
    * Over a limit that keeps a run within memory: file size (`--max-file-size`), number of
    * devices (`--max-devices`) or duration (`--max-duration`); the message names the option.
    */

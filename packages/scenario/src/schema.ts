@@ -20,6 +20,7 @@ import { z } from 'zod';
 import { ScenarioError, type ScenarioErrorCode } from './errors.js';
 import { formatTime } from './expect.js';
 import { deviceType, deviceTypes, noArgs, type ResolveContext, type ScenarioPeer } from './registry.js';
+import { checkMatch } from './trace-events.js';
 
 export type Path = (string | number)[];
 
@@ -659,6 +660,10 @@ export function parseScenario(text: string, file: string, limits: Partial<Scenar
         );
       } else out[k] = v;
     }
+    // A matcher naming an event or a field that does not exist would hold (never) or fail
+    // (event) whatever the run does: refused here, against the trace event catalogue.
+    const issue = checkMatch(out);
+    if (issue !== null) throw at.error('SCENARIO_BAD_EVENT', [...path, ...issue.path], issue.message);
     return out;
   };
   const expect: Expectation[] = [];
