@@ -46,6 +46,7 @@ import {
   secureInterPanFrame,
 } from '@gbhan/zigbee';
 import { INSIDER_ATTACKS, type InsiderAttack, type InsiderContext, insiderPsdu } from './insider.js';
+import { traceAttacker } from './trace-events.js';
 
 /** Malformed / truncated Inter-PAN frames the attacker can send (see `malformedPayload`). */
 export const MALFORMED_KINDS = [
@@ -188,7 +189,7 @@ export class Attacker {
       this.target = { eui64: hub.epid, panId: hub.panId };
       this.node.tune(hub.page, hub.channel);
     }
-    this.node.trace({ type: 'attacker-scan', hubs, target: this.target?.eui64 ?? null });
+    traceAttacker(this.node, { type: 'attacker-scan', hubs, target: this.target?.eui64 ?? null });
     return hubs;
   }
 
@@ -208,7 +209,7 @@ export class Attacker {
   ): void {
     const count = o.count ?? 20;
     const interval = o.intervalUs ?? 50_000;
-    this.node.trace({ type: 'attacker-flood', count, intervalUs: interval, spoof: o.spoof ?? 0 });
+    traceAttacker(this.node, { type: 'attacker-flood', count, intervalUs: interval, spoof: o.spoof ?? 0 });
     for (let i = 0; i < count; i++) {
       this.node.clock.setTimer(i * interval, () => {
         if (!this.powered) return;
@@ -255,7 +256,7 @@ export class Attacker {
   /** Re-send the last `count` Inter-PAN frames captured (default all), verbatim, 20 ms apart. */
   replay(count = this.captured.length): void {
     const frames = this.captured.slice(-count);
-    this.node.trace({ type: 'attacker-replay', frames: frames.length });
+    traceAttacker(this.node, { type: 'attacker-replay', frames: frames.length });
     frames.forEach((psdu, i) => {
       this.node.clock.setTimer(i * 20_000, () => {
         if (!this.powered) return;
@@ -270,7 +271,7 @@ export class Attacker {
     if (this.o.config?.installCode === undefined)
       throw new Error('join: this attacker is not an insider (config installCode)');
     const result = await this.node.join();
-    this.node.trace({ type: 'attacker-joined', result, short: this.node.shortAddress });
+    traceAttacker(this.node, { type: 'attacker-joined', result, short: this.node.shortAddress });
   }
 
   /**
@@ -284,7 +285,7 @@ export class Attacker {
         const net = this.node.network;
         const short = this.heard.get(target);
         if (!net || !this.node.joined || net.tcEui64 === null || short === undefined) {
-          this.node.trace({
+          traceAttacker(this.node, {
             type: 'attacker-no-target',
             what: `insider:${attack}`,
             reason: !this.node.joined ? 'not-joined' : 'target-address-unknown',
@@ -302,7 +303,7 @@ export class Attacker {
           forgedKey: Uint8Array.from(this.randomBytes(16)),
         });
         this.sent++;
-        this.node.trace({ type: 'attacker-insider', attack, target, octets: psdu.length });
+        traceAttacker(this.node, { type: 'attacker-insider', attack, target, octets: psdu.length });
         void this.o.radio.transmit(psdu);
       });
     });
@@ -408,12 +409,12 @@ export class Attacker {
 
   private onAnswer(m: IncomingZcl): void {
     if (m.clusterId !== KEY_ESTABLISHMENT_CLUSTER) {
-      this.node.trace({ type: 'attacker-response', from: m.from.eui64, clusterId: m.clusterId });
+      traceAttacker(this.node, { type: 'attacker-response', from: m.from.eui64, clusterId: m.clusterId });
       return;
     }
     try {
       const { message } = decodeKeyEstablishment(m.zcl);
-      this.node.trace({
+      traceAttacker(this.node, {
         type: 'attacker-response',
         from: m.from.eui64,
         command: message.command,
@@ -422,7 +423,11 @@ export class Attacker {
           : {}),
       });
     } catch (e) {
-      this.node.trace({ type: 'attacker-response', from: m.from.eui64, undecodable: (e as Error).message });
+      traceAttacker(this.node, {
+        type: 'attacker-response',
+        from: m.from.eui64,
+        undecodable: (e as Error).message,
+      });
     }
   }
 
@@ -494,7 +499,7 @@ export class Attacker {
   private sendRaw(payload: Uint8Array, source: string, what: string): void {
     const t = this.target;
     if (!t) {
-      this.node.trace({ type: 'attacker-no-target', what });
+      traceAttacker(this.node, { type: 'attacker-no-target', what });
       return;
     }
     this.seq = (this.seq + 1) & 0xff;
@@ -509,7 +514,7 @@ export class Attacker {
       }),
     );
     this.sent++;
-    this.node.trace({ type: 'attacker-send', what, source, octets: psdu.length });
+    traceAttacker(this.node, { type: 'attacker-send', what, source, octets: psdu.length });
     void this.o.radio.transmit(psdu);
   }
 

@@ -3,6 +3,7 @@
  * `ATTACKER_TRACE_EVENTS`. The stack's events (an insider's join) are in `@gbhan/stack`.
  */
 import { defineTraceEvents, eui64Field, listOf, type TraceEventOf } from '@gbhan/radio-bus';
+import type { AppEmitted, DeviceTraceEvent } from '@gbhan/stack';
 import { z } from 'zod';
 import type { InsiderAttack } from './insider.js';
 
@@ -92,3 +93,11 @@ export const ATTACKER_TRACE_EVENTS = defineTraceEvents(
 );
 
 export type AttackerTraceEvent = TraceEventOf<typeof ATTACKER_TRACE_EVENTS>;
+
+/** What attacker code may trace: its own events and the stack's. */
+export type AttackerEmitted = AttackerTraceEvent | AppEmitted;
+
+/** `host.trace(event)`, with the compiler holding `event` to its declaration. */
+export function traceAttacker(host: { trace(event: DeviceTraceEvent): void }, event: AttackerEmitted): void {
+  host.trace(event);
+}

@@ -29,9 +29,8 @@ import { DeviceAlerts } from './device-alerts.js';
 import { DeviceLog } from './device-log.js';
 import { Gpf, METERING_CLUSTER } from './gpf.js';
 import { DEFAULT_INTERPAN_WINDOW_US, InterPanWindow } from './interpan-window.js';
-
+import { traceHub } from './trace-events.js';
 import { TunnelManager, type TunnelManagerOptions } from './tunnel-manager.js';
-
 import { type DccCommand, WanSide } from './wan.js';
 
 export interface CommsHubAppConfig {
@@ -280,7 +279,7 @@ export class CommsHubApplication {
     this.interPanBackoff.delete(peer);
     const until = this.host.clock.now() + waitTime * 1_000_000;
     this.interPanBackoff.set(peer, until);
-    this.host.trace({ type: 'interpan-backoff', peer, terminateStatus: status, untilUs: until });
+    traceHub(this.host, { type: 'interpan-backoff', peer, terminateStatus: status, untilUs: until });
   }
 
   /** The install-code hand-over of an HHT (or a PPMID acting as one) after Inter-PAN CBKE. */
@@ -314,7 +313,7 @@ export class CommsHubApplication {
         status = HandoverStatus.Refused; // DeviceLogError: traced by the Device Log
       }
     }
-    this.host.trace({
+    traceHub(this.host, {
       type: 'interpan-handover',
       peer,
       entityId: h.entityId,

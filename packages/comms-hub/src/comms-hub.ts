@@ -18,7 +18,7 @@ import {
 } from '@gbhan/stack';
 import { type CommsHubAppConfig, CommsHubApplication } from './comms-hub-app.js';
 import { DEFAULT_INTERPAN_WINDOW_US } from './interpan-window.js';
-
+import { traceHub } from './trace-events.js';
 import type { DccCommand } from './wan.js';
 
 export interface CommsHubConfig {
@@ -126,7 +126,7 @@ export class CommsHub {
     this.node.setAlertSender((alert) => {
       if (!this.app?.wan.up) return false;
       const from = alert.detail?.from;
-      this.node.trace({
+      traceHub(this.node, {
         type: 'wan-alert',
         code: alert.code,
         codeHex: alertCodeHex(alert.code),
@@ -184,7 +184,7 @@ export class CommsHub {
           return;
         case 'interpan-report':
           // The run's Inter-PAN exposure: total time open and the frames processed / dropped per source.
-          this.node.trace({
+          traceHub(this.node, {
             type: 'interpan-report',
             windowUs: this.config.interPanWindowUs ?? DEFAULT_INTERPAN_WINDOW_US,
             totalOpenUs: this.interPanOpenUs(),
@@ -193,7 +193,7 @@ export class CommsHub {
           return;
       }
       if (!app) {
-        this.node.trace({ type: 'control-refused', action: String(cmd.action), reason: 'powered-off' });
+        traceHub(this.node, { type: 'control-refused', action: String(cmd.action), reason: 'powered-off' });
         return;
       }
       switch (cmd.action) {
@@ -218,12 +218,16 @@ export class CommsHub {
           return;
         }
         default:
-          this.node.trace({ type: 'control-refused', action: String(cmd.action), reason: 'unknown-action' });
+          traceHub(this.node, {
+            type: 'control-refused',
+            action: String(cmd.action),
+            reason: 'unknown-action',
+          });
       }
     } catch (e) {
       // DCC failures are already traced as wan-command-failed; anything else is traced here.
       if ((e as Error).name !== 'WanError')
-        this.node.trace({
+        traceHub(this.node, {
           type: 'control-refused',
           action: String(cmd.action),
           reason: (e as Error).message,

@@ -36,6 +36,7 @@ import {
   ZclStatus,
 } from '@gbhan/stack';
 import { decodeZclHeader, toHex, type ZclFrameHeader } from '@gbhan/zigbee';
+import { traceHub } from './trace-events.js';
 
 /**
  * NVM: per device, the last alerts accepted from it as [code, Event Time, Event Data hex]
@@ -79,7 +80,7 @@ export class DeviceAlerts {
       try {
         this.o.sendThroughTunnel(peer, encodeTunnelledZcl({ clusterId: EVENTS_CLUSTER, zcl: reply }));
       } catch (e) {
-        this.o.host.trace({
+        traceHub(this.o.host, {
           type: 'send-failed',
           what: 'device-alert-response',
           to: peer,
@@ -89,7 +90,7 @@ export class DeviceAlerts {
       }
     };
     const alert = this.decode(zcl, (reason, detail) =>
-      this.o.host.trace({
+      traceHub(this.o.host, {
         type: 'app-drop',
         from: peer,
         clusterId: EVENTS_CLUSTER,
@@ -165,12 +166,12 @@ export class DeviceAlerts {
     const mine = seen[from] ?? [];
     if (mine.some(([code, time, d]) => code === a.code && time === a.eventTime && d === data)) {
       // Its confirmation was lost and the meter sent it again: already on its way to the DCC.
-      host.trace({ type: 'device-alert-duplicate', ...what });
+      traceHub(host, { type: 'device-alert-duplicate', ...what });
       return ZclStatus.SUCCESS;
     }
-    host.trace({ type: 'device-alert', ...what });
+    traceHub(host, { type: 'device-alert', ...what });
     if (!this.o.relay) {
-      host.trace({
+      traceHub(host, {
         type: 'app-drop',
         ...what,
         clusterId: EVENTS_CLUSTER,
@@ -189,7 +190,7 @@ export class DeviceAlerts {
       );
     } catch (e) {
       // Not in NVM: the meter keeps it and sends it again.
-      host.trace({
+      traceHub(host, {
         type: 'app-drop',
         ...what,
         clusterId: EVENTS_CLUSTER,

@@ -7,8 +7,9 @@
  * the security log.
  */
 import type { Clock } from '@gbhan/clock';
-import type { DeviceTraceEvent, NvStore } from '@gbhan/stack';
+import type { NvStore } from '@gbhan/stack';
 import { installCodeLinkKey, isEui64, toHex, validateInstallCode } from '@gbhan/zigbee';
+import type { CommsHubTraceEvent } from './trace-events.js';
 
 /** Device types the CHF may log (itself and the GPF are not joiners). */
 export const LOGGABLE_TYPES = ['ESME', 'GSME', 'PPMID', 'HCALCS', 'HHT', 'Type2'] as const;
@@ -43,7 +44,7 @@ export class DeviceLogError extends Error {
 export interface DeviceLogOptions {
   nvm: NvStore;
   clock: Clock;
-  trace: (e: DeviceTraceEvent) => void;
+  trace: (e: CommsHubTraceEvent) => void;
   /** The device's security log (the stack's `SecurityLog.record`). */
   securityLog: (event: string, detail?: Record<string, string | number | boolean>) => void;
   // ASSUMPTION: a CHF Device Log of 16 entries (a home's meters, PPMIDs, HCALCS, spares).
@@ -148,7 +149,12 @@ export class DeviceLog {
     return 'not-in-device-log';
   }
 
-  private refuse(code: DeviceLogErrorCode, message: string, op: string, eui64?: string): DeviceLogError {
+  private refuse(
+    code: DeviceLogErrorCode,
+    message: string,
+    op: 'add' | 'remove',
+    eui64?: string,
+  ): DeviceLogError {
     this.o.trace({ type: 'device-log-error', op, code, message, ...(eui64 ? { eui64 } : {}) });
     return new DeviceLogError(code, message);
   }

@@ -18,6 +18,7 @@ import {
   ZclStatus,
 } from '@gbhan/stack';
 import { decodeZclFrame, type ReadAttributeRecord } from '@gbhan/zigbee';
+import { traceHub } from './trace-events.js';
 
 export const METERING_CLUSTER = 0x0702;
 const ATTR_SUMMATION = 0x0000;
@@ -72,7 +73,7 @@ export class Gpf {
     const limit = this.o.queueLimit ?? 16;
     while (q.length > limit) {
       const dropped = q.shift()!;
-      this.o.host.trace({
+      traceHub(this.o.host, {
         type: 'gpf-queue-overflow',
         gsme,
         clusterId: dropped.clusterId,
@@ -80,7 +81,7 @@ export class Gpf {
       });
     }
     this.queues.set(gsme, q);
-    this.o.host.trace({
+    traceHub(this.o.host, {
       type: 'gpf-queued',
       gsme,
       clusterId: frame.clusterId,
@@ -126,7 +127,8 @@ export class Gpf {
       if (rec && typeof rec.attrData === 'number') this.update(gsme, rec.attrData);
     }
     if (this.o.onGsmeReply) this.o.onGsmeReply(gsme, msg.clusterId, frame);
-    else host.trace({ type: 'gpf-gsme-reply', gsme, clusterId: msg.clusterId, command: frame.commandName });
+    else
+      traceHub(host, { type: 'gpf-gsme-reply', gsme, clusterId: msg.clusterId, command: frame.commandName });
     return true;
   }
 
@@ -154,7 +156,7 @@ export class Gpf {
     const all = this.mirrors();
     all[gsme] = { summation, updatedAtUs: this.o.host.clock.now() };
     this.o.host.nvm.commit({ [NV_MIRROR]: all });
-    this.o.host.trace({ type: 'gpf-mirror-update', gsme, summation });
+    traceHub(this.o.host, { type: 'gpf-mirror-update', gsme, summation });
   }
 
   private flush(gsme: string): void {
@@ -162,7 +164,7 @@ export class Gpf {
     if (!q || q.length === 0) return;
     this.queues.delete(gsme);
     for (const f of q) {
-      this.o.host.trace({
+      traceHub(this.o.host, {
         type: 'gpf-deliver',
         gsme,
         clusterId: f.clusterId,

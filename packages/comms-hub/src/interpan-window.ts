@@ -9,6 +9,7 @@
  * switched off while open), each with `leftUs` / `openUs`.
  */
 import type { Clock, Timer } from '@gbhan/clock';
+import type { CommsHubTraceEvent } from './trace-events.js';
 
 /** GB: 60 minutes. */
 export const DEFAULT_INTERPAN_WINDOW_US = 60 * 60 * 1_000_000;
@@ -19,7 +20,7 @@ export interface InterPanWindowOptions {
   clock: Clock;
   /** Length of the window from power-on, or 'unlimited' (SECMP0037). */
   durationUs: number | 'unlimited';
-  trace: (e: { type: string; [k: string]: unknown }) => void;
+  trace: (e: CommsHubTraceEvent) => void;
   reportEveryUs?: number;
 }
 

@@ -4,6 +4,7 @@
  * `@gbhan/stack`.
  */
 import { defineTraceEvents, eui64Field, listOf, type TraceEventOf } from '@gbhan/radio-bus';
+import type { AppEmitted, DeviceTraceEvent } from '@gbhan/stack';
 import { z } from 'zod';
 import type { DeviceLogErrorCode } from './device-log.js';
 import type { WanErrorCode } from './wan.js';
@@ -211,3 +212,11 @@ export const COMMS_HUB_TRACE_EVENTS = defineTraceEvents(
 );
 
 export type CommsHubTraceEvent = TraceEventOf<typeof COMMS_HUB_TRACE_EVENTS>;
+
+/** What comms-hub code may trace: its own events and the stack's. */
+export type CommsHubEmitted = CommsHubTraceEvent | AppEmitted;
+
+/** `host.trace(event)`, with the compiler holding `event` to its declaration. */
+export function traceHub(host: { trace(event: DeviceTraceEvent): void }, event: CommsHubEmitted): void {
+  host.trace(event);
+}

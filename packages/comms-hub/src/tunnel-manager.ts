@@ -24,6 +24,7 @@ import {
   TUNNELING_CLUSTER,
   TunnelStatus,
 } from '@gbhan/zigbee';
+import { traceHub } from './trace-events.js';
 
 const SECOND = 1_000_000;
 /** GBCS 10.2.2: retry a failed RequestTunnel after 0xFFFF seconds. */
@@ -90,7 +91,7 @@ export class TunnelManager {
     p.timer = this.o.host.clock.setTimer(this.o.responseTimeoutUs ?? TUNNEL_RESPONSE_TIMEOUT_US, () =>
       this.failed(peer, 'no-response'),
     );
-    this.o.host.trace({ type: 'tunnel-request-sent', peer, why });
+    traceHub(this.o.host, { type: 'tunnel-request-sent', peer, why });
     void sendTraced(
       this.o.host,
       { eui64: peer },
@@ -137,7 +138,7 @@ export class TunnelManager {
       payload: { tunnelId: id, data },
       tsn: this.tsn,
     });
-    this.o.host.trace({ type: 'tunnel-data-out', peer, tunnelId: id, length: data.length });
+    traceHub(this.o.host, { type: 'tunnel-data-out', peer, tunnelId: id, length: data.length });
     void sendTraced(
       this.o.host,
       { eui64: peer },
@@ -157,7 +158,7 @@ export class TunnelManager {
     const h = frame.header;
     if (h.frameType === 'global') {
       if (frame.commandName === 'defaultRsp') {
-        host.trace({
+        traceHub(host, {
           type: 'zcl-default-response',
           from: peer,
           clusterId: TUNNELING_CLUSTER,
@@ -194,7 +195,7 @@ export class TunnelManager {
           delete peerState.timer;
           peerState.state = 'open';
           peerState.tunnelId = p.tunnelId as number;
-          host.trace({ type: 'tunnel-established', peer, tunnelId: peerState.tunnelId });
+          traceHub(host, { type: 'tunnel-established', peer, tunnelId: peerState.tunnelId });
         } else if (status === TunnelStatus.Busy) {
           this.scheduleRetry(peer, this.o.busyRetryUs ?? TUNNEL_BUSY_RETRY_US, 'busy');
         } else {
@@ -221,10 +222,10 @@ export class TunnelManager {
           this.noteMessage(peer);
           return true;
         }
-        host.trace({
+        traceHub(host, {
           type: 'tunnel-data-in',
           peer,
-          tunnelId: peerState.tunnelId,
+          tunnelId: peerState.tunnelId!, // open: set, and equal to the frame's
           length: (p.data as Uint8Array).length,
         });
         this.o.onData(peer, p.data as Uint8Array);
@@ -232,7 +233,7 @@ export class TunnelManager {
       }
       case 'transferDataError':
       case 'closureNotification': {
-        host.trace({
+        traceHub(host, {
           type: 'tunnel-lost',
           peer,
           why: frame.commandName,
@@ -267,6 +268,6 @@ export class TunnelManager {
     p.timer?.cancel();
     p.state = 'waiting-retry';
     p.timer = this.o.host.clock.setTimer(delayUs, () => this.request(peer, `retry-after-${why}`));
-    this.o.host.trace({ type: 'tunnel-request-failed', peer, why, retryInUs: delayUs });
+    traceHub(this.o.host, { type: 'tunnel-request-failed', peer, why, retryInUs: delayUs });
   }
 }

@@ -19,7 +19,7 @@ import {
 import type { DeviceLog } from './device-log.js';
 
 import type { Gpf } from './gpf.js';
-
+import { traceHub } from './trace-events.js';
 import { TunnelError, type TunnelManager } from './tunnel-manager.js';
 
 export type DccCommand =
@@ -90,7 +90,7 @@ export class WanSide {
   setUp(up: boolean): void {
     if (this.wanUp === up) return;
     this.wanUp = up;
-    this.o.host.trace({ type: up ? 'wan-up' : 'wan-down' });
+    traceHub(this.o.host, { type: up ? 'wan-up' : 'wan-down' });
   }
 
   /** Run a DCC command; returns its request id. Throws WanError (traced) when it cannot. */
@@ -98,11 +98,16 @@ export class WanSide {
     const requestId = `dcc-${++this.seq}`;
     try {
       this.run(cmd, requestId);
-      this.o.host.trace({ type: 'wan-command', requestId, command: jsonSafe(cmd) });
+      // run() accepted it: an object
+      traceHub(this.o.host, {
+        type: 'wan-command',
+        requestId,
+        command: jsonSafe(cmd) as Record<string, unknown>,
+      });
       return requestId;
     } catch (e) {
       const err = e instanceof WanError ? e : new WanError('WAN_BAD_COMMAND', (e as Error).message);
-      this.o.host.trace({
+      traceHub(this.o.host, {
         type: 'wan-command-failed',
         requestId,
         code: err.code,
@@ -121,7 +126,7 @@ export class WanSide {
       inner = decodeTunnelledZcl(data);
       frame = decodeZclFrame(inner.zcl, { cluster: inner.clusterId });
     } catch (e) {
-      this.o.host.trace({
+      traceHub(this.o.host, {
         type: 'app-drop',
         from: peer,
         reason: 'bad-tunnel-payload',
@@ -137,11 +142,11 @@ export class WanSide {
     this.response(gsme, clusterId, frame, 'gpf');
   }
 
-  private response(peer: string, clusterId: number, frame: DecodedZclFrame, via: string): void {
+  private response(peer: string, clusterId: number, frame: DecodedZclFrame, via: 'tunnel' | 'gpf'): void {
     const key = `${peer}/${clusterId}/${frame.header.transactionSequenceNumber}`;
     const requestId = this.pending.get(key);
     if (requestId !== undefined) this.pending.delete(key);
-    this.o.host.trace({
+    traceHub(this.o.host, {
       type: 'wan-response',
       requestId: requestId ?? null,
       from: peer,
@@ -186,7 +191,7 @@ export class WanSide {
             return;
           }
           const m = this.o.gpf.mirror(entry.eui64);
-          this.o.host.trace({
+          traceHub(this.o.host, {
             type: 'wan-response',
             requestId,
             from: entry.eui64,

@@ -26,6 +26,7 @@ import {
   ZigbeeNode,
 } from '@gbhan/stack';
 import { decodeZclFrame, encodeReadAttributes } from '@gbhan/zigbee';
+import { traceHht } from './trace-events.js';
 
 const METERING = 0x0702;
 
@@ -145,7 +146,7 @@ export class Hht {
     if (!r.ok) return r.reason;
     this.node.setExtendedPanIdFilter(r.ch);
     const j = await this.node.join();
-    this.node.trace({ type: 'hht-commissioned', ch: r.ch, join: j });
+    traceHht(this.node, { type: 'hht-commissioned', ch: r.ch, join: j });
     return j === 'joined' ? 'joined' : 'join-failed';
   }
 
@@ -153,7 +154,11 @@ export class Hht {
   readMeter(target = this.o.config.esmeEui64): void {
     const cbke = this.cbke;
     if (!cbke || target === undefined || !this.node.joined) {
-      this.node.trace({ type: 'control-refused', action: 'read-meter', reason: 'not-joined-or-no-target' });
+      traceHht(this.node, {
+        type: 'control-refused',
+        action: 'read-meter',
+        reason: 'not-joined-or-no-target',
+      });
       return;
     }
     if (this.keyed.has(target)) {
@@ -196,7 +201,7 @@ export class Hht {
         return;
       }
       const records = f.payload as { attrId: number; status: number; attrData?: unknown }[];
-      this.node.trace({
+      traceHht(this.node, {
         type: 'hht-meter-read',
         from: msg.from.eui64,
         values: records.map((x) => ({

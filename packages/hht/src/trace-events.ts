@@ -3,6 +3,7 @@
  * pairing events are the shared application runtime's (`@gbhan/stack`).
  */
 import { defineTraceEvents, eui64Field, type TraceEventOf } from '@gbhan/radio-bus';
+import type { AppEmitted, DeviceTraceEvent } from '@gbhan/stack';
 import { z } from 'zod';
 
 export const HHT_TRACE_EVENTS = defineTraceEvents(
@@ -37,3 +38,11 @@ export const HHT_TRACE_EVENTS = defineTraceEvents(
 );
 
 export type HhtTraceEvent = TraceEventOf<typeof HHT_TRACE_EVENTS>;
+
+/** What hht code may trace: its own events and the stack's. */
+export type HhtEmitted = HhtTraceEvent | AppEmitted;
+
+/** `host.trace(event)`, with the compiler holding `event` to its declaration. */
+export function traceHht(host: { trace(event: DeviceTraceEvent): void }, event: HhtEmitted): void {
+  host.trace(event);
+}

@@ -35,6 +35,7 @@ import {
 import { METERING_CLUSTER, MeteringRegister } from './metering.js';
 
 import { PREPAYMENT_CLUSTER, Prepayment, type PrepaymentConfig } from './prepayment.js';
+import { traceMeter } from './trace-events.js';
 
 /** `flushAlerts` runs when the CH opens its tunnel and on a retry. */
 export interface EsmeConfig extends AlertPathConfig {
@@ -120,7 +121,7 @@ export class EsmeApplication {
   /** The stack reports the node joined (or rejoined): start CBKE with the CH unless done. */
   onJoined(): void {
     if (this.stopped) return;
-    this.host.trace({ type: 'app-joined', device: 'ESME' });
+    traceMeter(this.host, { type: 'app-joined', device: 'ESME' });
     if (!this.commissioned) this.cbke.start(this.config.chEui64);
   }
 
@@ -143,7 +144,7 @@ export class EsmeApplication {
     if (this.prepayment && !this.prepayment.supplyOn) return;
     this.prepayment?.settle();
     this.register.setRate(watts);
-    this.host.trace({ type: 'esme-load', watts });
+    traceMeter(this.host, { type: 'esme-load', watts });
     this.prepayment?.scheduleExhaustion();
   }
 
@@ -182,7 +183,7 @@ export class EsmeApplication {
     try {
       req = decodeTunnelledZcl(data);
     } catch (e) {
-      this.host.trace({
+      traceMeter(this.host, {
         type: 'app-drop',
         from: client,
         reason: 'bad-tunnel-envelope',
@@ -193,7 +194,7 @@ export class EsmeApplication {
     if (this.alerts.tunnelled(client, req)) return null;
     const r = this.clusters.serve(req.clusterId, req.zcl, client);
     if (r.refused)
-      this.host.trace({
+      traceMeter(this.host, {
         type: 'app-drop',
         from: client,
         clusterId: req.clusterId,
@@ -211,7 +212,7 @@ export class EsmeApplication {
         return pp.selectEmergencyCredit();
       case 'consumerTopUp': {
         const out = pp.consumerTopUp(p.topUpCode as Uint8Array, p.originatingDevice as number);
-        this.host.trace({
+        traceMeter(this.host, {
           type: 'consumer-top-up',
           from: origin,
           resultType: out.resultType,
@@ -273,7 +274,7 @@ export class EsmeApplication {
 
   private supply(on: boolean): void {
     this.register.setRate(on ? this.requestedLoadW : 0);
-    this.host.trace({ type: on ? 'supply-restored' : 'supply-interrupted' });
+    traceMeter(this.host, { type: on ? 'supply-restored' : 'supply-interrupted' });
   }
 
   private markCbkeDone(peer: string): void {

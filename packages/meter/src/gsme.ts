@@ -30,6 +30,7 @@ import {
 } from '@gbhan/stack';
 import { encodeZclGlobalCommand } from '@gbhan/zigbee';
 import { METERING_CLUSTER, MeteringAttr, MeteringRegister } from './metering.js';
+import { traceMeter } from './trace-events.js';
 
 /** `flushAlerts` runs at each check-in and on a retry. */
 export interface GsmeConfig extends AlertPathConfig {
@@ -91,7 +92,7 @@ export class GsmeApplication {
 
   onJoined(): void {
     if (this.stopped) return;
-    this.host.trace({ type: 'app-joined', device: 'GSME' });
+    traceMeter(this.host, { type: 'app-joined', device: 'GSME' });
     if (this.commissioned) this.wake();
     else this.cbke.start(this.config.chEui64);
   }
@@ -126,7 +127,7 @@ export class GsmeApplication {
       disableDefaultResponse: true,
     });
     this.checkIns++;
-    this.host.trace({ type: 'gsme-check-in', summation });
+    traceMeter(this.host, { type: 'gsme-check-in', summation });
     void sendTraced(
       this.host,
       { eui64: this.config.chEui64 },

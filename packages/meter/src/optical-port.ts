@@ -21,6 +21,7 @@ import { GbAlertCode, type NvStore, type NvValue, type SecurityLog } from '@gbha
 import { fromHex, toHex } from '@gbhan/zigbee';
 import { p256 } from '@noble/curves/nist.js';
 import { unlockMessage } from './manufacturer.js';
+import type { MeterTraceEvent } from './trace-events.js';
 
 export type OpticalErrorCode =
   | 'OPTICAL_UNKNOWN_COMMAND'
@@ -80,7 +81,7 @@ export interface OpticalPortOptions {
   clock: Clock;
   nvm: NvStore;
   securityLog: SecurityLog;
-  trace: (e: Record<string, unknown> & { type: string }) => void;
+  trace: (e: MeterTraceEvent) => void;
   /** The run seed: challenges come from it (see `nextChallenge`). */
   seed: string | number;
   /**

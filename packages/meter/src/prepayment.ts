@@ -13,6 +13,7 @@ import type { Clock, Timer } from '@gbhan/clock';
 import { type NvStore, ZclStatus, zclUtcNow } from '@gbhan/stack';
 import type { ReadAttributeRecord, TopUpRecord } from '@gbhan/zigbee';
 import type { MeteringRegister } from './metering.js';
+import type { MeterTraceEvent } from './trace-events.js';
 
 export const PREPAYMENT_CLUSTER = 0x0705;
 
@@ -101,7 +102,7 @@ export class Prepayment {
     private readonly register: MeteringRegister,
     config: PrepaymentConfig,
     private readonly events: {
-      trace: (e: { type: string; [k: string]: unknown }) => void;
+      trace: (e: MeterTraceEvent) => void;
       /** Supply interrupted (credit exhausted) or restored (top-up). */
       onSupply?: (on: boolean) => void;
     },

@@ -4,6 +4,7 @@
  * `@gbhan/stack`.
  */
 import { defineTraceEvents, eui64Field, listOf, type TraceEventOf } from '@gbhan/radio-bus';
+import type { AppEmitted, DeviceTraceEvent } from '@gbhan/stack';
 import { z } from 'zod';
 import type { OpticalErrorCode } from './optical-port.js';
 
@@ -114,3 +115,11 @@ export const METER_TRACE_EVENTS = defineTraceEvents(
 );
 
 export type MeterTraceEvent = TraceEventOf<typeof METER_TRACE_EVENTS>;
+
+/** What meter code may trace: its own events and the stack's. */
+export type MeterEmitted = MeterTraceEvent | AppEmitted;
+
+/** `host.trace(event)`, with the compiler holding `event` to its declaration. */
+export function traceMeter(host: { trace(event: DeviceTraceEvent): void }, event: MeterEmitted): void {
+  host.trace(event);
+}

@@ -14,6 +14,7 @@ import {
   type OpticalResponse,
   type ResetHanReport,
 } from './optical-port.js';
+import { traceMeter } from './trace-events.js';
 
 export const NV_DEVICE_LOG = 'meter.deviceLog';
 const NV_NETWORK = 'stack.network';
@@ -204,7 +205,7 @@ export class MeterTriage {
     if (!node || !tc || this.deviceLog.ch) return;
     this.deviceLog.addCh(tc);
     node.setExtendedPanIdFilter(tc);
-    node.trace({ type: 'device-log-ch-added', eui64: tc });
+    traceMeter(node, { type: 'device-log-ch-added', eui64: tc });
   }
 
   /**
@@ -237,7 +238,7 @@ export class MeterTriage {
     if (!runtime) throw new Error('not attached');
     const report = resetHanStore(this.nvm);
     const node = runtime.node;
-    node.trace({
+    traceMeter(node, {
       type: 'reset-han',
       changed: report.changed,
       keptUnchanged: report.keptHashBefore === report.keptHashAfter,

@@ -45,6 +45,7 @@ import {
   encodeZclCommand,
   type ReadAttributeRecord,
 } from '@gbhan/zigbee';
+import { tracePpmid } from './trace-events.js';
 
 const METERING = 0x0702;
 const PREPAYMENT = 0x0705;
@@ -128,7 +129,7 @@ export class PpmidApplication {
         try {
           req = decodeTunnelledZcl(data);
         } catch (e) {
-          host.trace({
+          tracePpmid(host, {
             type: 'app-drop',
             from: client,
             reason: 'bad-tunnel-envelope',
@@ -139,7 +140,7 @@ export class PpmidApplication {
         if (this.alerts.tunnelled(client, req)) return null;
         const r = noClusters.serve(req.clusterId, req.zcl, client);
         if (r.refused)
-          host.trace({
+          tracePpmid(host, {
             type: 'app-drop',
             from: client,
             clusterId: req.clusterId,
@@ -169,7 +170,7 @@ export class PpmidApplication {
 
   onJoined(): void {
     if (this.stopped) return;
-    this.host.trace({ type: 'app-joined', device: 'PPMID' });
+    tracePpmid(this.host, { type: 'app-joined', device: 'PPMID' });
     if (!this.done().includes(this.config.chEui64)) this.cbke.start(this.config.chEui64);
     else this.afterTrustCentre();
   }
@@ -197,11 +198,11 @@ export class PpmidApplication {
     const tsn = this.nextTsn();
     const bytes = new TextEncoder().encode(code);
     if (bytes.length > 26) {
-      this.host.trace({ type: 'ppmid-top-up-refused', code, reason: 'code longer than 26 octets' });
+      tracePpmid(this.host, { type: 'ppmid-top-up-refused', code, reason: 'code longer than 26 octets' });
       return;
     }
     this.pendingTopUps.set(tsn, code);
-    this.host.trace({ type: 'ppmid-top-up', code, esme: this.config.esmeEui64 });
+    tracePpmid(this.host, { type: 'ppmid-top-up', code, esme: this.config.esmeEui64 });
     const zcl = encodeZclCommand({
       cluster: PREPAYMENT,
       command: 'consumerTopUp',
@@ -231,7 +232,7 @@ export class PpmidApplication {
       payload: { commandIssueDateTime: zclUtcNow(this.host.clock.now()), originatingDevice: ORIGIN_IHD },
       tsn,
     });
-    this.host.trace({ type: 'ppmid-emergency-credit-request' });
+    tracePpmid(this.host, { type: 'ppmid-emergency-credit-request' });
     void sendTraced(
       this.host,
       { eui64: this.config.esmeEui64 },
@@ -315,7 +316,7 @@ export class PpmidApplication {
         return;
       case 'defaultRsp': {
         const p = frame.payload as { cmdId: number; statusCode: number };
-        this.host.trace({
+        tracePpmid(this.host, {
           type: 'zcl-default-response',
           from,
           clusterId: msg.clusterId,
@@ -328,7 +329,10 @@ export class PpmidApplication {
           frame.header.transactionSequenceNumber === this.emergencyCreditTsn
         ) {
           this.emergencyCreditTsn = null;
-          this.host.trace({ type: 'ppmid-emergency-credit', accepted: p.statusCode === ZclStatus.SUCCESS });
+          tracePpmid(this.host, {
+            type: 'ppmid-emergency-credit',
+            accepted: p.statusCode === ZclStatus.SUCCESS,
+          });
           this.readNow();
         }
         return;
@@ -350,11 +354,16 @@ export class PpmidApplication {
     }
     void this.host.requestPartnerLinkKey(esme).then(
       (result) => {
-        this.host.trace({ type: 'ppmid-partner-key', partner: esme, result });
+        tracePpmid(this.host, { type: 'ppmid-partner-key', partner: esme, result });
         if (!this.stopped) this.cbke.start(esme);
       },
       (e: unknown) => {
-        this.host.trace({ type: 'ppmid-partner-key', partner: esme, result: 'error', message: String(e) });
+        tracePpmid(this.host, {
+          type: 'ppmid-partner-key',
+          partner: esme,
+          result: 'error',
+          message: String(e),
+        });
         if (!this.stopped) this.cbke.start(esme);
       },
     );
@@ -396,7 +405,7 @@ export class PpmidApplication {
     this.pendingTopUps.delete(frame.header.transactionSequenceNumber);
     this.display.lastTopUp = { code, resultType: p.resultType, value: p.topUpValue };
     this.display.credit = p.creditRemaining;
-    this.host.trace({
+    tracePpmid(this.host, {
       type: 'ppmid-top-up-result',
       code,
       resultType: p.resultType,
@@ -415,7 +424,7 @@ export class PpmidApplication {
     const key = JSON.stringify(content);
     if (key === this.lastShown) return;
     this.lastShown = key;
-    this.host.trace({
+    tracePpmid(this.host, {
       type: 'ppmid-display',
       ...this.display,
       lastTopUp: this.display.lastTopUp ? { ...this.display.lastTopUp } : null,

@@ -4,6 +4,7 @@
  * events are in `@gbhan/stack`.
  */
 import { defineTraceEvents, eui64Field, type TraceEventOf } from '@gbhan/radio-bus';
+import type { AppEmitted, DeviceTraceEvent } from '@gbhan/stack';
 import { z } from 'zod';
 
 export const PPMID_TRACE_EVENTS = defineTraceEvents(
@@ -63,3 +64,11 @@ export const PPMID_TRACE_EVENTS = defineTraceEvents(
 );
 
 export type PpmidTraceEvent = TraceEventOf<typeof PPMID_TRACE_EVENTS>;
+
+/** What ppmid code may trace: its own events and the stack's. */
+export type PpmidEmitted = PpmidTraceEvent | AppEmitted;
+
+/** `host.trace(event)`, with the compiler holding `event` to its declaration. */
+export function tracePpmid(host: { trace(event: DeviceTraceEvent): void }, event: PpmidEmitted): void {
+  host.trace(event);
+}

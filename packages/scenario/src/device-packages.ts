@@ -30,6 +30,7 @@ import {
   type ScenarioDevice,
 } from './registry.js';
 import { duration } from './schema.js';
+import { traceScenario } from './trace-events.js';
 
 const u16 = z.number().int().min(0).max(0xffff);
 const hex = (what: string) => z.string().regex(/^([0-9a-fA-F]{2})+$/, `${what}: hex digits`);
@@ -200,7 +201,7 @@ async function startDevice(
   const release = radio.hold();
   try {
     const onKeyExport: KeyExportHook = ({ t: _t, ...k }) => {
-      if (!radio.closed) radio.trace({ type: 'key-export', ...k });
+      if (!radio.closed) traceScenario(radio, { type: 'key-export', ...k });
     };
     const device = await factory({
       radio,

@@ -18,6 +18,7 @@ import { decodeMacFrame, encodeMacFrame, type MacFrame, phyForPage, turnaroundUs
 import { z } from 'zod';
 import { type DeviceContext, type DeviceSpec, noArgs, type ScenarioDevice } from './registry.js';
 import { duration } from './schema.js';
+import { traceScenario } from './trace-events.js';
 
 const u16 = z.number().int().min(0).max(0xffff);
 
@@ -106,7 +107,7 @@ export class RadioDevice implements ScenarioDevice {
         const channel = Number(c.channel);
         const band = bandOfPage(page);
         if (band === null || !isValidChannel(band, page, channel)) {
-          this.radio.trace({
+          traceScenario(this.radio, {
             type: 'control-refused',
             action: 'set-channel',
             reason: 'bad-channel',
@@ -127,7 +128,7 @@ export class RadioDevice implements ScenarioDevice {
         this.send();
         return;
       default:
-        this.radio.trace({ type: 'unknown-command', action: String(c.action) });
+        traceScenario(this.radio, { type: 'unknown-command', action: String(c.action) });
     }
   }
 
@@ -141,7 +142,7 @@ export class RadioDevice implements ScenarioDevice {
     if (frame.frameType === 'ack') {
       if (frame.sequenceNumber === this.awaitingAck) {
         this.awaitingAck = null;
-        this.radio.trace({ type: 'acked', seq: frame.sequenceNumber });
+        traceScenario(this.radio, { type: 'acked', seq: frame.sequenceNumber });
       }
       return;
     }
@@ -173,7 +174,8 @@ export class RadioDevice implements ScenarioDevice {
   private async transmit(psdu: Uint8Array): Promise<void> {
     if (this.radio.closed) return;
     const r = await this.radio.transmit(psdu);
-    if (r.status !== 'sent' && !this.radio.closed) this.radio.trace({ type: 'tx-refused', status: r.status });
+    if (r.status !== 'sent' && !this.radio.closed)
+      traceScenario(this.radio, { type: 'tx-refused', status: r.status });
   }
 
   private frame(seq: number): MacFrame {

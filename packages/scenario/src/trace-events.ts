@@ -24,7 +24,7 @@ import {
   type TxStatus,
   validateTraceEvent,
 } from '@gbhan/radio-bus';
-import { APP_TRACE_EVENTS } from '@gbhan/stack/app/trace-events';
+import { APP_TRACE_EVENTS, type AppEmitted } from '@gbhan/stack/app/trace-events';
 import { STACK_TRACE_EVENTS } from '@gbhan/stack/trace-events';
 import { z } from 'zod';
 
@@ -48,6 +48,17 @@ export const SCENARIO_TRACE_EVENTS = defineTraceEvents(
   },
 );
 export type ScenarioTraceEvent = TraceEventOf<typeof SCENARIO_TRACE_EVENTS>;
+
+/** What the scenario's device code traces: the plain radio's events and the stack's (`control-refused`, `key-export`). */
+export type ScenarioEmitted = ScenarioTraceEvent | AppEmitted;
+
+/** `radio.trace(event)`, with the compiler holding `event` to its declaration. */
+export function traceScenario(
+  radio: { trace(event: Record<string, unknown>): void },
+  event: ScenarioEmitted,
+): void {
+  radio.trace(event);
+}
 
 /** Every package's device events, each declared once (a type declared twice throws here). */
 export const DEVICE_TRACE_EVENTS: AnyTraceCatalogue = mergeTraceCatalogues(

@@ -13,6 +13,7 @@
 import type { Timer } from '@gbhan/clock';
 import type { ApplicationHost } from '../host.js';
 import { alertCodeHex, DeviceAlertError, decodeAlertResponse, EVENTS_CLUSTER } from './device-alert.js';
+import { traceApp } from './trace-events.js';
 import { ZclStatus } from './zcl-helpers.js';
 
 // ASSUMPTION: the CH's Default Response to an alert is awaited 10 s (as long as the CHF waits
@@ -128,7 +129,7 @@ export class AlertConfirmations {
       return true;
     }
     const retryInUs = reason === 'stopped' ? undefined : this.scheduleRetry();
-    host.trace({
+    traceApp(host, {
       type: 'alert-unconfirmed',
       code: alert.code,
       codeHex: alertCodeHex(alert.code),
@@ -146,7 +147,7 @@ export class AlertConfirmations {
   response(from: string, zcl: Uint8Array, via: 'tunnel' | 'direct'): void {
     const host = this.o.host;
     const drop = (reason: string, detail: string) =>
-      host.trace({ type: 'app-drop', from, clusterId: EVENTS_CLUSTER, reason, detail, via });
+      traceApp(host, { type: 'app-drop', from, clusterId: EVENTS_CLUSTER, reason, detail, via });
     let r: ReturnType<typeof decodeAlertResponse>;
     try {
       r = decodeAlertResponse(zcl);

@@ -39,6 +39,7 @@ import {
   ZigbeeDecodeError,
 } from '@gbhan/zigbee';
 import type { ApplicationHost, IncomingZcl } from '../host.js';
+import { traceApp } from './trace-events.js';
 import {
   describeDecodeError,
   sendDefaultResponse,
@@ -156,7 +157,7 @@ export class CbkeService {
       this.initiators.set(peer, ini);
     }
     if (ini.state !== 'idle') ini.abort();
-    this.host.trace({
+    traceApp(this.host, {
       type: 'cbke-start',
       role: 'initiator',
       peer,
@@ -285,14 +286,14 @@ export class CbkeService {
         });
       }
       if (this.interPanResponder.state === 'idle')
-        this.host.trace({ type: 'cbke-start', role: 'responder', peer, interPan: true });
+        traceApp(this.host, { type: 'cbke-start', role: 'responder', peer, interPan: true });
       this.interPanResponder.receive(decoded.message, fromHex(peer));
     } else if (toResponder) {
       let r = this.responders.get(peer);
       if (r === undefined) {
         r = new KeyEstablishmentResponder(this.machineOptions(peer, 'responder'));
         this.responders.set(peer, r);
-        this.host.trace({ type: 'cbke-start', role: 'responder', peer });
+        traceApp(this.host, { type: 'cbke-start', role: 'responder', peer });
       }
       r.receive(decoded.message, fromHex(peer));
     } else {
@@ -311,7 +312,7 @@ export class CbkeService {
       return;
     }
     if (frame.commandName === 'defaultRsp') {
-      this.host.trace({
+      traceApp(this.host, {
         type: 'zcl-default-response',
         from: msg.from.eui64,
         clusterId: msg.clusterId,
@@ -373,10 +374,10 @@ export class CbkeService {
     try {
       zcl = encodeKeyEstablishment(m, { transactionSequenceNumber: tsn });
     } catch (e) {
-      this.host.trace({ type: 'cbke-encode-failed', peer, message: (e as Error).message });
+      traceApp(this.host, { type: 'cbke-encode-failed', peer, message: (e as Error).message });
       return;
     }
-    this.host.trace({ type: 'cbke-send', peer, command: m.command, direction: m.direction });
+    traceApp(this.host, { type: 'cbke-send', peer, command: m.command, direction: m.direction });
     if (m.command === 'TerminateKeyEstablishment') this.o.onTerminateSent?.(peer, m.statusCode, m.waitTime);
     const pan = this.interPanRoutes.get(peer);
     if (pan !== undefined) {
@@ -410,7 +411,7 @@ export class CbkeService {
   private keyEstablished(k: EstablishedKey): void {
     this.established.push({ ...k, linkKey: k.linkKey.slice() });
     // Key export (protocol-notes §5): Wireshark cannot derive CBKE keys, so they go to the trace.
-    this.host.trace({
+    traceApp(this.host, {
       type: 'key-export',
       origin: 'cbke',
       suite: k.suite,
@@ -426,12 +427,12 @@ export class CbkeService {
       this.host.setLinkKey(peer, r.linkKey, 'cbke');
       // Inter-PAN (an HHT's pairing) and HAN (after joining) exchanges lead to different things.
       const via = this.interPanRoutes.has(peer) ? 'interpan' : 'han';
-      this.host.trace({ type: 'cbke-established', role, peer, suite: r.suite, via });
+      traceApp(this.host, { type: 'cbke-established', role, peer, suite: r.suite, via });
       this.o.onResult?.(peer, role, r);
       this.o.onEstablished?.(peer, role, r.suite);
       return;
     }
-    this.host.trace({
+    traceApp(this.host, {
       type: 'cbke-failed',
       role,
       peer,

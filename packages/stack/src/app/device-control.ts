@@ -3,10 +3,10 @@
  * device's own actions only while it is powered. Never throws: unknown actions, a powered-off
  * device and actions that throw are traced as `control-refused` with the reason.
  */
-import type { DeviceTraceEvent } from '../host.js';
+import type { AppTraceEvent } from './trace-events.js';
 
 export interface DeviceControl {
-  trace: (e: DeviceTraceEvent) => void;
+  trace: (e: AppTraceEvent) => void;
   powered: boolean;
   powerOn: () => void;
   powerOff: () => void;

@@ -29,6 +29,7 @@ import {
 import type { IncomingZcl } from '../host.js';
 import type { Beacon, ChannelSpec, ZigbeeNode } from '../node.js';
 import { type CbkeConfig, CbkeService } from './cbke-service.js';
+import { traceApp } from './trace-events.js';
 import { describeDecodeError, sendInterPanTraced, traceDrop } from './zcl-helpers.js';
 
 /** Manufacturer-specific cluster of the install-code hand-over (ASSUMPTION, see above). */
@@ -265,7 +266,7 @@ export class InterPanPairing {
     for (let round = 0; round < 3 && !wanted(hubsFromBeacons(beacons)) && !this.stopped; round++)
       beacons.push(...(await node.activeScan(this.o.scanChannels)));
     const hubs = hubsFromBeacons(beacons);
-    node.trace({ type: 'interpan-scan', hubs });
+    traceApp(node, { type: 'interpan-scan', hubs });
     return hubs;
   }
 
@@ -275,7 +276,7 @@ export class InterPanPairing {
     if (this.stopped) return { ok: false, reason: 'powered-off' };
     const hub = this.o.chEui64 === undefined ? hubs[0] : hubs.find((h) => h.epid === this.o.chEui64);
     if (hub === undefined) {
-      node.trace({ type: 'interpan-pairing', result: 'no-hub' });
+      traceApp(node, { type: 'interpan-pairing', result: 'no-hub' });
       return { ok: false, reason: 'no-hub' };
     }
     node.tune(hub.page, hub.channel);
@@ -291,7 +292,7 @@ export class InterPanPairing {
       if (this.stopped) return { ok: false, reason: 'powered-off' };
     }
     if (!last.ok) {
-      node.trace({
+      traceApp(node, {
         type: 'interpan-pairing',
         result: 'cbke-failed',
         ch: hub.epid,
@@ -301,14 +302,14 @@ export class InterPanPairing {
     }
     const status = await this.handover(hub);
     if (status === null) {
-      node.trace({ type: 'interpan-pairing', result: 'handover-timeout', ch: hub.epid });
+      traceApp(node, { type: 'interpan-pairing', result: 'handover-timeout', ch: hub.epid });
       return { ok: false, reason: 'handover-timeout' };
     }
     if (status !== HandoverStatus.Success) {
-      node.trace({ type: 'interpan-pairing', result: 'handover-refused', ch: hub.epid, status });
+      traceApp(node, { type: 'interpan-pairing', result: 'handover-refused', ch: hub.epid, status });
       return { ok: false, reason: 'handover-refused', detail: `status ${status}` };
     }
-    node.trace({ type: 'interpan-pairing', result: 'paired', ch: hub.epid, panId: hub.panId });
+    traceApp(node, { type: 'interpan-pairing', result: 'paired', ch: hub.epid, panId: hub.panId });
     return { ok: true, ch: hub.epid, panId: hub.panId, page: hub.page, channel: hub.channel };
   }
 
@@ -345,7 +346,7 @@ export class InterPanPairing {
       };
       this.handoverWaiter = done;
       timer = node.clock.setTimer(this.o.handoverTimeoutUs ?? 5_000_000, () => done(null));
-      node.trace({ type: 'interpan-handover-sent', ch: hub.epid, deviceType: this.o.deviceType });
+      traceApp(node, { type: 'interpan-handover-sent', ch: hub.epid, deviceType: this.o.deviceType });
       void sendInterPanTraced(
         node,
         { eui64: hub.epid, panId: hub.panId },

@@ -15,6 +15,7 @@ import type { ApplicationHost, IncomingZcl } from '../host.js';
 import type { KeyExportHook } from '../key-export.js';
 import { type ChannelSpec, type JoinResult, type NodeRole, ZigbeeNode } from '../node.js';
 import type { NvStore } from '../nvm.js';
+import { traceApp } from './trace-events.js';
 
 export interface JoinerApp {
   onJoined(): void;
@@ -159,14 +160,18 @@ export class JoinerRuntime<A extends JoinerApp> {
           return;
         default:
           if (this.app && this.command(cmd, this.app)) return;
-          this.node.trace({
+          traceApp(this.node, {
             type: 'control-refused',
             action: String(cmd.action),
             reason: this.app ? 'unknown-action' : 'powered-off',
           });
       }
     } catch (e) {
-      this.node.trace({ type: 'control-refused', action: String(cmd.action), reason: (e as Error).message });
+      traceApp(this.node, {
+        type: 'control-refused',
+        action: String(cmd.action),
+        reason: (e as Error).message,
+      });
     }
   }
 
@@ -183,7 +188,7 @@ export class JoinerRuntime<A extends JoinerApp> {
       }
       // A refused rejoin means the old association is gone: start again from scratch.
       if (r === 'refused' && this.node.network) this.node.resetNetworkState();
-      this.node.trace({ type: 'join-retry', result: r });
+      traceApp(this.node, { type: 'join-retry', result: r });
       const delay = (this.opts.joinRetryUs ?? 30_000_000) + Math.floor(this.prng.next() * 5_000_000);
       await new Promise<void>((resolve) => this.node.clock.setTimer(delay, resolve));
       if (gen !== this.generation) return;

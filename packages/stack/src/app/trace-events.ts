@@ -13,6 +13,8 @@ import {
   type ValueList,
 } from '@gbhan/radio-bus';
 import { z } from 'zod';
+import type { DeviceTraceEvent } from '../host.js';
+import type { StackTraceEvent } from '../trace-events.js';
 
 /**
  * Why an application refused a frame (`app-drop` `reason` -> meaning), for every device. The
@@ -259,3 +261,11 @@ export const APP_TRACE_EVENTS = defineTraceEvents(
 );
 
 export type AppTraceEvent = TraceEventOf<typeof APP_TRACE_EVENTS>;
+
+/** What application code may trace: the runtime's events and the stack's it shares (`send-failed`, `key-export`). */
+export type AppEmitted = AppTraceEvent | StackTraceEvent;
+
+/** `host.trace(event)`, with the compiler holding `event` to its declaration. */
+export function traceApp(host: { trace(event: DeviceTraceEvent): void }, event: AppEmitted): void {
+  host.trace(event);
+}

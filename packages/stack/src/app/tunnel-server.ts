@@ -17,6 +17,7 @@ import {
   TunnelStatus,
 } from '@gbhan/zigbee';
 import type { ApplicationHost, IncomingZcl, SendStatus } from '../host.js';
+import { traceApp } from './trace-events.js';
 import { decodeZclOrDrop, sendDefaultResponse, sendTraced, traceDrop, ZclStatus } from './zcl-helpers.js';
 
 export interface TunnelServerOptions {
@@ -112,7 +113,7 @@ export class TunnelServer {
         // dropped, GBCS 10.2.2).
         const tunnelId = p.tunnelId as number;
         const status = p.status as number;
-        host.trace({ type: 'tunnel-data-error', client, tunnelId, status });
+        traceApp(host, { type: 'tunnel-data-error', client, tunnelId, status });
         // Told before the tunnel closes: the error, not the closure, is why the data is lost.
         this.o.onDataError?.(client, tunnelId, status);
         const t = this.tunnels.get(tunnelId);
@@ -151,7 +152,7 @@ export class TunnelServer {
 
   private close(t: Tunnel, by: 'client' | 'no-such-tunnel'): void {
     this.tunnels.delete(t.id);
-    this.o.host.trace({ type: 'tunnel-closed', client: t.client, tunnelId: t.id, by });
+    traceApp(this.o.host, { type: 'tunnel-closed', client: t.client, tunnelId: t.id, by });
     this.o.onClosed?.(t.client, t.id);
   }
 
@@ -166,7 +167,7 @@ export class TunnelServer {
         payload: { tunnelId, status, maxIncomingTransferSize: GB_HGRP_MAX_INCOMING_TRANSFER_SIZE },
         tsn,
       });
-      host.trace({ type: 'tunnel-request', client, status, tunnelId });
+      traceApp(host, { type: 'tunnel-request', client, status, tunnelId });
       return sendTraced(
         host,
         msg.from,
@@ -235,7 +236,7 @@ export class TunnelServer {
       error(TransferDataStatus.DataOverflow, 'tunnel-data-overflow');
       return;
     }
-    host.trace({ type: 'tunnel-data-in', client, tunnelId, length: data.length });
+    traceApp(host, { type: 'tunnel-data-in', client, tunnelId, length: data.length });
     const response = this.o.onData(client, data);
     if (response !== null) void this.sendTransferData(client, tunnelId, response);
   }
@@ -248,7 +249,7 @@ export class TunnelServer {
       payload: { tunnelId, data },
       tsn: this.nextTsn(),
     });
-    this.o.host.trace({ type: 'tunnel-data-out', client, tunnelId, length: data.length });
+    traceApp(this.o.host, { type: 'tunnel-data-out', client, tunnelId, length: data.length });
     return sendTraced(
       this.o.host,
       { eui64: client },

@@ -13,6 +13,7 @@ import {
   ZigbeeDecodeError,
 } from '@gbhan/zigbee';
 import type { ApplicationHost, IncomingZcl, OutgoingZcl, PeerAddress, SendStatus } from '../host.js';
+import { traceApp } from './trace-events.js';
 
 /** ZCL status codes (ZCL r8 07-5123 §2.6.3) used by these applications. */
 export const ZclStatus = {
@@ -52,10 +53,16 @@ export async function sendTraced(
 ): Promise<SendStatus> {
   try {
     const r = await host.sendZcl(to, frame);
-    if (r.status !== 'sent') host.trace({ type: 'send-failed', what, to: to.eui64, status: r.status });
+    if (r.status !== 'sent') traceApp(host, { type: 'send-failed', what, to: to.eui64, status: r.status });
     return r.status;
   } catch (e) {
-    host.trace({ type: 'send-failed', what, to: to.eui64, status: 'error', message: (e as Error).message });
+    traceApp(host, {
+      type: 'send-failed',
+      what,
+      to: to.eui64,
+      status: 'error',
+      message: (e as Error).message,
+    });
     return 'no-ack';
   }
 }
@@ -70,10 +77,16 @@ export async function sendInterPanTraced(
   try {
     const r = await host.sendInterPan(to, frame);
     if (r.status !== 'sent')
-      host.trace({ type: 'send-failed', what, to: to.eui64, interPan: true, status: r.status });
+      traceApp(host, { type: 'send-failed', what, to: to.eui64, interPan: true, status: r.status });
     return r.status;
   } catch (e) {
-    host.trace({ type: 'send-failed', what, to: to.eui64, status: 'error', message: (e as Error).message });
+    traceApp(host, {
+      type: 'send-failed',
+      what,
+      to: to.eui64,
+      status: 'error',
+      message: (e as Error).message,
+    });
     return 'no-ack';
   }
 }
@@ -135,7 +148,7 @@ export function isDefaultResponse(zcl: Uint8Array): boolean {
 
 /** Trace a frame this application refuses to act on, with the reason. */
 export function traceDrop(host: ApplicationHost, msg: IncomingZcl, reason: string, detail?: string): void {
-  host.trace({
+  traceApp(host, {
     type: 'app-drop',
     from: msg.from.eui64,
     clusterId: msg.clusterId,
