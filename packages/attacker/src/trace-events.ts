@@ -39,7 +39,7 @@ export const ATTACKER_TRACE_EVENTS = defineTraceEvents(
       description: 'A flood of Initiate Key Establishment Requests started.',
       fields: {
         count: z.number().int(),
-        intervalUs: z.number().int(),
+        intervalUs: z.number().int().describe('between two requests'),
         spoof: z.number().int().describe('made-up source EUI64s rotated (0: its own)'),
       },
     },
@@ -55,13 +55,13 @@ export const ATTACKER_TRACE_EVENTS = defineTraceEvents(
       description:
         'Nothing was sent: no target (scan first) or, for an insider, not joined or the address unknown.',
       fields: {
-        what: z.string(),
-        reason: z.enum(['not-joined', 'target-address-unknown']).optional(),
+        what: z.string().describe('what it would have sent (as `attacker-send`, `insider:<attack>`)'),
+        reason: z.enum(['not-joined', 'target-address-unknown']).optional().describe('(insider)'),
       },
     },
     'attacker-replay': {
       description: 'Captured Inter-PAN frames were sent again verbatim.',
-      fields: { frames: z.number().int() },
+      fields: { frames: z.number().int().describe('frames re-sent') },
     },
     'attacker-response': {
       description: 'An answer reached the attacker.',

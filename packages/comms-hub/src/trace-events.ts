@@ -140,12 +140,16 @@ export const COMMS_HUB_TRACE_EVENTS = defineTraceEvents(
       fields: {
         peer: eui64,
         why: z.string().describe('`no-response`, `busy`, `status-<n>`, `send-<status>`'),
-        retryInUs: z.number().int(),
+        retryInUs: z.number().int().describe('microseconds until the next request'),
       },
     },
     'tunnel-lost': {
       description: 'The server reported the tunnel gone (Transfer Data Error, Closure Notification).',
-      fields: { peer: eui64, why: z.string().describe('the ZCL command'), status: z.unknown().optional() },
+      fields: {
+        peer: eui64,
+        why: z.string().describe('the ZCL command'),
+        status: z.unknown().optional().describe('the status it carried'),
+      },
     },
     // GPF
     'gpf-queued': {
@@ -185,7 +189,7 @@ export const COMMS_HUB_TRACE_EVENTS = defineTraceEvents(
       description: 'The CH will ignore an Inter-PAN initiator it sent a Terminate to for its wait time.',
       fields: {
         peer: eui64,
-        terminateStatus: z.number().int(),
+        terminateStatus: z.number().int().describe('the status of the Terminate sent'),
         untilUs: z.number().int().describe('virtual time it is served again'),
       },
     },
@@ -201,7 +205,7 @@ export const COMMS_HUB_TRACE_EVENTS = defineTraceEvents(
     'interpan-report': {
       description: "The run's Inter-PAN exposure (action `interpan-report`).",
       fields: {
-        windowUs: z.union([z.number().int(), z.literal('unlimited')]),
+        windowUs: z.union([z.number().int(), z.literal('unlimited')]).describe('the configured window'),
         totalOpenUs: z.number().int().describe('time the window was open so far'),
         frames: z
           .record(z.string(), z.strictObject({ processed: z.number().int(), dropped: z.number().int() }))

@@ -64,7 +64,7 @@ export const METER_TRACE_EVENTS = defineTraceEvents(
     'top-up-rejected': {
       description: 'A top-up code was rejected.',
       fields: {
-        code: z.string(),
+        code: z.string().describe('the UTRN'),
         reason: z.string().describe('why (`not a 20-digit UTRN`, `UTRN already used`, ...)'),
         originatingDevice: z.number().int(),
       },

@@ -33,12 +33,12 @@ export const PPMID_TRACE_EVENTS = defineTraceEvents(
     },
     'ppmid-top-up-refused': {
       description: 'A top-up code the PPMID cannot send.',
-      fields: { code: z.string(), reason: z.string() },
+      fields: { code: z.string().describe('as entered'), reason: z.string() },
     },
     'ppmid-top-up-result': {
       description: "The ESME's answer to a top-up.",
       fields: {
-        code: z.string(),
+        code: z.string().describe('the UTRN'),
         resultType: z.number().int().describe('ZCL Result Type (0: accepted)'),
         value: z.number().describe('pence credited'),
         credit: z.number().describe('credit remaining, pence'),

@@ -181,7 +181,7 @@ export const STACK_TRACE_EVENTS = defineTraceEvents(
     },
     'permit-join': {
       description: 'The coordinator opened (or closed, 0) joining.',
-      fields: { seconds: z.number().int().min(0).max(255) },
+      fields: { seconds: z.number().int().min(0).max(255).describe('255: until closed') },
     },
     'scan-done': {
       description: 'A joiner finished its active scan.',
@@ -446,14 +446,14 @@ export const STACK_TRACE_EVENTS = defineTraceEvents(
     alert: {
       description: 'A GB alert was queued (NVM) for the CH / DCC.',
       fields: {
-        code: z.number().int().min(0).max(0xffff),
+        code: z.number().int().min(0).max(0xffff).describe('GB alert code'),
         codeHex: z.string().describe('the code as `0x8F3E`'),
         event: z.string().describe('the Security Log event that raised it'),
       },
     },
     'alert-sent': {
       description: 'A queued alert was confirmed delivered and left the queue.',
-      fields: { code: z.number().int().min(0).max(0xffff) },
+      fields: { code: z.number().int().min(0).max(0xffff).describe('GB alert code') },
     },
   },
   {

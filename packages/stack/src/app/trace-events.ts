@@ -191,8 +191,8 @@ export const APP_TRACE_EVENTS = defineTraceEvents(
     'alert-unconfirmed': {
       description: 'A sent alert was not confirmed by the CH: it stays queued.',
       fields: {
-        code: z.number().int(),
-        codeHex: z.string(),
+        code: z.number().int().describe('GB alert code'),
+        codeHex: z.string().describe('the code as `0x8F3F`'),
         tsn: z.number().int().describe('ZCL transaction sequence number'),
         reason: z
           .string()
@@ -217,7 +217,7 @@ export const APP_TRACE_EVENTS = defineTraceEvents(
     },
     'tunnel-data-error': {
       description: 'The client reported a Transfer Data Error.',
-      fields: { client: eui64, tunnelId, status: z.number().int() },
+      fields: { client: eui64, tunnelId, status: z.number().int().describe('TransferDataStatus') },
     },
     'tunnel-data-in': {
       description: 'Data arrived through a tunnel (`client`: at the server; `peer`: at the CHF).',
