@@ -295,6 +295,27 @@ async function meterManufacturer(
   return { publicKey: m.publicKey, ...(pair ? { tool: new meter.ManufacturerTool(pair.secretKey) } : {}) };
 }
 
+/**
+ * A meter's constructor options from its scenario config: the run's manufacturer public key
+ * (the meter's own `manufacturerPublicKey`, if given, wins), `durations` turned into `<name>Us`,
+ * and the run's triage tool when there is one.
+ */
+async function meterOptions(
+  config: Record<string, unknown>,
+  manufacturer: DeviceSpec['manufacturer'],
+  durations: readonly string[],
+) {
+  const m = await meterManufacturer(manufacturer);
+  const rest = { ...config };
+  const inUs: Record<string, number | undefined> = {};
+  for (const k of durations) {
+    inUs[`${k}Us`] = us(rest[k]);
+    delete rest[k];
+  }
+  const c = { ...defined({ manufacturerPublicKey: m.publicKey }), ...defined(rest), ...defined(inUs) };
+  return { config: c, ...(m.tool ? { manufacturerTool: m.tool } : {}) };
+}
+
 const us = (v: unknown) => (typeof v === 'number' ? v : undefined);
 function defined<T extends Record<string, unknown>>(o: T): Partial<T> {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
@@ -408,21 +429,15 @@ export function registerDevicePackages(): void {
       resolveConfig: resolveJoiner,
       factory: async ({ radio, nvm, seed, config, onKeyExport, autoPowerOn, manufacturer }) => {
         const { Esme } = await import('@gbhan/meter');
-        const m = await meterManufacturer(manufacturer);
-        const { joinRetry, opticalUnlockTimeout, ...rest } = config;
-        const c = {
-          ...defined({ manufacturerPublicKey: m.publicKey }),
-          ...defined(rest), // the meter's own manufacturerPublicKey, if given, wins
-          ...defined({ joinRetryUs: us(joinRetry), opticalUnlockTimeoutUs: us(opticalUnlockTimeout) }),
-        } as ConstructorParameters<typeof Esme>[0]['config'];
+        const o = await meterOptions(config, manufacturer, ['joinRetry', 'opticalUnlockTimeout']);
         const esme = new Esme({
           radio,
           nvm,
           seed,
-          config: c,
+          ...o,
+          config: o.config as ConstructorParameters<typeof Esme>[0]['config'],
           onKeyExport,
           autoPowerOn,
-          ...(m.tool ? { manufacturerTool: m.tool } : {}),
         });
         return { close: () => esme.close(), busClosed: () => esme.runtime.busClosed(), triage: esme.triage };
       },
@@ -446,26 +461,20 @@ export function registerDevicePackages(): void {
       resolveConfig: resolveJoiner,
       factory: async ({ radio, nvm, seed, config, onKeyExport, autoPowerOn, manufacturer }) => {
         const { Gsme } = await import('@gbhan/meter');
-        const m = await meterManufacturer(manufacturer);
-        const { joinRetry, reportPeriod, pollPeriod, opticalUnlockTimeout, ...rest } = config;
-        const c = {
-          ...defined({ manufacturerPublicKey: m.publicKey }),
-          ...defined(rest), // the meter's own manufacturerPublicKey, if given, wins
-          ...defined({
-            joinRetryUs: us(joinRetry),
-            reportPeriodUs: us(reportPeriod),
-            pollPeriodUs: us(pollPeriod),
-            opticalUnlockTimeoutUs: us(opticalUnlockTimeout),
-          }),
-        } as ConstructorParameters<typeof Gsme>[0]['config'];
+        const o = await meterOptions(config, manufacturer, [
+          'joinRetry',
+          'reportPeriod',
+          'pollPeriod',
+          'opticalUnlockTimeout',
+        ]);
         const gsme = new Gsme({
           radio,
           nvm,
           seed,
-          config: c,
+          ...o,
+          config: o.config as ConstructorParameters<typeof Gsme>[0]['config'],
           onKeyExport,
           autoPowerOn,
-          ...(m.tool ? { manufacturerTool: m.tool } : {}),
         });
         return { close: () => gsme.close(), busClosed: () => gsme.runtime.busClosed(), triage: gsme.triage };
       },

@@ -60,25 +60,8 @@ export function traceScenario(
   radio.trace(event);
 }
 
-/** Every package's device events, each declared once (a type declared twice throws here). */
-export const DEVICE_TRACE_EVENTS: AnyTraceCatalogue = mergeTraceCatalogues(
-  'device',
-  'Events devices report (`{type: device, radio, event: {...}}`).',
-  [
-    STACK_TRACE_EVENTS,
-    APP_TRACE_EVENTS,
-    COMMS_HUB_TRACE_EVENTS,
-    METER_TRACE_EVENTS,
-    PPMID_TRACE_EVENTS,
-    HHT_TRACE_EVENTS,
-    ATTACKER_TRACE_EVENTS,
-    SCENARIO_TRACE_EVENTS,
-  ],
-);
-
-/** The catalogues in documentation order: the bus, then the device packages bottom-up. */
-export const TRACE_CATALOGUES: readonly AnyTraceCatalogue[] = [
-  BUS_TRACE_EVENTS,
+/** The device packages' catalogues, bottom-up. */
+const DEVICE_CATALOGUES: readonly AnyTraceCatalogue[] = [
   STACK_TRACE_EVENTS,
   APP_TRACE_EVENTS,
   COMMS_HUB_TRACE_EVENTS,
@@ -88,6 +71,16 @@ export const TRACE_CATALOGUES: readonly AnyTraceCatalogue[] = [
   ATTACKER_TRACE_EVENTS,
   SCENARIO_TRACE_EVENTS,
 ];
+
+/** Every package's device events, each declared once (a type declared twice throws here). */
+export const DEVICE_TRACE_EVENTS: AnyTraceCatalogue = mergeTraceCatalogues(
+  'device',
+  'Events devices report (`{type: device, radio, event: {...}}`).',
+  DEVICE_CATALOGUES,
+);
+
+/** The catalogues in documentation order: the bus, then the device packages bottom-up. */
+export const TRACE_CATALOGUES: readonly AnyTraceCatalogue[] = [BUS_TRACE_EVENTS, ...DEVICE_CATALOGUES];
 
 const isObject = (v: unknown): v is Record<string, unknown> =>
   v !== null && typeof v === 'object' && !Array.isArray(v);

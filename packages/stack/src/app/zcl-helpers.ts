@@ -45,48 +45,39 @@ export function virtualUsOfZclUtc(utc: number): number {
 }
 
 /** Send and trace anything but success; never rejects. */
-export async function sendTraced(
+export function sendTraced(
   host: ApplicationHost,
   to: PeerAddress,
   frame: OutgoingZcl,
   what: string,
 ): Promise<SendStatus> {
-  try {
-    const r = await host.sendZcl(to, frame);
-    if (r.status !== 'sent') traceApp(host, { type: 'send-failed', what, to: to.eui64, status: r.status });
-    return r.status;
-  } catch (e) {
-    traceApp(host, {
-      type: 'send-failed',
-      what,
-      to: to.eui64,
-      status: 'error',
-      message: (e as Error).message,
-    });
-    return 'no-ack';
-  }
+  return traced(host, to.eui64, what, {}, () => host.sendZcl(to, frame));
 }
 
 /** `sendTraced` for Inter-PAN: never rejects; a failure is traced as `send-failed`. */
-export async function sendInterPanTraced(
+export function sendInterPanTraced(
   host: ApplicationHost,
   to: { eui64: string; panId: number },
   frame: OutgoingZcl,
   what: string,
 ): Promise<SendStatus> {
+  return traced(host, to.eui64, what, { interPan: true }, () => host.sendInterPan(to, frame));
+}
+
+/** One send: a status other than 'sent' or a throw is traced as `send-failed` (a throw as 'no-ack'). */
+async function traced(
+  host: ApplicationHost,
+  to: string,
+  what: string,
+  notSent: { interPan?: true },
+  send: () => Promise<{ status: SendStatus }>,
+): Promise<SendStatus> {
   try {
-    const r = await host.sendInterPan(to, frame);
-    if (r.status !== 'sent')
-      traceApp(host, { type: 'send-failed', what, to: to.eui64, interPan: true, status: r.status });
+    const r = await send();
+    if (r.status !== 'sent') traceApp(host, { type: 'send-failed', what, to, ...notSent, status: r.status });
     return r.status;
   } catch (e) {
-    traceApp(host, {
-      type: 'send-failed',
-      what,
-      to: to.eui64,
-      status: 'error',
-      message: (e as Error).message,
-    });
+    traceApp(host, { type: 'send-failed', what, to, status: 'error', message: (e as Error).message });
     return 'no-ack';
   }
 }
