@@ -1,0 +1,95 @@
+/**
+ * Deterministic test PKI: P-256 Digital Signing (DS) and Key Agreement (KA) key pairs from a
+ * seed, for the remote parties and the devices. No randomness: the same seed gives the same
+ * keys in every run. Not certificates (no Organisation/Device certificate encoding): the
+ * emulator's trust anchors carry the public keys directly.
+ */
+import { createHash } from 'node:crypto';
+import { p256 } from '@noble/curves/nist.js';
+import { checkBytes, fromHex, toHex } from './bytes.js';
+import type { KeyPair } from './crypto.js';
+
+export type RemotePartyRole = 'supplier' | 'supplier2' | 'acb' | 'network-operator';
+
+export interface GbcsParty {
+  systemTitle: Uint8Array;
+  ds: KeyPair;
+  ka: KeyPair;
+}
+
+export interface RemoteParty extends GbcsParty {
+  role: RemotePartyRole;
+}
+
+/**
+ * Entity ids of DCC Boxed's test parties (gbcs-parser test/rtds/keystore file names):
+ * supplier 90B3D51F30010000, ACB 90B3D51F30000002, a network operator 90B3D51F30030000;
+ * supplier2 90B3D51F30020000 (ASSUMPTION: second supplier id, same 90B3D51F prefix).
+ */
+export const REMOTE_PARTY_IDS: Record<RemotePartyRole, string> = {
+  supplier: '90b3d51f30010000',
+  supplier2: '90b3d51f30020000',
+  acb: '90b3d51f30000002',
+  'network-operator': '90b3d51f30030000',
+};
+
+/** The seed as bytes; a string seed is its UTF-8. */
+function seedBytes(seed: string | Uint8Array): Uint8Array {
+  return typeof seed === 'string' ? new TextEncoder().encode(seed) : seed;
+}
+
+/** A key pair from SHA-384(domain || seed || label), reduced into [1, n-1] (48 bytes: no bias). */
+export function keyPairFromSeed(seed: string | Uint8Array, label: string): KeyPair {
+  const h = createHash('sha384');
+  h.update('gbhan-gbcs-test-pki\0');
+  h.update(seedBytes(seed));
+  h.update('\0');
+  h.update(label);
+  const privateKey = p256.utils.randomSecretKey(new Uint8Array(h.digest()));
+  return { privateKey, publicKey: p256.getPublicKey(privateKey, false) };
+}
+
+export type RemoteParties = Record<RemotePartyRole, RemoteParty>;
+
+export function remoteParties(seed: string | Uint8Array): RemoteParties {
+  const out = {} as RemoteParties;
+  for (const role of Object.keys(REMOTE_PARTY_IDS) as RemotePartyRole[]) {
+    const id = REMOTE_PARTY_IDS[role];
+    out[role] = {
+      role,
+      systemTitle: fromHex(id),
+      ds: keyPairFromSeed(seed, `${id}/ds`),
+      ka: keyPairFromSeed(seed, `${id}/ka`),
+    };
+  }
+  return out;
+}
+
+/** A device's GBCS keys; its system title is its EUI-64 (big-endian, as on the label). */
+export function deviceGbcsKeys(seed: string | Uint8Array, eui64: Uint8Array | string): GbcsParty {
+  const title = typeof eui64 === 'string' ? fromHex(eui64) : eui64;
+  checkBytes('CRYPTO', 'eui64', title, 8);
+  const id = toHex(title);
+  return {
+    systemTitle: Uint8Array.from(title),
+    ds: keyPairFromSeed(seed, `${id}/ds`),
+    ka: keyPairFromSeed(seed, `${id}/ka`),
+  };
+}
+
+/** What a device holds about a remote party (from its Organisation certificates). */
+export interface TrustAnchor {
+  role: RemotePartyRole;
+  dsPublic: Uint8Array;
+  kaPublic: Uint8Array;
+}
+
+/** Trust anchors keyed by lower-case hex system title. */
+export type TrustAnchors = Map<string, TrustAnchor>;
+
+export function trustAnchorsOf(parties: Iterable<RemoteParty>): TrustAnchors {
+  const m: TrustAnchors = new Map();
+  for (const p of parties)
+    m.set(toHex(p.systemTitle), { role: p.role, dsPublic: p.ds.publicKey, kaPublic: p.ka.publicKey });
+  return m;
+}
