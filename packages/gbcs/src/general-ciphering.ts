@@ -7,7 +7,7 @@
  *   <General-Signing APDU> <MAC, 12>
  * A second byte 0x09 instead of 00 is a GBT block (see gbt.ts).
  */
-import { checkBytes, checkUint, concat, Reader, u32be } from './bytes.js';
+import { checkBytes, concat, Reader, u32be } from './bytes.js';
 import { GbcsError } from './errors.js';
 import { decodeLength, encodeLength } from './length.js';
 
@@ -21,25 +21,25 @@ export interface GeneralCiphering {
   /** The whole General-Signing APDU it carries (DF ... signature). */
   generalSigning: Uint8Array;
   mac: Uint8Array;
-  /** Always 0 in GBCS; kept so decode/encode round-trip what was on the wire. */
-  invocationCounter?: number;
 }
 
 export function encodeGeneralCiphering(g: GeneralCiphering): Uint8Array {
   checkBytes('GENERAL_CIPHERING', 'mac', g.mac, MAC_LENGTH);
-  const ic = g.invocationCounter ?? 0;
-  checkUint('GENERAL_CIPHERING', 'invocationCounter', ic, 32);
   return concat(
     Uint8Array.of(GENERAL_CIPHERING_TAG, 0, 0, 0, 0, 0, 0),
     encodeLength(SECURITY_HEADER_LENGTH + g.generalSigning.length + MAC_LENGTH),
     Uint8Array.of(SECURITY_CONTROL_AUTH_ONLY),
-    u32be(ic),
+    u32be(0),
     g.generalSigning,
     g.mac,
   );
 }
 
-export function decodeGeneralCiphering(bytes: Uint8Array): Required<GeneralCiphering> {
+/**
+ * The invocation counter must be 0: the MAC's AAD prefix is the fixed 11 00000000 00, so any other
+ * value would travel unauthenticated (a mutation the MAC could not see).
+ */
+export function decodeGeneralCiphering(bytes: Uint8Array): GeneralCiphering {
   const r = new Reader(bytes, 'GENERAL_CIPHERING');
   r.expect(GENERAL_CIPHERING_TAG, 'tag');
   const first = r.peek('transactionId.length');
@@ -59,9 +59,16 @@ export function decodeGeneralCiphering(bytes: Uint8Array): Required<GeneralCiphe
   if (sc !== SECURITY_CONTROL_AUTH_ONLY)
     throw new GbcsError('GENERAL_CIPHERING', 'UNSUPPORTED', 'securityControl', `0x${sc.toString(16)}`);
   const invocationCounter = r.u32('invocationCounter');
+  if (invocationCounter !== 0)
+    throw new GbcsError(
+      'GENERAL_CIPHERING',
+      'INVALID_FIELD',
+      'invocationCounter',
+      `${invocationCounter} is not 0`,
+    );
   if (r.remaining < MAC_LENGTH + 1)
     throw new GbcsError('GENERAL_CIPHERING', 'TRUNCATED', 'generalSigning', 'no room for an APDU and MAC');
   const generalSigning = r.take(r.remaining - MAC_LENGTH, 'generalSigning');
   const mac = r.take(MAC_LENGTH, 'mac');
-  return { generalSigning, mac, invocationCounter };
+  return { generalSigning, mac };
 }
