@@ -1,7 +1,7 @@
 /**
  * The Key Establishment initiator (ZCL client, U): proposes a suite with its certificate,
  * sends QEU and MACU, and checks the responder's certificate and MACV. Only the order of its
- * messages is here; ending an exchange, timeouts and the crypto are the shared party's.
+ * messages is here; ending an exchange, timeouts and the crypto are the shared core's (key-establishment.ts).
  */
 import type { KeyEstablishmentMessage } from '@gbhan/zigbee';
 import { TerminateStatus } from '@gbhan/zigbee';
@@ -18,7 +18,7 @@ import {
   KeyEstablishmentParty,
   messageProblem,
   SECOND,
-} from './key-establishment-party.js';
+} from './key-establishment.js';
 import { SUITES } from './suites.js';
 
 export type InitiatorState =

@@ -2,7 +2,7 @@
  * The Key Establishment responder (ZCL server, V): answers an Initiate KE Request, sends QEV
  * and MACV, and checks the initiator's certificate and MACU. One exchange at a time; what it
  * tells a device other than its peer (NoResources, BadMessage) leaves the running exchange
- * alone. Ending an exchange, timeouts and the crypto are the shared party's.
+ * alone. Ending an exchange, timeouts and the crypto are the shared core's (key-establishment.ts).
  */
 import type { KeyEstablishmentMessage } from '@gbhan/zigbee';
 import { TerminateStatus } from '@gbhan/zigbee';
@@ -15,7 +15,7 @@ import {
   isU16,
   KeyEstablishmentParty,
   messageProblem,
-} from './key-establishment-party.js';
+} from './key-establishment.js';
 import { suiteFromValue } from './suites.js';
 
 export type ResponderState =

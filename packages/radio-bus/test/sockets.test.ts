@@ -45,6 +45,21 @@ async function serve(config: RadioBusConfig = {}) {
   return { bus, server, trace, connect, stop };
 }
 
+/** Radio 1 sends 100 frames, 10 ms apart from 1 ms; returns how many radio 2 got. */
+function traffic(a: BusRadio, b: BusRadio): () => number {
+  let got = 0;
+  b.onReceive(() => {
+    got++;
+  });
+  let n = 0;
+  const tick = () => {
+    a.transmit(macDataFrame(n++ & 0xff, 1, 0xffff, 1, Uint8Array.of(0)));
+    if (n < 100) a.clock.setTimer(10 * MILLISECOND, tick);
+  };
+  a.clock.setTimerAt(MILLISECOND, tick);
+  return () => got;
+}
+
 /** A raw socket that speaks whatever we tell it to. */
 function rawClient(url: string) {
   const ws = new WebSocket(url);
@@ -260,18 +275,7 @@ describe('bad input', () => {
 
   it('answers each bad message with its error code and disconnects only that client; others lose no frames', async () => {
     const { bus, server, connect, stop, trace } = await serve();
-    const a = await connect(1);
-    const b = await connect(2);
-    let got = 0;
-    b.onReceive(() => {
-      got++;
-    });
-    let n = 0;
-    const tick = () => {
-      a.transmit(macDataFrame(n++ & 0xff, 1, 0xffff, 1, Uint8Array.of(0)));
-      if (n < 100) a.clock.setTimer(10 * MILLISECOND, tick);
-    };
-    a.clock.setTimerAt(MILLISECOND, tick);
+    const got = traffic(await connect(1), await connect(2));
     const run = bus.runUntil(2 * SECOND);
     for (const [name, misbehave, code] of cases) {
       const c = rawClient(server.url);
@@ -282,7 +286,7 @@ describe('bad input', () => {
     }
     await run;
     await stop();
-    expect(got).toBe(100);
+    expect(got()).toBe(100);
     expect(trace.filter((e) => e.type === 'error').map((e) => (e as { code: string }).code)).toEqual(
       cases.map((c) => c[2]),
     );
@@ -463,21 +467,6 @@ describe('hostile and broken clients', () => {
       if (performance.now() > end) throw new Error('condition not met in time');
       await new Promise((r) => setTimeout(r, 5));
     }
-  }
-
-  /** Radio 1 sends 100 frames, 10 ms apart from 1 ms; returns how many radio 2 got. */
-  function traffic(a: BusRadio, b: BusRadio): () => number {
-    let got = 0;
-    b.onReceive(() => {
-      got++;
-    });
-    let n = 0;
-    const tick = () => {
-      a.transmit(macDataFrame(n++ & 0xff, 1, 0xffff, 1, Uint8Array.of(0)));
-      if (n < 100) a.clock.setTimer(10 * MILLISECOND, tick);
-    };
-    a.clock.setTimerAt(MILLISECOND, tick);
-    return () => got;
   }
 
   /** serve(), torn down even when the test fails: a bad client left running starves the next tests. */
