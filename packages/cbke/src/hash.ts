@@ -42,24 +42,19 @@ export function deriveKeys(sharedSecretZ: Uint8Array): DerivedKeys {
   };
 }
 
-/** MACU = MAC(macKey, 02 || U || V || QEU || QEV); U, V big-endian EUI64s, Q compressed. */
-export function macU(
+/** A key-confirmation MAC: macKey and the exchange's U, V (big-endian EUI64s), QEU, QEV (compressed). */
+export type KeyConfirmMac = (
   macKey: Uint8Array,
   u: Uint8Array,
   v: Uint8Array,
   qeu: Uint8Array,
   qev: Uint8Array,
-): Uint8Array {
-  return hmacMmo(macKey, concatBytes(Uint8Array.of(0x02), u, v, qeu, qev));
-}
+) => Uint8Array;
+
+/** MACU = MAC(macKey, 02 || U || V || QEU || QEV). */
+export const macU: KeyConfirmMac = (macKey, u, v, qeu, qev) =>
+  hmacMmo(macKey, concatBytes(Uint8Array.of(0x02), u, v, qeu, qev));
 
 /** MACV = MAC(macKey, 03 || V || U || QEV || QEU). */
-export function macV(
-  macKey: Uint8Array,
-  u: Uint8Array,
-  v: Uint8Array,
-  qeu: Uint8Array,
-  qev: Uint8Array,
-): Uint8Array {
-  return hmacMmo(macKey, concatBytes(Uint8Array.of(0x03), v, u, qev, qeu));
-}
+export const macV: KeyConfirmMac = (macKey, u, v, qeu, qev) =>
+  hmacMmo(macKey, concatBytes(Uint8Array.of(0x03), v, u, qev, qeu));

@@ -39,16 +39,14 @@ export {
   DEFAULT_TERMINATE_WAIT_TIME,
   DEFAULT_UNIX_EPOCH_SECONDS,
   type EstablishedKey,
-  type InitiatorState,
   type KeyEstablishmentFailureReason,
-  KeyEstablishmentInitiator,
   type KeyEstablishmentOptions,
-  KeyEstablishmentResponder,
   type KeyEstablishmentResult,
   type KeyEstablishmentTimeouts,
-  type ResponderState,
   type TimingMode,
 } from './key-establishment.js';
+export { type InitiatorState, KeyEstablishmentInitiator } from './key-establishment-initiator.js';
+export { KeyEstablishmentResponder, type ResponderState } from './key-establishment-responder.js';
 export { KeyExportLog } from './key-export.js';
 export { sect163k1 } from './sect163k1.js';
 export { sect283k1 } from './sect283k1.js';

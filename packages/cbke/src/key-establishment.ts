@@ -20,6 +20,13 @@
  * the generate time the peer advertised plus a margin, and sends its own Ephemeral Data and
  * Confirm Key messages either after its own advertised generate time ('advertised') or at
  * once ('as-fast-as-computed'). The computation itself takes no virtual time.
+ *
+ * This file is what the two roles share: the options and results, message validation, the
+ * exchange's crypto (certificate checks, ephemeral keys, ECMQV + KDF), and the one way an
+ * exchange ends: an abort (with its Terminate), a timeout, a Terminate from the peer, or the
+ * key. The initiator (key-establishment-initiator.ts) and the responder
+ * (key-establishment-responder.ts) differ only in which messages they expect in which state,
+ * so each is a thin file and the failure handling cannot drift apart between them.
  */
 import type { Clock, Timer } from '@gbhan/clock';
 import type { KeyEstablishmentMessage } from '@gbhan/zigbee';
@@ -35,11 +42,11 @@ import {
 import { ecmqvSharedSecret } from './ecmqv.js';
 import { reconstructPublicKey } from './ecqv.js';
 import { CbkeError } from './errors.js';
-import { deriveKeys, macU, macV } from './hash.js';
-import { type CryptoSuite, SUITES, type SuiteInfo, suiteBitmap, suiteFromValue } from './suites.js';
+import { deriveKeys } from './hash.js';
+import { type CryptoSuite, SUITES, type SuiteInfo, suiteBitmap } from './suites.js';
 import { defaultRandom, type RandomSource, type TrustedCa } from './test-ca.js';
 
-const SECOND = 1_000_000;
+export const SECOND = 1_000_000;
 
 export type TimingMode = 'advertised' | 'as-fast-as-computed';
 
@@ -134,7 +141,7 @@ export const DEFAULT_TERMINATE_WAIT_TIME = 30;
 export const DEFAULT_UNIX_EPOCH_SECONDS = 1_767_225_600;
 
 /** A failure that ends the exchange, with the Terminate status to send (if any). */
-class Abort extends Error {
+export class Abort extends Error {
   constructor(
     readonly reason: KeyEstablishmentFailureReason,
     message: string,
@@ -144,17 +151,22 @@ class Abort extends Error {
   }
 }
 
+/** The failure for a malformed or misplaced message: Terminate BadMessage. */
+export function badMessage(message: string): Abort {
+  return new Abort('CBKE_BAD_MESSAGE', message, TerminateStatus.BadMessage);
+}
+
 const isU8 = (v: unknown): v is number => Number.isInteger(v) && (v as number) >= 0 && (v as number) <= 0xff;
-const isU16 = (v: unknown): v is number =>
+export const isU16 = (v: unknown): v is number =>
   Number.isInteger(v) && (v as number) >= 0 && (v as number) <= 0xffff;
-const isEui64 = (v: unknown): v is Uint8Array => v instanceof Uint8Array && v.length === 8;
+export const isEui64 = (v: unknown): v is Uint8Array => v instanceof Uint8Array && v.length === 8;
 
 /**
  * What is wrong with `msg` as a Key Establishment message (undefined: nothing). The decoder
  * only ever hands over well-formed messages; this guards the API, where a NaN generate time
  * would otherwise reach a timer and leave the machine waiting forever.
  */
-function messageProblem(msg: unknown): string | undefined {
+export function messageProblem(msg: unknown): string | undefined {
   if (msg === null || typeof msg !== 'object') return 'not a Key Establishment message';
   const m = msg as Record<string, unknown>;
   if (m.direction !== 'request' && m.direction !== 'response') return `bad direction ${String(m.direction)}`;
@@ -178,12 +190,12 @@ function messageProblem(msg: unknown): string | undefined {
   }
 }
 
-function checkArgument(ok: boolean, message: string): void {
+export function checkArgument(ok: boolean, message: string): void {
   if (!ok) throw new CbkeError('CBKE_BAD_ARGUMENT', message);
 }
 
 /** The crypto of one exchange, filled in as it goes. */
-interface Exchange {
+export interface Exchange {
   peer: Uint8Array;
   info: SuiteInfo;
   own: Credentials;
@@ -198,7 +210,7 @@ interface Exchange {
   keyData?: Uint8Array;
 }
 
-abstract class KeyEstablishmentParty<S extends string> {
+export abstract class KeyEstablishmentParty<S extends string> {
   /** Where the exchange is; 'idle' when there is none. */
   state = 'idle' as S;
   /** Direction of the messages this side sends (the initiator is the ZCL client). */
@@ -327,13 +339,7 @@ abstract class KeyEstablishmentParty<S extends string> {
    */
   protected abortExchange(err: unknown, peer: Uint8Array, suite: number): void {
     const a =
-      err instanceof Abort
-        ? err
-        : new Abort(
-            'CBKE_BAD_MESSAGE',
-            `internal error: ${(err as Error)?.message ?? String(err)}`,
-            TerminateStatus.BadMessage,
-          );
+      err instanceof Abort ? err : badMessage(`internal error: ${(err as Error)?.message ?? String(err)}`);
     this.state = 'idle' as S;
     try {
       if (a.status !== undefined) this.terminate(a.status, peer, suite, this.direction);
@@ -347,11 +353,87 @@ abstract class KeyEstablishmentParty<S extends string> {
     }
   }
 
+  /** The peer did not answer in time: the exchange ends without a message. */
   protected onTimeout(): void {
-    const ex = this.ex;
-    const state = this.state;
+    this.endQuietly('CBKE_TIMEOUT', `timed out in ${this.state}`);
+  }
+
+  /** Ends the current exchange (if any) with `reason`, sending nothing. */
+  protected endQuietly(reason: KeyEstablishmentFailureReason, message: string): void {
+    const peer = this.ex?.peer;
     this.state = 'idle' as S;
-    this.fail('CBKE_TIMEOUT', `timed out in ${state}`, ex?.peer);
+    this.fail(reason, message, peer);
+  }
+
+  /** The peer sent Terminate Key Establishment: the exchange with it is over. */
+  protected terminatedByPeer(
+    peer: Uint8Array,
+    msg: KeyEstablishmentMessage & { command: 'TerminateKeyEstablishment' },
+  ): void {
+    this.state = 'idle' as S;
+    this.fail('CBKE_TERMINATED_BY_PEER', `peer terminated with status ${msg.statusCode}`, peer, {
+      terminateStatus: msg.statusCode,
+      terminatedBy: 'peer',
+      waitTime: msg.waitTime,
+    });
+  }
+
+  /** Moves to `state`, starts waiting `timeoutUs` for the peer's answer, and sends `message`. */
+  protected sendAndAwait(
+    state: S,
+    timeoutUs: number,
+    message: KeyEstablishmentMessage,
+    peer: Uint8Array,
+  ): void {
+    this.state = state;
+    this.startTimer(timeoutUs, () => this.onTimeout());
+    this.send(message, peer);
+  }
+
+  /** Moves to `state` and runs `then` once our own generate time of `seconds` has passed (or at once). */
+  protected generateThen(state: S, seconds: number, then: () => void): void {
+    this.state = state;
+    this.startTimer(this.generateDelayUs(seconds), then);
+  }
+
+  /** Our Initiate Key Establishment message (request or response) for `ex`'s suite. */
+  protected initiateMessage(ex: Exchange): KeyEstablishmentMessage {
+    return {
+      command: 'InitiateKeyEstablishment',
+      direction: this.direction,
+      suite: ex.info.value,
+      ephemeralDataGenerateTime: this.ephemeralDataGenerateTime,
+      confirmKeyGenerateTime: this.confirmKeyGenerateTime,
+      identity: ex.own.certificate,
+    };
+  }
+
+  /**
+   * The peer's message must be `command` (`what` names it in the error, e.g. 'Ephemeral
+   * Data'); anything else ends the exchange with BadMessage.
+   */
+  protected expectCommand<C extends KeyEstablishmentMessage['command']>(
+    msg: KeyEstablishmentMessage,
+    command: C,
+    what: string,
+  ): asserts msg is KeyEstablishmentMessage & { command: C } {
+    if (msg.command !== command) {
+      const kind = this.direction === 'request' ? 'Response' : 'Request';
+      throw badMessage(`expected ${what} ${kind}, got ${msg.command}`);
+    }
+  }
+
+  /** A message the current state does not take: BadMessage. */
+  protected unexpected(msg: KeyEstablishmentMessage): Abort {
+    return badMessage(`unexpected ${msg.command} in ${this.state}`);
+  }
+
+  /** The peer's key confirmation `mac` must be 16 bytes and equal `expected` (`name`: MACU or MACV). */
+  protected checkMac(mac: Uint8Array, expected: Uint8Array, name: 'MACU' | 'MACV'): void {
+    if (mac.length !== 16) throw badMessage(`${name} must be 16 bytes`);
+    if (!equalBytes(expected, mac)) {
+      throw new Abort('CBKE_BAD_KEY_CONFIRM', `${name} does not match`, TerminateStatus.BadKeyConfirm);
+    }
   }
 
   protected finish(result: KeyEstablishmentResult): void {
@@ -385,11 +467,7 @@ abstract class KeyEstablishmentParty<S extends string> {
    */
   protected checkPeerCertificate(info: SuiteInfo, identity: Uint8Array, peer: Uint8Array): AffinePoint {
     if (identity.length !== info.certificateLength) {
-      throw new Abort(
-        'CBKE_BAD_MESSAGE',
-        `certificate of ${identity.length} bytes`,
-        TerminateStatus.BadMessage,
-      );
+      throw badMessage(`certificate of ${identity.length} bytes`);
     }
     let cert: ImplicitCertificate;
     try {
@@ -424,20 +502,12 @@ abstract class KeyEstablishmentParty<S extends string> {
   /** Decodes and validates a peer ephemeral key (SEC 1 §3.2.2); BadMessage when invalid. */
   protected checkEphemeral(info: SuiteInfo, data: Uint8Array): AffinePoint {
     if (data.length !== info.pointLength) {
-      throw new Abort(
-        'CBKE_BAD_MESSAGE',
-        `ephemeral data of ${data.length} bytes`,
-        TerminateStatus.BadMessage,
-      );
+      throw badMessage(`ephemeral data of ${data.length} bytes`);
     }
     try {
       return info.curve.decodePublicKey(data);
     } catch (err) {
-      throw new Abort(
-        'CBKE_BAD_MESSAGE',
-        `bad ephemeral key: ${(err as Error).message}`,
-        TerminateStatus.BadMessage,
-      );
+      throw badMessage(`bad ephemeral key: ${(err as Error).message}`);
     }
   }
 
@@ -469,376 +539,5 @@ abstract class KeyEstablishmentParty<S extends string> {
     extra: { terminateStatus?: TerminateStatus; terminatedBy?: 'local' | 'peer'; waitTime?: number } = {},
   ): void {
     this.finish({ ok: false, reason, message, ...(peer ? { peerEui64: peer } : {}), ...extra });
-  }
-}
-
-export type InitiatorState =
-  | 'idle'
-  | 'awaitInitiateResponse'
-  | 'generatingEphemeralData'
-  | 'awaitEphemeralDataResponse'
-  | 'generatingConfirmKey'
-  | 'awaitConfirmKeyResponse';
-
-/** The client side (U): starts an exchange with `start`, feeds received messages to `receive`. */
-export class KeyEstablishmentInitiator extends KeyEstablishmentParty<InitiatorState> {
-  protected readonly direction = 'request';
-  private backoffUntilUs = 0;
-
-  /** Virtual time before which `start` refuses (after a received Terminate's wait time). */
-  get retryNotBeforeUs(): number {
-    return this.backoffUntilUs;
-  }
-
-  /**
-   * Starts an exchange with `peerEui64`, whose KeyEstablishmentSuite attribute is
-   * `peerSuites` (default: assume it supports ours). Picks the highest common suite.
-   */
-  start(peerEui64: Uint8Array, peerSuites?: number): void {
-    if (this.state !== 'idle') throw new CbkeError('CBKE_STATE', `initiator busy (${this.state})`);
-    checkArgument(isEui64(peerEui64), `peer must be an 8-byte EUI64, got ${String(peerEui64)}`);
-    checkArgument(
-      peerSuites === undefined || isU16(peerSuites),
-      `peer suites must be a 16-bit bitmap, got ${peerSuites}`,
-    );
-    const peer = peerEui64.slice();
-    const now = this.clock.now();
-    if (now < this.backoffUntilUs) {
-      const waitTime = Math.ceil((this.backoffUntilUs - now) / SECOND);
-      this.fail('CBKE_BACKOFF', `peer asked to wait ${waitTime} s more`, peer, { waitTime });
-      return;
-    }
-    const suite = this.supportedSuites.find(
-      (s) => peerSuites === undefined || (peerSuites & SUITES[s].value) !== 0,
-    );
-    if (suite === undefined) {
-      this.fail('CBKE_NO_COMMON_SUITE', `no common suite (peer bitmap ${peerSuites})`, peer);
-      return;
-    }
-    const info = SUITES[suite];
-    const own = this.credentials[suite]!;
-    this.ex = {
-      peer,
-      info,
-      own,
-      peerEphemeralDataGenerateTime: 0,
-      peerConfirmKeyGenerateTime: 0,
-    };
-    this.state = 'awaitInitiateResponse';
-    this.startTimer(this.timeouts.initiateResponseUs, () => this.onTimeout());
-    this.send(
-      {
-        command: 'InitiateKeyEstablishment',
-        direction: 'request',
-        suite: info.value,
-        ephemeralDataGenerateTime: this.ephemeralDataGenerateTime,
-        confirmKeyGenerateTime: this.confirmKeyGenerateTime,
-        identity: own.certificate,
-      },
-      peer,
-    );
-  }
-
-  /** Abandons the current exchange without a message. */
-  abort(): void {
-    if (this.state === 'idle') return;
-    const peer = this.ex?.peer;
-    this.state = 'idle';
-    this.fail('CBKE_ABORTED', 'aborted locally', peer);
-  }
-
-  /**
-   * A Key Establishment message from `fromEui64`. A bad message ends the exchange with
-   * Terminate BadMessage; only a sender that is not an EUI64 throws (CbkeError CBKE_BAD_ARGUMENT).
-   */
-  receive(msg: KeyEstablishmentMessage, fromEui64: Uint8Array): void {
-    const from = this.checkSender(fromEui64);
-    const ex = this.ex;
-    if (this.state === 'idle' || ex === undefined || !equalBytes(from, ex.peer)) return; // not ours
-    try {
-      const problem = messageProblem(msg);
-      if (problem !== undefined) throw new Abort('CBKE_BAD_MESSAGE', problem, TerminateStatus.BadMessage);
-      if (msg.command === 'TerminateKeyEstablishment') {
-        this.backoffUntilUs = this.clock.now() + msg.waitTime * SECOND;
-        this.state = 'idle';
-        this.fail('CBKE_TERMINATED_BY_PEER', `peer terminated with status ${msg.statusCode}`, ex.peer, {
-          terminateStatus: msg.statusCode,
-          terminatedBy: 'peer',
-          waitTime: msg.waitTime,
-        });
-        return;
-      }
-      if (msg.direction !== 'response')
-        throw new Abort('CBKE_BAD_MESSAGE', 'request sent to the initiator', TerminateStatus.BadMessage);
-      switch (this.state) {
-        case 'awaitInitiateResponse':
-          this.onInitiateResponse(ex, msg);
-          return;
-        case 'awaitEphemeralDataResponse':
-          this.onEphemeralDataResponse(ex, msg);
-          return;
-        case 'awaitConfirmKeyResponse':
-          this.onConfirmKeyResponse(ex, msg);
-          return;
-        case 'generatingEphemeralData':
-        case 'generatingConfirmKey':
-          throw new Abort(
-            'CBKE_BAD_MESSAGE',
-            `unexpected ${msg.command} in ${this.state}`,
-            TerminateStatus.BadMessage,
-          );
-      }
-    } catch (err) {
-      this.abortExchange(err, ex.peer, ex.info.value);
-    }
-  }
-
-  private onInitiateResponse(ex: Exchange, msg: KeyEstablishmentMessage): void {
-    if (msg.command !== 'InitiateKeyEstablishment') {
-      throw new Abort(
-        'CBKE_BAD_MESSAGE',
-        `expected Initiate KE Response, got ${msg.command}`,
-        TerminateStatus.BadMessage,
-      );
-    }
-    if (msg.suite !== ex.info.value) {
-      throw new Abort(
-        'CBKE_UNSUPPORTED_SUITE',
-        `responder chose suite ${msg.suite}, asked ${ex.info.value}`,
-        TerminateStatus.UnsupportedSuite,
-      );
-    }
-    ex.peerStatic = this.checkPeerCertificate(ex.info, msg.identity, ex.peer);
-    ex.peerEphemeralDataGenerateTime = msg.ephemeralDataGenerateTime;
-    ex.peerConfirmKeyGenerateTime = msg.confirmKeyGenerateTime;
-    ex.qeu = this.makeEphemeral(ex);
-    this.state = 'generatingEphemeralData';
-    this.startTimer(this.generateDelayUs(this.ephemeralDataGenerateTime), () => {
-      this.state = 'awaitEphemeralDataResponse';
-      this.startTimer(this.waitUs(ex.peerEphemeralDataGenerateTime), () => this.onTimeout());
-      this.send({ command: 'EphemeralData', direction: 'request', ephemeralData: ex.qeu! }, ex.peer);
-    });
-  }
-
-  private onEphemeralDataResponse(ex: Exchange, msg: KeyEstablishmentMessage): void {
-    if (msg.command !== 'EphemeralData') {
-      throw new Abort(
-        'CBKE_BAD_MESSAGE',
-        `expected Ephemeral Data Response, got ${msg.command}`,
-        TerminateStatus.BadMessage,
-      );
-    }
-    const qev = this.checkEphemeral(ex.info, msg.ephemeralData);
-    ex.qev = msg.ephemeralData.slice();
-    this.deriveKeys(ex, qev);
-    const mac = macU(ex.macKey!, this.ownEui64, ex.peer, ex.qeu!, ex.qev);
-    this.state = 'generatingConfirmKey';
-    this.startTimer(this.generateDelayUs(this.confirmKeyGenerateTime), () => {
-      this.state = 'awaitConfirmKeyResponse';
-      this.startTimer(this.waitUs(ex.peerConfirmKeyGenerateTime), () => this.onTimeout());
-      this.send(
-        { command: 'ConfirmKeyData', direction: 'request', secureMessageAuthenticationCode: mac },
-        ex.peer,
-      );
-    });
-  }
-
-  private onConfirmKeyResponse(ex: Exchange, msg: KeyEstablishmentMessage): void {
-    if (msg.command !== 'ConfirmKeyData') {
-      throw new Abort(
-        'CBKE_BAD_MESSAGE',
-        `expected Confirm Key Data Response, got ${msg.command}`,
-        TerminateStatus.BadMessage,
-      );
-    }
-    if (msg.secureMessageAuthenticationCode.length !== 16) {
-      throw new Abort('CBKE_BAD_MESSAGE', 'MACV must be 16 bytes', TerminateStatus.BadMessage);
-    }
-    const expected = macV(ex.macKey!, this.ownEui64, ex.peer, ex.qeu!, ex.qev!);
-    if (!equalBytes(expected, msg.secureMessageAuthenticationCode)) {
-      throw new Abort('CBKE_BAD_KEY_CONFIRM', 'MACV does not match', TerminateStatus.BadKeyConfirm);
-    }
-    this.state = 'idle';
-    this.establish(ex, 'initiator');
-  }
-}
-
-export type ResponderState =
-  | 'idle'
-  | 'awaitEphemeralDataRequest'
-  | 'generatingEphemeralData'
-  | 'awaitConfirmKeyRequest'
-  | 'generatingConfirmKey';
-
-/**
- * The server side (V): answers Initiate KE Requests. One exchange at a time; an Initiate
- * from another device meanwhile gets Terminate NoResources.
- */
-export class KeyEstablishmentResponder extends KeyEstablishmentParty<ResponderState> {
-  protected readonly direction = 'response';
-
-  /**
-   * A Key Establishment message from `fromEui64`. A bad message gets Terminate BadMessage
-   * (ending the exchange if it came from the peer); only a sender that is not an EUI64 throws
-   * (CbkeError CBKE_BAD_ARGUMENT).
-   */
-  receive(msg: KeyEstablishmentMessage, fromEui64: Uint8Array): void {
-    const from = this.checkSender(fromEui64);
-    const ex = this.ex;
-    try {
-      const problem = messageProblem(msg);
-      if (problem !== undefined) {
-        if (ex !== undefined && !equalBytes(from, ex.peer)) {
-          // A stranger's garbage must not disturb the running exchange.
-          this.terminate(TerminateStatus.BadMessage, from, this.terminateSuite(msg), 'response');
-          return;
-        }
-        throw new Abort('CBKE_BAD_MESSAGE', problem, TerminateStatus.BadMessage);
-      }
-      if (msg.command === 'TerminateKeyEstablishment') {
-        if (ex !== undefined && equalBytes(from, ex.peer)) {
-          this.state = 'idle';
-          this.fail('CBKE_TERMINATED_BY_PEER', `peer terminated with status ${msg.statusCode}`, ex.peer, {
-            terminateStatus: msg.statusCode,
-            terminatedBy: 'peer',
-            waitTime: msg.waitTime,
-          });
-        }
-        return;
-      }
-      if (msg.command === 'InitiateKeyEstablishment' && msg.direction === 'request') {
-        if (ex !== undefined && !equalBytes(from, ex.peer)) {
-          // Busy with another device: refuse without disturbing the running exchange.
-          this.terminate(TerminateStatus.NoResources, from, this.terminateSuite(msg), 'response');
-          return;
-        }
-        // A new Initiate from the current peer restarts the exchange.
-        this.cancelTimer();
-        this.ex = undefined;
-        this.state = 'idle';
-        this.onInitiateRequest(msg, from);
-        return;
-      }
-      if (ex === undefined || !equalBytes(from, ex.peer)) {
-        this.terminate(TerminateStatus.BadMessage, from, this.terminateSuite(msg), 'response');
-        return;
-      }
-      if (msg.direction !== 'request') {
-        throw new Abort('CBKE_BAD_MESSAGE', 'response sent to the responder', TerminateStatus.BadMessage);
-      }
-      switch (this.state) {
-        case 'awaitEphemeralDataRequest':
-          this.onEphemeralDataRequest(ex, msg);
-          return;
-        case 'awaitConfirmKeyRequest':
-          this.onConfirmKeyRequest(ex, msg);
-          return;
-        case 'idle':
-        case 'generatingEphemeralData':
-        case 'generatingConfirmKey':
-          throw new Abort(
-            'CBKE_BAD_MESSAGE',
-            `unexpected ${msg.command} in ${this.state}`,
-            TerminateStatus.BadMessage,
-          );
-      }
-    } catch (err) {
-      this.abortExchange(err, from, this.terminateSuite(msg));
-    }
-  }
-
-  /**
-   * The suite a Terminate names: the one an Initiate requested (if it is a suite), else the one
-   * in use, else our highest; never 0x0000 or another value that names no suite.
-   */
-  private terminateSuite(msg: unknown): number {
-    const m = msg as { command?: unknown; suite?: unknown } | null;
-    const requested =
-      m?.command === 'InitiateKeyEstablishment' && isU16(m.suite) ? suiteFromValue(m.suite) : undefined;
-    return requested?.value ?? this.ex?.info.value ?? this.bestSuiteValue;
-  }
-
-  private onInitiateRequest(
-    msg: KeyEstablishmentMessage & { command: 'InitiateKeyEstablishment' },
-    from: Uint8Array,
-  ) {
-    const info = suiteFromValue(msg.suite);
-    if (info === undefined || !this.supportedSuites.includes(info.suite)) {
-      throw new Abort(
-        'CBKE_UNSUPPORTED_SUITE',
-        `suite ${msg.suite} not supported`,
-        TerminateStatus.UnsupportedSuite,
-      );
-    }
-    const own = this.credentials[info.suite]!;
-    const ex: Exchange = {
-      peer: from,
-      info,
-      own,
-      peerEphemeralDataGenerateTime: msg.ephemeralDataGenerateTime,
-      peerConfirmKeyGenerateTime: msg.confirmKeyGenerateTime,
-    };
-    this.ex = ex;
-    ex.peerStatic = this.checkPeerCertificate(info, msg.identity, from);
-    this.state = 'awaitEphemeralDataRequest';
-    this.startTimer(this.waitUs(ex.peerEphemeralDataGenerateTime), () => this.onTimeout());
-    this.send(
-      {
-        command: 'InitiateKeyEstablishment',
-        direction: 'response',
-        suite: info.value,
-        ephemeralDataGenerateTime: this.ephemeralDataGenerateTime,
-        confirmKeyGenerateTime: this.confirmKeyGenerateTime,
-        identity: own.certificate,
-      },
-      from,
-    );
-  }
-
-  private onEphemeralDataRequest(ex: Exchange, msg: KeyEstablishmentMessage): void {
-    if (msg.command !== 'EphemeralData') {
-      throw new Abort(
-        'CBKE_BAD_MESSAGE',
-        `expected Ephemeral Data Request, got ${msg.command}`,
-        TerminateStatus.BadMessage,
-      );
-    }
-    const qeu = this.checkEphemeral(ex.info, msg.ephemeralData);
-    ex.qeu = msg.ephemeralData.slice();
-    ex.qev = this.makeEphemeral(ex);
-    this.deriveKeys(ex, qeu);
-    this.state = 'generatingEphemeralData';
-    this.startTimer(this.generateDelayUs(this.ephemeralDataGenerateTime), () => {
-      this.state = 'awaitConfirmKeyRequest';
-      this.startTimer(this.waitUs(ex.peerConfirmKeyGenerateTime), () => this.onTimeout());
-      this.send({ command: 'EphemeralData', direction: 'response', ephemeralData: ex.qev! }, ex.peer);
-    });
-  }
-
-  private onConfirmKeyRequest(ex: Exchange, msg: KeyEstablishmentMessage): void {
-    if (msg.command !== 'ConfirmKeyData') {
-      throw new Abort(
-        'CBKE_BAD_MESSAGE',
-        `expected Confirm Key Data Request, got ${msg.command}`,
-        TerminateStatus.BadMessage,
-      );
-    }
-    if (msg.secureMessageAuthenticationCode.length !== 16) {
-      throw new Abort('CBKE_BAD_MESSAGE', 'MACU must be 16 bytes', TerminateStatus.BadMessage);
-    }
-    const expected = macU(ex.macKey!, ex.peer, this.ownEui64, ex.qeu!, ex.qev!);
-    if (!equalBytes(expected, msg.secureMessageAuthenticationCode)) {
-      throw new Abort('CBKE_BAD_KEY_CONFIRM', 'MACU does not match', TerminateStatus.BadKeyConfirm);
-    }
-    const mac = macV(ex.macKey!, ex.peer, this.ownEui64, ex.qeu!, ex.qev!);
-    this.state = 'generatingConfirmKey';
-    this.startTimer(this.generateDelayUs(this.confirmKeyGenerateTime), () => {
-      this.send(
-        { command: 'ConfirmKeyData', direction: 'response', secureMessageAuthenticationCode: mac },
-        ex.peer,
-      );
-      this.state = 'idle';
-      this.establish(ex, 'responder');
-    });
   }
 }

@@ -2,12 +2,9 @@ import { createHash } from 'node:crypto';
 import { ManualClock } from '@gbhan/clock';
 import type { KeyEstablishmentMessage } from '@gbhan/zigbee';
 import { equalBytes, hexToBytes } from '../src/bytes.js';
-import {
-  KeyEstablishmentInitiator,
-  type KeyEstablishmentOptions,
-  KeyEstablishmentResponder,
-  type KeyEstablishmentResult,
-} from '../src/key-establishment.js';
+import type { KeyEstablishmentOptions, KeyEstablishmentResult } from '../src/key-establishment.js';
+import { KeyEstablishmentInitiator } from '../src/key-establishment-initiator.js';
+import { KeyEstablishmentResponder } from '../src/key-establishment-responder.js';
 import { KeyExportLog } from '../src/key-export.js';
 import type { CryptoSuite } from '../src/suites.js';
 import { type CertificateFields, type IssuedCredentials, type RandomSource, TestCa } from '../src/test-ca.js';

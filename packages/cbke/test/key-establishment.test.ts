@@ -3,7 +3,8 @@ import { encodeKeyEstablishment, TerminateStatus } from '@gbhan/zigbee';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { bytesToHex } from '../src/bytes.js';
-import { DEFAULT_UNIX_EPOCH_SECONDS, KeyEstablishmentInitiator } from '../src/key-establishment.js';
+import { DEFAULT_UNIX_EPOCH_SECONDS } from '../src/key-establishment.js';
+import { KeyEstablishmentInitiator } from '../src/key-establishment-initiator.js';
 import { SUITES } from '../src/suites.js';
 import { device, EUI_U, EUI_V, EUI_W, type Link, makePair, seededRandom, testCa } from './helpers.js';
 

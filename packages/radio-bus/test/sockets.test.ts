@@ -45,6 +45,35 @@ async function serve(config: RadioBusConfig = {}) {
   return { bus, server, trace, connect, stop };
 }
 
+/** Radio 1 sends 100 frames, 10 ms apart from 1 ms; returns how many radio 2 got. */
+function traffic(a: BusRadio, b: BusRadio): () => number {
+  let got = 0;
+  b.onReceive(() => {
+    got++;
+  });
+  let n = 0;
+  const tick = () => {
+    a.transmit(macDataFrame(n++ & 0xff, 1, 0xffff, 1, Uint8Array.of(0)));
+    if (n < 100) a.clock.setTimer(10 * MILLISECOND, tick);
+  };
+  a.clock.setTimerAt(MILLISECOND, tick);
+  return () => got;
+}
+
+/** A hello for radio `n` on 2.4 GHz channel 11, with `over` changing or adding fields. */
+function hello(n: number, over: Record<string, unknown> = {}): string {
+  return JSON.stringify({
+    type: 'hello',
+    version: 1,
+    eui64: eui(n),
+    band: '2.4GHz',
+    page: 0,
+    channel: 11,
+    position: { x: 0, y: 0 },
+    ...over,
+  });
+}
+
 /** A raw socket that speaks whatever we tell it to. */
 function rawClient(url: string) {
   const ws = new WebSocket(url);
@@ -119,101 +148,19 @@ describe('bad input', () => {
       (ws) => ws.send(JSON.stringify({ type: 'tx', id: 1, psdu: 'AAA=' })),
       'BUS_NOT_REGISTERED',
     ],
-    [
-      'a hello with a bad EUI64',
-      (ws) =>
-        ws.send(
-          JSON.stringify({
-            type: 'hello',
-            version: 1,
-            eui64: 'xyz',
-            band: '2.4GHz',
-            page: 0,
-            channel: 11,
-            position: { x: 0, y: 0 },
-          }),
-        ),
-      'BUS_MALFORMED',
-    ],
-    [
-      'a hello with an extra field',
-      (ws) =>
-        ws.send(
-          JSON.stringify({
-            type: 'hello',
-            version: 1,
-            eui64: eui(99),
-            band: '2.4GHz',
-            page: 0,
-            channel: 11,
-            position: { x: 0, y: 0 },
-            evil: 1,
-          }),
-        ),
-      'BUS_MALFORMED',
-    ],
-    [
-      'a hello for another protocol version',
-      (ws) =>
-        ws.send(
-          JSON.stringify({
-            type: 'hello',
-            version: 9,
-            eui64: eui(98),
-            band: '2.4GHz',
-            page: 0,
-            channel: 11,
-            position: { x: 0, y: 0 },
-          }),
-        ),
-      'BUS_VERSION',
-    ],
+    ['a hello with a bad EUI64', (ws) => ws.send(hello(0, { eui64: 'xyz' })), 'BUS_MALFORMED'],
+    ['a hello with an extra field', (ws) => ws.send(hello(99, { evil: 1 })), 'BUS_MALFORMED'],
+    ['a hello for another protocol version', (ws) => ws.send(hello(98, { version: 9 })), 'BUS_VERSION'],
     [
       'a hello on a channel the band does not have',
-      (ws) =>
-        ws.send(
-          JSON.stringify({
-            type: 'hello',
-            version: 1,
-            eui64: eui(97),
-            band: 'GB868',
-            page: 0,
-            channel: 11,
-            position: { x: 0, y: 0 },
-          }),
-        ),
+      (ws) => ws.send(hello(97, { band: 'GB868' })),
       'BUS_BAD_CHANNEL',
     ],
-    [
-      'a duplicate EUI64',
-      (ws) =>
-        ws.send(
-          JSON.stringify({
-            type: 'hello',
-            version: 1,
-            eui64: eui(1),
-            band: '2.4GHz',
-            page: 0,
-            channel: 11,
-            position: { x: 0, y: 0 },
-          }),
-        ),
-      'BUS_DUPLICATE_EUI64',
-    ],
+    ['a duplicate EUI64', (ws) => ws.send(hello(1)), 'BUS_DUPLICATE_EUI64'],
     [
       'an oversize PSDU',
       (ws) => {
-        ws.send(
-          JSON.stringify({
-            type: 'hello',
-            version: 1,
-            eui64: eui(96),
-            band: '2.4GHz',
-            page: 0,
-            channel: 11,
-            position: { x: 0, y: 0 },
-          }),
-        );
+        ws.send(hello(96));
         ws.send(JSON.stringify({ type: 'tx', id: 0, psdu: Buffer.alloc(200).toString('base64') }));
         ws.send(JSON.stringify({ type: 'idle', next: null }));
       },
@@ -222,17 +169,7 @@ describe('bad input', () => {
     [
       'a set-channel to an unknown band',
       (ws) => {
-        ws.send(
-          JSON.stringify({
-            type: 'hello',
-            version: 1,
-            eui64: eui(95),
-            band: '2.4GHz',
-            page: 0,
-            channel: 11,
-            position: { x: 0, y: 0 },
-          }),
-        );
+        ws.send(hello(95));
         ws.send(JSON.stringify({ type: 'set-channel', page: 28, channel: 3, band: 'LTE' }));
       },
       'BUS_MALFORMED',
@@ -240,17 +177,7 @@ describe('bad input', () => {
     [
       'a set-channel across bands to a page the band does not have',
       (ws) => {
-        ws.send(
-          JSON.stringify({
-            type: 'hello',
-            version: 1,
-            eui64: eui(94),
-            band: '2.4GHz',
-            page: 0,
-            channel: 11,
-            position: { x: 0, y: 0 },
-          }),
-        );
+        ws.send(hello(94));
         ws.send(JSON.stringify({ type: 'set-channel', page: 0, channel: 11, band: 'GB868' }));
         ws.send(JSON.stringify({ type: 'idle', next: null }));
       },
@@ -260,18 +187,7 @@ describe('bad input', () => {
 
   it('answers each bad message with its error code and disconnects only that client; others lose no frames', async () => {
     const { bus, server, connect, stop, trace } = await serve();
-    const a = await connect(1);
-    const b = await connect(2);
-    let got = 0;
-    b.onReceive(() => {
-      got++;
-    });
-    let n = 0;
-    const tick = () => {
-      a.transmit(macDataFrame(n++ & 0xff, 1, 0xffff, 1, Uint8Array.of(0)));
-      if (n < 100) a.clock.setTimer(10 * MILLISECOND, tick);
-    };
-    a.clock.setTimerAt(MILLISECOND, tick);
+    const got = traffic(await connect(1), await connect(2));
     const run = bus.runUntil(2 * SECOND);
     for (const [name, misbehave, code] of cases) {
       const c = rawClient(server.url);
@@ -282,7 +198,7 @@ describe('bad input', () => {
     }
     await run;
     await stop();
-    expect(got).toBe(100);
+    expect(got()).toBe(100);
     expect(trace.filter((e) => e.type === 'error').map((e) => (e as { code: string }).code)).toEqual(
       cases.map((c) => c[2]),
     );
@@ -293,17 +209,7 @@ describe('bad input', () => {
     const a = await connect(1);
     const ghost = rawClient(server.url);
     await ghost.opened;
-    ghost.ws.send(
-      JSON.stringify({
-        type: 'hello',
-        version: 1,
-        eui64: eui(5),
-        band: '2.4GHz',
-        page: 0,
-        channel: 11,
-        position: { x: 0, y: 0 },
-      }),
-    );
+    ghost.ws.send(hello(5));
     // The ghost never reports idle; it just disappears after 100 ms of wall time.
     setTimeout(() => ghost.ws.terminate(), 100);
     let fired = 0;
@@ -323,17 +229,7 @@ describe('bad input', () => {
     const a = await connect(1);
     const stuck = rawClient(server.url);
     await stuck.opened;
-    stuck.ws.send(
-      JSON.stringify({
-        type: 'hello',
-        version: 1,
-        eui64: eui(6),
-        band: '2.4GHz',
-        page: 0,
-        channel: 11,
-        position: { x: 0, y: 0 },
-      }),
-    );
+    stuck.ws.send(hello(6));
     let fired = 0;
     a.clock.setTimerAt(SECOND, () => {
       fired++;
@@ -437,17 +333,6 @@ describe('determinism', () => {
 });
 
 describe('hostile and broken clients', () => {
-  const hello = (n: number) =>
-    JSON.stringify({
-      type: 'hello',
-      version: 1,
-      eui64: eui(n),
-      band: '2.4GHz',
-      page: 0,
-      channel: 11,
-      position: { x: 0, y: 0 },
-    });
-
   /** Fails the test instead of hanging it when the bus never gets rid of a bad client. */
   function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
     let timer: NodeJS.Timeout | undefined;
@@ -463,21 +348,6 @@ describe('hostile and broken clients', () => {
       if (performance.now() > end) throw new Error('condition not met in time');
       await new Promise((r) => setTimeout(r, 5));
     }
-  }
-
-  /** Radio 1 sends 100 frames, 10 ms apart from 1 ms; returns how many radio 2 got. */
-  function traffic(a: BusRadio, b: BusRadio): () => number {
-    let got = 0;
-    b.onReceive(() => {
-      got++;
-    });
-    let n = 0;
-    const tick = () => {
-      a.transmit(macDataFrame(n++ & 0xff, 1, 0xffff, 1, Uint8Array.of(0)));
-      if (n < 100) a.clock.setTimer(10 * MILLISECOND, tick);
-    };
-    a.clock.setTimerAt(MILLISECOND, tick);
-    return () => got;
   }
 
   /** serve(), torn down even when the test fails: a bad client left running starves the next tests. */

@@ -1,0 +1,311 @@
+/**
+ * The air of the radio bus: transmissions from start to end, who hears each frame (or why
+ * not), carrier sense, received power through the propagation model and its path-loss cache,
+ * and the GB868 duty cycle each transmission counts against.
+ *
+ * It is the only part of the bus that draws from the PRNG (loss, shadowing), so the order of
+ * its calls (receivers in EUI64 order) is part of what makes a run repeat byte for byte.
+ */
+import type { BusState, Radio, Transmission } from './bus-state.js';
+import { lqiFor, type Position } from './medium.js';
+import { PathLossTable } from './path-loss-table.js';
+import { airtimeUs, type Band, type PhyTiming } from './phy.js';
+import { Prng } from './prng.js';
+import type { InterferenceModel, PathEnd, PropagationModel } from './propagation.js';
+import type { DropReason } from './trace.js';
+
+export interface AirConfig {
+  seed: number | string;
+  propagation: PropagationModel;
+  interference: InterferenceModel;
+  /** Probability that a frame a receiver would otherwise get is lost (0..1). */
+  lossRate: number;
+  timings: Record<Band, PhyTiming>;
+}
+
+/** Is `j` (a jammer or a transmission) on the band, page and channel of `x`? */
+function sameChannel(
+  j: { band: Band; page: number; channel: number },
+  x: { band: Band; page: number; channel: number },
+): boolean {
+  return j.band === x.band && j.page === x.page && j.channel === x.channel;
+}
+
+export class BusAir {
+  private frameSeq = 0;
+  private readonly prng: Prng;
+  private readonly propagation: PropagationModel;
+  private readonly interference: InterferenceModel;
+  private readonly lossRate: number;
+  private onAir: Transmission[] = [];
+  private readonly pathLoss: PathLossTable;
+  /** Radios gone from the bus whose frames are still on the air: their path losses are kept until then. */
+  private retiring: Radio[] = [];
+  private maxAirtime = 0;
+
+  constructor(
+    private readonly s: BusState,
+    c: AirConfig,
+  ) {
+    this.prng = new Prng(c.seed);
+    for (const b of ['2.4GHz', 'GB868'] as const) {
+      this.maxAirtime = Math.max(this.maxAirtime, airtimeUs(c.timings[b].maxPsduBytes, c.timings[b]));
+    }
+    this.propagation = c.propagation;
+    this.pathLoss = new PathLossTable(this.propagation.reciprocal);
+    this.lossRate = c.lossRate;
+    this.interference = c.interference;
+  }
+
+  /** A path-loss slot for a radio joining the bus. */
+  acquireSlot(): number {
+    return this.pathLoss.acquire();
+  }
+
+  /** `radio` left the bus: free its path-loss slot once none of its frames is on the air. */
+  retire(radio: Radio): void {
+    this.retiring.push(radio);
+    this.releaseRetired();
+  }
+
+  startTransmission(radio: Radio, txId: number, psduB64: string): void {
+    const s = this.s;
+    const psdu = new Uint8Array(Buffer.from(psduB64, 'base64'));
+    if (psdu.length > radio.timing.maxPsduBytes || psdu.length === 0) {
+      s.links.reportError(
+        radio.port,
+        'BUS_PSDU_TOO_LONG',
+        `PSDU of ${psdu.length} bytes (1..${radio.timing.maxPsduBytes} allowed)`,
+      );
+      return;
+    }
+    const airtime = airtimeUs(psdu.length, radio.timing);
+    const refuse = (status: 'busy' | 'off' | 'duty-cycle') =>
+      s.links.send(radio, { type: 'tx-done', t: s.now, id: txId, status, airtimeUs: 0 });
+    if (!radio.powered) {
+      refuse('off');
+      return;
+    }
+    const last = radio.txIntervals[radio.txIntervals.length - 1];
+    if (last !== undefined && last.end > s.now) {
+      refuse('busy');
+      return;
+    }
+    const duty = radio.band === 'GB868' ? radio.duty : null;
+    if (duty?.wouldExceed(s.now, airtime)) {
+      s.emit({
+        t: s.now,
+        type: 'drop',
+        radio: null,
+        from: radio.eui64,
+        frame: null,
+        reason: 'duty-cycle',
+      });
+      this.updateDutyState(radio, s.now, airtime);
+      refuse('duty-cycle');
+      return;
+    }
+    const tx: Transmission = {
+      frame: this.frameSeq++,
+      from: radio,
+      txId,
+      band: radio.band,
+      page: radio.page,
+      channel: radio.channel,
+      start: s.now,
+      end: s.now + airtime,
+      txPowerDbm: radio.txPowerDbm,
+      psdu,
+      psduBase64: psduB64,
+    };
+    radio.txIntervals.push({ start: tx.start, end: tx.end });
+    this.onAir.push(tx);
+    s.emit({
+      t: s.now,
+      type: 'tx',
+      radio: radio.eui64,
+      frame: tx.frame,
+      band: tx.band,
+      page: tx.page,
+      channel: tx.channel,
+      bytes: psdu.length,
+      airtimeUs: airtime,
+      psdu: Buffer.from(psdu).toString('hex'),
+    });
+    for (const l of s.frameListeners) {
+      l({ timeUs: tx.start, psdu, page: tx.page, channel: tx.channel, source: radio.eui64 });
+    }
+    if (duty !== null) {
+      duty.record(s.now, airtime);
+      this.updateDutyState(radio, tx.end, 0);
+    }
+    s.push({ t: tx.end, kind: 'tx-end', tx });
+  }
+
+  /** The frame `tx` has ended: deliver it to every radio that hears it, then confirm to its sender. */
+  endTransmission(tx: Transmission): void {
+    const s = this.s;
+    const horizon = s.now - this.maxAirtime;
+    this.onAir = this.onAir.filter((o) => o.end >= horizon || o === tx);
+    if (this.retiring.length > 0) this.releaseRetired();
+    const overlapping = this.onAir.filter(
+      (o) => o !== tx && sameChannel(o, tx) && o.start < tx.end && o.end > tx.start,
+    );
+    const activeJammers = s.jammers.filter(
+      (j) => sameChannel(j, tx) && j.startUs < tx.end && j.endUs > tx.start,
+    );
+    for (const r of s.sorted) {
+      if (r === tx.from || r.band !== tx.band) continue;
+      const rssi = this.receivedPower(tx.from, r, tx.txPowerDbm, tx.band);
+      const audible = rssi >= r.sensitivityDbm;
+      const onChannel = r.page === tx.page && r.channel === tx.channel;
+      if (!audible) {
+        if (onChannel) this.drop(tx, r, 'out-of-range');
+        continue;
+      }
+      let reason: DropReason | null = null;
+      if (!onChannel || r.channelSince > tx.start) reason = 'wrong-channel';
+      else if (!r.powered || r.poweredSince > tx.start) reason = 'receiver-off';
+      else if (r.txIntervals.some((i) => i.start < tx.end && i.end > tx.start)) reason = 'receiver-busy';
+      else if (
+        activeJammers.some((j) => this.powerAt(j.position, j.txPowerDbm, r, j.band) >= r.sensitivityDbm)
+      )
+        reason = 'jammed';
+      else if (this.collides(rssi, r, overlapping)) reason = 'collision';
+      else if (this.lossRate > 0 && this.prng.next() < this.lossRate) reason = 'loss';
+      if (reason !== null) {
+        this.drop(tx, r, reason);
+        continue;
+      }
+      const lqi = lqiFor(rssi, r.sensitivityDbm, r.model);
+      s.emit({
+        t: s.now,
+        type: 'rx',
+        radio: r.eui64,
+        from: tx.from.eui64,
+        frame: tx.frame,
+        rssi: round1(rssi),
+        lqi,
+      });
+      s.links.send(r, {
+        type: 'rx',
+        t: s.now,
+        start: tx.start,
+        psdu: tx.psduBase64,
+        rssi: Math.round(rssi),
+        lqi,
+      });
+    }
+    const from = tx.from;
+    from.txIntervals = from.txIntervals.filter((i) => i.end >= horizon);
+    if (s.isRegistered(from)) {
+      s.links.send(from, {
+        type: 'tx-done',
+        t: s.now,
+        id: tx.txId,
+        status: 'sent',
+        airtimeUs: tx.end - tx.start,
+      });
+    }
+  }
+
+  private collides(rssi: number, r: Radio, overlapping: Transmission[]): boolean {
+    for (const o of overlapping) {
+      if (o.from === r) continue;
+      const other = this.receivedPower(o.from, r, o.txPowerDbm, o.band);
+      if (this.interference.destroys(rssi, other, r.sensitivityDbm)) return true;
+    }
+    return false;
+  }
+
+  private drop(tx: Transmission, r: Radio, reason: DropReason): void {
+    this.s.emit({
+      t: this.s.now,
+      type: 'drop',
+      radio: r.eui64,
+      from: tx.from.eui64,
+      frame: tx.frame,
+      reason,
+    });
+  }
+
+  /** Carrier sense: is any audible frame or jammer on this radio's channel right now? */
+  channelBusy(r: Radio): boolean {
+    const now = this.s.now;
+    for (const o of this.onAir) {
+      if (o.from === r || !sameChannel(o, r)) continue;
+      if (
+        o.start <= now &&
+        o.end > now &&
+        this.receivedPower(o.from, r, o.txPowerDbm, o.band) >= r.sensitivityDbm
+      )
+        return true;
+    }
+    return this.s.jammers.some(
+      (j) =>
+        sameChannel(j, r) &&
+        j.startUs <= now &&
+        j.endUs > now &&
+        this.powerAt(j.position, j.txPowerDbm, r, j.band) >= r.sensitivityDbm,
+    );
+  }
+
+  /** Received power at `to` from `from` (dBm), shadowing drawn per call when the model has it. */
+  private receivedPower(from: Radio, to: Radio, txPowerDbm: number, band: Band): number {
+    let loss = from.slot < 0 || to.slot < 0 ? Number.NaN : this.pathLoss.get(band, from.slot, to.slot);
+    if (Number.isNaN(loss)) {
+      loss = this.propagation.pathLossDb(from, to, band);
+      if (Number.isNaN(loss)) throw new Error(`propagation model ${this.propagation.name}: path loss NaN`);
+      if (from.slot >= 0 && to.slot >= 0) this.pathLoss.set(band, from.slot, to.slot, loss);
+    }
+    const shadow = this.propagation.shadowingDb(from, to, band, this.prng);
+    return txPowerDbm - loss - from.lossDb - to.lossDb + shadow;
+  }
+
+  /** Received power at `to` from a jammer at `position` (no shadowing, not cached). */
+  private powerAt(position: Position, txPowerDbm: number, to: Radio, band: Band): number {
+    const jammer: PathEnd = { eui64: null, position };
+    return txPowerDbm - this.propagation.pathLossDb(jammer, to, band) - to.lossDb;
+  }
+
+  /** Free the path-loss slots of radios gone from the bus once none of their frames is on the air. */
+  private releaseRetired(): void {
+    this.retiring = this.retiring.filter((r) => {
+      if (this.onAir.some((o) => o.from === r)) return true;
+      this.pathLoss.release(r.slot);
+      r.slot = -1;
+      return false;
+    });
+  }
+
+  // ---- duty cycle -------------------------------------------------------------------------
+
+  private updateDutyState(radio: Radio, at: number, extra: number): void {
+    const s = this.s;
+    const duty = radio.duty;
+    if (duty === null) return;
+    const percent = duty.percent(at, extra);
+    const state = duty.stateFor(percent);
+    if (state !== duty.state) {
+      duty.state = state;
+      const p = Math.round(percent * 1000) / 1000;
+      s.emit({ t: s.now, type: 'duty-cycle', radio: radio.eui64, state, percent: p });
+      if (s.isRegistered(radio)) s.links.send(radio, { type: 'duty-cycle', t: s.now, state, percent: p });
+    }
+    const expiry = duty.nextExpiry();
+    if (duty.state !== 'normal' && expiry !== null && radio.dutyRecheckAt === null) {
+      radio.dutyRecheckAt = expiry;
+      s.push({ t: expiry, kind: 'duty-recheck', radio });
+    }
+  }
+
+  /** A duty-cycle state may have expired: re-evaluate it now. */
+  dutyRecheck(radio: Radio): void {
+    radio.dutyRecheckAt = null;
+    this.updateDutyState(radio, this.s.now, 0);
+  }
+}
+
+function round1(x: number): number {
+  return Math.round(x * 10) / 10;
+}

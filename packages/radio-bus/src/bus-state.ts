@@ -1,0 +1,165 @@
+/**
+ * What every part of the radio bus shares: the radios and their per-radio bookkeeping, the
+ * virtual clock and event queue, the lock-step flags, and the trace/frame listeners.
+ *
+ * The bus is split by concern (connections, actions, lock-step, air, wall clock), but all of
+ * them act on the same instant and the same radios, so that state lives here once, in one
+ * object each part holds, instead of being passed from hand to hand. The parts reach each
+ * other through it as well (`s.links.send`, `s.lockStep.kick` ...); RadioBus wires them.
+ */
+import { MinHeap } from '@gbhan/clock';
+import type { BusActions } from './bus-actions.js';
+import type { BusAir } from './bus-air.js';
+import type { BusConnections, Port } from './bus-connections.js';
+import type { BusLockStep } from './bus-lockstep.js';
+import type { BusWallClock } from './bus-wall-clock.js';
+import type { CapturedFrame } from './capture.js';
+import type { DutyCycleMeter, DutyCycleThresholds } from './duty-cycle.js';
+import type { BandModel, Position } from './medium.js';
+import type { Band, PhyTiming } from './phy.js';
+import type { ClientMessage } from './protocol.js';
+import type { BusTraceEvent, TraceListener } from './trace.js';
+
+export interface JammerConfig {
+  band: Band;
+  page: number;
+  channel: number;
+  position: Position;
+  txPowerDbm: number;
+  startUs: number;
+  endUs: number;
+}
+
+export interface Radio {
+  eui64: string;
+  name: string | undefined;
+  port: Port;
+  /** Index in the path-loss table while registered (and while its frames may still be heard); -1 after. */
+  slot: number;
+  band: Band;
+  page: number;
+  channel: number;
+  position: Position;
+  txPowerDbm: number;
+  lossDb: number;
+  sensitivityDbm: number;
+  /** Given in hello (kept across a band switch) or the band's default (follows the band). */
+  explicitTxPower: boolean;
+  explicitSensitivity: boolean;
+  powered: boolean;
+  model: BandModel;
+  timing: PhyTiming;
+  /** Sent something, no idle report yet. */
+  awaiting: boolean;
+  awaitingSinceWall: number;
+  next: number | null;
+  actions: ClientMessage[];
+  channelSince: number;
+  poweredSince: number;
+  /** Own recent transmissions, for half-duplex checks. */
+  txIntervals: { start: number; end: number }[];
+  /** GB868 duty-cycle meter of this transmitter; kept while the radio is on 2.4 GHz. */
+  duty: DutyCycleMeter | null;
+  dutyRecheckAt: number | null;
+  wakeAt: number;
+  wakesAtInstant: number;
+  /** Virtual instant of `actionsAtInstant`: actions sent at it so far. */
+  actionsAt: number;
+  actionsAtInstant: number;
+  /** Highest `wake` id not yet answered, or null. */
+  wakeId: number | null;
+  /** Instant the last `wake` was answered at (one answer per instant while time can move). */
+  wokenAt: number;
+}
+
+export interface Transmission {
+  frame: number;
+  from: Radio;
+  txId: number;
+  band: Band;
+  page: number;
+  channel: number;
+  start: number;
+  end: number;
+  txPowerDbm: number;
+  psdu: Uint8Array;
+  /** The PSDU as it travels in `rx` messages, encoded once. */
+  psduBase64: string;
+}
+
+export type BusEvent =
+  | { t: number; seq: number; kind: 'tx-end'; tx: Transmission }
+  | { t: number; seq: number; kind: 'duty-recheck'; radio: Radio }
+  | { t: number; seq: number; kind: 'jam'; jammer: number; on: boolean }
+  | { t: number; seq: number; kind: 'control'; eui64: string; command: Record<string, unknown> }
+  | { t: number; seq: number; kind: 'callback'; fn: () => void };
+
+type Unsequenced<E> = E extends unknown ? Omit<E, 'seq'> : never;
+
+export interface Waiter {
+  until: number;
+  resolve: () => void;
+}
+
+/** The bus's settings every part reads: band models and timings, and the start condition. */
+export interface BusSettings {
+  bandModels: Record<Band, BandModel>;
+  timings: Record<Band, PhyTiming>;
+  dutyThresholds: DutyCycleThresholds;
+  /** Virtual time does not start before this many radios have registered. */
+  expectRadios: number;
+}
+
+export class BusState {
+  /** Current virtual time (us). */
+  now = 0;
+  private seq = 0;
+  readonly queue = new MinHeap<BusEvent>((a, b) => a.t < b.t || (a.t === b.t && a.seq < b.seq));
+  readonly ports = new Set<Port>();
+  /** Registered radios sorted by EUI64: the bus's canonical order. */
+  sorted: Radio[] = [];
+  readonly byEui = new Map<string, Radio>();
+  /** Radios with an unanswered `wake`. */
+  readonly wakers = new Set<Radio>();
+  readonly jammers: JammerConfig[];
+
+  readonly traceListeners: TraceListener[] = [];
+  readonly frameListeners: ((f: CapturedFrame) => void)[] = [];
+  waiters: Waiter[] = [];
+  until = -1;
+  syncPending = true;
+  /** Registered radios with `awaiting` set. */
+  awaitingCount = 0;
+  expectedReached = false;
+  /** Outstanding `holdTime()` holds. */
+  controllerHolds = 0;
+  closed = false;
+
+  // The parts, wired by RadioBus right after this is built.
+  links!: BusConnections;
+  actions!: BusActions;
+  lockStep!: BusLockStep;
+  air!: BusAir;
+  wall!: BusWallClock;
+
+  constructor(
+    readonly settings: BusSettings,
+    jammers: readonly JammerConfig[],
+  ) {
+    this.jammers = [...jammers];
+  }
+
+  /** Queue a bus event; events at one instant run in the order they were pushed. */
+  push(ev: Unsequenced<BusEvent>): void {
+    this.queue.push({ ...ev, seq: this.seq++ } as BusEvent);
+  }
+
+  emit(event: BusTraceEvent): void {
+    for (const l of this.traceListeners) l(event);
+  }
+
+  /** Is `radio` still the one registered under its EUI64 (not detached meanwhile)? */
+  isRegistered(radio: Radio): boolean {
+    return this.byEui.get(radio.eui64) === radio;
+  }
+}
