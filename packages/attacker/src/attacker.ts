@@ -14,21 +14,19 @@
  * with the install code the CHF Device Log holds for it, and with the network key it forges
  * the frames of `insider.ts` against a meter.
  *
- * Scenario commands (`radio.onControl`): `scan`, `flood {count?, interval?, spoof?,
- * certificate?}`, `malformed {kinds?}`, `unknown-issuer`, `foreign-certificate {of?}`,
- * `replay {count?}`, `join`, `insider {target, attacks?}`, `power-on`, `power-off`.
+ * Scenario commands (`radio.onControl`): the actions of `attackerKind` (kind.ts).
  */
 import { type CryptoSuite, TestCa } from '@gbhan/cbke';
 import { type BusRadio, Prng } from '@gbhan/radio-bus';
 import {
   type ChannelSpec,
+  dispatchControl,
   type HubSeen,
   hubsFromBeacons,
   type IncomingZcl,
   type KeyExportHook,
   type NvStore,
   runCbkeConfig,
-  runDeviceControl,
   seededRandom,
   ZigbeeNode,
 } from '@gbhan/stack';
@@ -46,6 +44,7 @@ import {
   secureInterPanFrame,
 } from '@gbhan/zigbee';
 import { INSIDER_ATTACKS, type InsiderAttack, type InsiderContext, insiderPsdu } from './insider.js';
+import { ATTACKER_ACTIONS } from './kind.js';
 import { traceAttacker } from './trace-events.js';
 
 /** Malformed / truncated Inter-PAN frames the attacker can send (see `malformedPayload`). */
@@ -98,8 +97,6 @@ export interface AttackerOptions {
   onKeyExport?: KeyExportHook;
   autoPowerOn?: boolean;
 }
-
-type Cmd = Record<string, unknown> & { action?: unknown };
 
 const CAPTURE_LIMIT = 64;
 /** Addresses learnt from overheard NWK headers (EUI64 -> short), at most this many. */
@@ -155,7 +152,7 @@ export class Attacker {
       if ((c.capture ?? true) && this.powered) this.capture(rx.psdu);
       if (insider && this.powered) this.learnAddress(rx.psdu);
     });
-    o.radio.onControl((cmd) => this.control(cmd as Cmd));
+    o.radio.onControl((cmd) => this.control(cmd));
     if (o.autoPowerOn ?? true) this.powerOn();
   }
 
@@ -367,40 +364,34 @@ export class Attacker {
     }
   }
 
-  /** A scenario command (package README). Never throws: refusals are traced. */
-  control(cmd: Cmd): void {
-    runDeviceControl(cmd, {
-      trace: (e) => this.node.trace(e),
+  /** A scenario command, through `ATTACKER_ACTIONS`. Never throws: refusals are traced. */
+  control(cmd: Record<string, unknown>): void {
+    dispatchControl(cmd, {
+      actions: ATTACKER_ACTIONS,
+      host: this.node,
       powered: this.powered,
-      powerOn: () => this.powerOn(),
-      powerOff: () => this.powerOff(),
-      actions: {
+      handlers: {
+        'power-on': () => this.powerOn(),
+        'power-off': () => this.powerOff(),
         scan: () => void this.scan(),
         flood: (c) =>
           this.flood({
-            ...(typeof c.count === 'number' ? { count: c.count } : {}),
-            ...(typeof c.interval === 'number' ? { intervalUs: c.interval } : {}),
-            ...(typeof c.spoof === 'number' ? { spoof: c.spoof } : {}),
+            ...(c.count !== undefined ? { count: c.count } : {}),
+            ...(c.interval !== undefined ? { intervalUs: c.interval } : {}),
+            ...(c.spoof !== undefined ? { spoof: c.spoof } : {}),
             ...(c.certificate === 'foreign' ? { certificate: 'foreign' as const } : {}),
           }),
         malformed: (c) => {
-          const kinds = Array.isArray(c.kinds) ? c.kinds : MALFORMED_KINDS;
-          const unknown = kinds.filter((k) => !(MALFORMED_KINDS as readonly unknown[]).includes(k));
+          const kinds = c.kinds ?? MALFORMED_KINDS;
+          const unknown = kinds.filter((k) => !(MALFORMED_KINDS as readonly string[]).includes(k));
           if (unknown.length > 0) throw new Error(`malformed: unknown kinds ${unknown.join(', ')}`);
           this.malformed(kinds as MalformedKind[]);
         },
         'unknown-issuer': () => this.unknownIssuer(),
-        'foreign-certificate': (c) =>
-          this.foreignCertificate(typeof c.peer === 'string' ? c.peer : this.spoofed(0xfff)),
-        replay: (c) => this.replay(typeof c.count === 'number' ? c.count : undefined),
+        'foreign-certificate': (c) => this.foreignCertificate(c.peer ?? this.spoofed(0xfff)),
+        replay: (c) => this.replay(c.count),
         join: () => void this.join(),
-        insider: (c) => {
-          if (typeof c.target !== 'string') throw new Error('insider: target (the meter EUI64) is required');
-          const attacks = Array.isArray(c.attacks) ? c.attacks : INSIDER_ATTACKS;
-          const unknown = attacks.filter((k) => !(INSIDER_ATTACKS as readonly unknown[]).includes(k));
-          if (unknown.length > 0) throw new Error(`insider: unknown attacks ${unknown.join(', ')}`);
-          this.insider(c.target, attacks as InsiderAttack[]);
-        },
+        insider: (c) => this.insider(c.target, c.attacks),
       },
     });
   }

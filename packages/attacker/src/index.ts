@@ -5,4 +5,5 @@
  */
 export * from './attacker.js';
 export { INSIDER_ATTACKS, type InsiderAttack, type InsiderContext, insiderPsdu } from './insider.js';
+export * from './kind.js';
 export * from './trace-events.js';

@@ -3,7 +3,7 @@
  * centre) on a bus radio with the CHF + GPF applications on top. The band is the radio's:
  * 2.4 GHz, or GB868 when the radio registers on a GB868 page (one radio per CH here; a
  * dual-band hub is two CH devices' worth of radio and is not modelled). Scenario commands
- * arrive through `radio.onControl` (vocabulary in the package README).
+ * arrive through `radio.onControl` (the actions of `commsHubKind`, kind.ts).
  */
 import type { CryptoSuite, TimingMode } from '@gbhan/cbke';
 import { type BusRadio, Prng } from '@gbhan/radio-bus';
@@ -11,6 +11,7 @@ import {
   alertCodeHex,
   type CbkeConfig,
   type ChannelSpec,
+  dispatchControl,
   type KeyExportHook,
   type NvStore,
   runCbkeConfig,
@@ -18,6 +19,7 @@ import {
 } from '@gbhan/stack';
 import { type CommsHubAppConfig, CommsHubApplication } from './comms-hub-app.js';
 import { DEFAULT_INTERPAN_WINDOW_US } from './interpan-window.js';
+import { COMMS_HUB_ACTIONS } from './kind.js';
 import { traceHub } from './trace-events.js';
 import type { DccCommand } from './wan.js';
 
@@ -52,8 +54,6 @@ export interface CommsHubOptions {
   /** Power on at construction (default true). */
   autoPowerOn?: boolean;
 }
-
-type Cmd = Record<string, unknown> & { action?: unknown };
 
 export class CommsHub {
   readonly node: ZigbeeNode;
@@ -91,7 +91,7 @@ export class CommsHub {
       return refusal;
     });
     o.radio.onControl((cmd) => {
-      this.control(cmd as Cmd);
+      this.control(cmd);
     });
     if (o.autoPowerOn ?? true) void this.powerOn();
   }
@@ -171,67 +171,42 @@ export class CommsHub {
     return this.app.dcc(cmd);
   }
 
-  /** A scenario command. Never throws: refusals are traced. */
-  control(cmd: Cmd): void {
-    try {
-      const app = this.app;
-      switch (cmd.action) {
-        case 'power-off':
-          this.powerOff();
-          return;
-        case 'power-on':
-          void this.powerOn();
-          return;
-        case 'interpan-report':
-          // The run's Inter-PAN exposure: total time open and the frames processed / dropped per source.
+  /**
+   * A scenario command, through the kind's action union (`COMMS_HUB_ACTIONS`). Never throws:
+   * refusals are traced. DCC commands go to the WAN side as received (traced so).
+   */
+  control(cmd: Record<string, unknown>): void {
+    const dcc = (_: unknown, received: Record<string, unknown>) =>
+      this.app!.dcc({ ...received, kind: received.action } as DccCommand);
+    dispatchControl(cmd, {
+      actions: COMMS_HUB_ACTIONS,
+      host: this.node,
+      powered: this.app !== null,
+      whenOff: ['interpan-report'],
+      // DCC failures are already traced as wan-command-failed.
+      traced: (e) => e.name === 'WanError',
+      handlers: {
+        'power-on': () => void this.powerOn(),
+        'power-off': () => this.powerOff(),
+        // The run's Inter-PAN exposure: total time open and the frames processed / dropped per source.
+        'interpan-report': () =>
           traceHub(this.node, {
             type: 'interpan-report',
             windowUs: this.config.interPanWindowUs ?? DEFAULT_INTERPAN_WINDOW_US,
             totalOpenUs: this.interPanOpenUs(),
             frames: Object.fromEntries(this.interPanFrames),
-          });
-          return;
-      }
-      if (!app) {
-        traceHub(this.node, { type: 'control-refused', action: String(cmd.action), reason: 'powered-off' });
-        return;
-      }
-      switch (cmd.action) {
-        case 'update-device-log':
-          app.dcc({ ...(cmd as object), kind: 'update-device-log' } as DccCommand);
-          return;
-        case 'read-meter':
-        case 'read-credit':
-        case 'top-up':
-          app.dcc({ ...(cmd as object), kind: cmd.action } as DccCommand);
-          return;
-        case 'wan-down':
-          app.wan.setUp(false);
-          return;
-        case 'wan-up':
-          app.wan.setUp(true);
+          }),
+        'update-device-log': dcc,
+        'read-meter': dcc,
+        'read-credit': dcc,
+        'top-up': dcc,
+        'wan-down': () => this.app!.wan.setUp(false),
+        'wan-up': () => {
+          this.app!.wan.setUp(true);
           void this.node.securityLog.flush();
-          return;
-        case 'permit-join': {
-          const s = typeof cmd.seconds === 'number' ? cmd.seconds : 255;
-          this.node.permitJoin(s);
-          return;
-        }
-        default:
-          traceHub(this.node, {
-            type: 'control-refused',
-            action: String(cmd.action),
-            reason: 'unknown-action',
-          });
-      }
-    } catch (e) {
-      // DCC failures are already traced as wan-command-failed; anything else is traced here.
-      if ((e as Error).name !== 'WanError')
-        traceHub(this.node, {
-          type: 'control-refused',
-          action: String(cmd.action),
-          reason: (e as Error).message,
-        });
-    }
+        },
+        'permit-join': (c) => this.node.permitJoin(c.seconds ?? 255),
+      },
+    });
   }
 }

@@ -1,17 +1,19 @@
 /**
  * Process mode over a real WebSocket bus (in this test process for speed): the CH and an ESME
- * started through their `runDeviceProcess` entries, NVM in files, the CH's local WAN endpoint.
+ * started through their kinds' process entry (`runKindProcess`), NVM in files, the CH's local
+ * WAN endpoint.
  */
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { type AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MINUTE } from '@gbhan/clock';
-import { runDeviceProcess as runMeter } from '@gbhan/meter';
+import { esmeKind } from '@gbhan/meter';
 import { RadioBus, startBusServer } from '@gbhan/radio-bus';
+import { runKindProcess } from '@gbhan/stack';
 import { appendInstallCodeCrc, toHex } from '@gbhan/zigbee';
 import { describe, expect, it } from 'vitest';
-import { DeviceArgsError, parseDeviceArgs, runDeviceProcess } from '../src/index.js';
+import { commsHubKind, DeviceArgsError, parseDeviceArgs } from '../src/index.js';
 
 const CH = '00124b0000c0ffee';
 const ESME = '00124b0000e5e5e5';
@@ -54,7 +56,16 @@ describe('process entries', () => {
     const dir = mkdtempSync(join(tmpdir(), 'gbhan-proc-'));
     const bus = new RadioBus({ seed: 3, expectRadios: 2 });
     const server = await startBusServer(bus);
-    const common = ['--bus', server.url, '--seed', 'proc', '--channel', '15'];
+    const spec = (type: string, eui64: string, x: number, config: Record<string, unknown>) =>
+      JSON.stringify({
+        id: type,
+        type,
+        eui64,
+        registration: { eui64, band: '2.4GHz', page: 0, channel: 15, position: { x, y: 0 } },
+        config,
+        peers: [],
+        seed: 'proc',
+      });
     const wanPort = await new Promise<number>((resolve) => {
       const probe = createServer();
       probe.listen(0, '127.0.0.1', () => {
@@ -62,35 +73,29 @@ describe('process entries', () => {
         probe.close(() => resolve(port));
       });
     });
-    const hub = runDeviceProcess([
-      ...common,
+    const hub = runKindProcess(commsHubKind, [
+      '--bus',
+      server.url,
       '--state',
       join(dir, 'ch.json'),
-      '--eui64',
-      CH,
       '--wan-port',
       String(wanPort),
-      '--config',
-      JSON.stringify({ cbkeSuite: 1, panId: 0x2222, channels: [{ page: 0, channel: 15 }] }),
+      '--spec',
+      spec('comms-hub', CH, 0, { cbkeSuite: 1, panId: 0x2222, channels: [{ page: 0, channel: 15 }] }),
     ]);
-    const esme = runMeter(
-      [
-        ...common,
-        '--state',
-        join(dir, 'esme.json'),
-        '--eui64',
-        ESME,
-        '--x',
-        '3',
-        '--ch',
-        CH,
-        '--install-code',
-        CODE,
-        '--config',
-        JSON.stringify({ cbkeSuite: 1, channels: [{ page: 0, channel: 15 }] }),
-      ],
-      'esme',
-    );
+    const esme = runKindProcess(esmeKind, [
+      '--bus',
+      server.url,
+      '--state',
+      join(dir, 'esme.json'),
+      '--spec',
+      spec('esme', ESME, 3, {
+        cbkeSuite: 1,
+        channels: [{ page: 0, channel: 15 }],
+        chEui64: CH,
+        installCode: CODE,
+      }),
+    ]);
     // the DCC logs the ESME through the WAN endpoint before time starts
     let added: Response | undefined;
     for (let i = 0; i < 50 && !added; i++) {

@@ -5,8 +5,7 @@
  * identifier hand-over secured with the CBKE key (`InterPanPairing` in @gbhan/stack), then a
  * normal join of the SMHAN and an installer action: CBKE with the ESME and a Metering read.
  *
- * Scenario commands through `radio.onControl`: `pair`, `scan`, `read-meter {peer?}`,
- * `power-on`, `power-off` (package README).
+ * Scenario commands through `radio.onControl`: the actions of `hhtKind` (kind.ts).
  */
 import type { CryptoSuite, TimingMode } from '@gbhan/cbke';
 import type { BusRadio } from '@gbhan/radio-bus';
@@ -14,18 +13,19 @@ import {
   type CbkeConfig,
   CbkeService,
   type ChannelSpec,
+  dispatchControl,
   type IncomingZcl,
   InterPanPairing,
   type KeyExportHook,
   type NvStore,
   type PairingResult,
   runCbkeConfig,
-  runDeviceControl,
   sendTraced,
   traceDrop,
   ZigbeeNode,
 } from '@gbhan/stack';
 import { decodeZclFrame, encodeReadAttributes } from '@gbhan/zigbee';
+import { HHT_ACTIONS } from './kind.js';
 import { traceHht } from './trace-events.js';
 
 const METERING = 0x0702;
@@ -54,8 +54,6 @@ export interface HhtOptions {
   onKeyExport?: KeyExportHook;
   autoPowerOn?: boolean;
 }
-
-type Cmd = Record<string, unknown> & { action?: unknown };
 
 export type CommissionResult = 'joined' | Extract<PairingResult, { ok: false }>['reason'] | 'join-failed';
 
@@ -86,7 +84,7 @@ export class Hht {
       ...(o.onKeyExport ? { onKeyExport: o.onKeyExport } : {}),
     });
     this.node.onZcl((m) => this.handle(m));
-    o.radio.onControl((cmd) => this.control(cmd as Cmd));
+    o.radio.onControl((cmd) => this.control(cmd));
     if (o.autoPowerOn ?? true) void this.powerOn();
   }
 
@@ -215,17 +213,18 @@ export class Hht {
     }
   }
 
-  /** A scenario command (package README). Never throws: refusals are traced. */
-  control(cmd: Cmd): void {
-    runDeviceControl(cmd, {
-      trace: (e) => this.node.trace(e),
+  /** A scenario command, through `HHT_ACTIONS`. Never throws: refusals are traced. */
+  control(cmd: Record<string, unknown>): void {
+    dispatchControl(cmd, {
+      actions: HHT_ACTIONS,
+      host: this.node,
       powered: this.pairing !== null,
-      powerOn: () => void this.powerOn(),
-      powerOff: () => this.powerOff(),
-      actions: {
+      handlers: {
+        'power-on': () => void this.powerOn(),
+        'power-off': () => this.powerOff(),
         pair: () => void this.commission(),
         scan: () => void this.pairing?.scan(),
-        'read-meter': (c) => this.readMeter(typeof c.peer === 'string' ? c.peer : undefined),
+        'read-meter': (c) => this.readMeter(c.peer),
       },
     });
   }

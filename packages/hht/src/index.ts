@@ -4,4 +4,5 @@
  * SMHAN and reads meters.
  */
 export * from './hht.js';
+export * from './kind.js';
 export * from './trace-events.js';

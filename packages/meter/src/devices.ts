@@ -1,14 +1,14 @@
 /**
  * The meters as devices for in-process runs: a `ZigbeeNode` on a bus radio with the ESME or
  * GSME application on top, powered on at construction, driven by scenario commands through
- * `radio.onControl` (vocabulary in the package README).
+ * `radio.onControl` (the actions of `esmeKind` / `gsmeKind`, kind.ts).
  */
 import type { CryptoSuite, TimingMode } from '@gbhan/cbke';
 import type { BusRadio } from '@gbhan/radio-bus';
 import {
   type CbkeConfig,
   type ChannelSpec,
-  type ControlCommand,
+  dispatchControl,
   JoinerRuntime,
   type KeyExportHook,
   type NvStore,
@@ -16,9 +16,8 @@ import {
   type ZigbeeNode,
 } from '@gbhan/stack';
 import { EsmeApplication, type EsmeConfig } from './esme.js';
-
 import { GsmeApplication, type GsmeConfig } from './gsme.js';
-
+import { ESME_ACTIONS, GSME_ACTIONS } from './kind.js';
 import type { ManufacturerTool } from './manufacturer.js';
 import { OriginatingDevice } from './prepayment.js';
 import { MeterTriage, type TriageConfig } from './triage.js';
@@ -56,19 +55,6 @@ export interface DeviceOptions<C> {
 export type EsmeDeviceConfig = CommonDeviceConfig & Omit<EsmeConfig, 'cbke' | 'chEui64' | 'flushAlerts'>;
 export type GsmeDeviceConfig = CommonDeviceConfig &
   Omit<GsmeConfig, 'cbke' | 'chEui64' | 'flushAlerts'> & { pollPeriodUs?: number };
-
-function num(cmd: ControlCommand, key: string): number {
-  const v = cmd[key];
-  if (typeof v !== 'number' || !Number.isFinite(v))
-    throw new Error(`${String(cmd.action)}: '${key}' must be a number`);
-  return v;
-}
-
-function str(cmd: ControlCommand, key: string): string {
-  const v = cmd[key];
-  if (typeof v !== 'string') throw new Error(`${String(cmd.action)}: '${key}' must be a string`);
-  return v;
-}
 
 export class Esme {
   readonly runtime: JoinerRuntime<EsmeApplication>;
@@ -112,26 +98,9 @@ export class Esme {
           ...(c.initialWh !== undefined ? { initialWh: c.initialWh } : {}),
           ...(c.prepayment ? { prepayment: c.prepayment } : {}),
         }),
-      (cmd, app) => {
-        if (triage.control(cmd)) return true;
-        switch (cmd.action) {
-          case 'set-load':
-            app.setLoad(num(cmd, 'watts'));
-            return true;
-          case 'emergency-credit':
-            if (!app.prepayment) throw new Error('not a prepayment meter');
-            app.prepayment.selectEmergencyCredit();
-            return true;
-          case 'top-up':
-            if (!app.prepayment) throw new Error('not a prepayment meter');
-            app.prepayment.consumerTopUp(new TextEncoder().encode(str(cmd, 'code')), OriginatingDevice.Meter);
-            return true;
-          default:
-            return false;
-        }
-      },
     );
     triage.attach(this.runtime);
+    o.radio.onControl((cmd) => this.control(cmd));
     // Alerts (the tamper alert of every Reset HAN attempt among them) wait in NVM until the
     // application has a tunnel to the CH to send them through.
     this.node.setAlertSender((alert) => this.runtime.app?.sendAlert(alert) ?? false);
@@ -148,6 +117,34 @@ export class Esme {
 
   close(): void {
     this.runtime.close();
+  }
+
+  /** The bus went away (process mode). */
+  busClosed(): void {
+    this.runtime.busClosed();
+  }
+
+  /** A scenario command, through `ESME_ACTIONS`. Never throws: refusals are traced. */
+  control(cmd: Record<string, unknown>): void {
+    const app = this.runtime.app;
+    const prepayment = () => {
+      if (!app?.prepayment) throw new Error('not a prepayment meter');
+      return app.prepayment;
+    };
+    dispatchControl(cmd, {
+      actions: ESME_ACTIONS,
+      host: this.node,
+      powered: app !== null,
+      handlers: {
+        'power-on': () => this.runtime.start(),
+        'power-off': () => this.runtime.powerOff(),
+        'set-load': (c) => app!.setLoad(c.watts),
+        'emergency-credit': () => prepayment().selectEmergencyCredit(),
+        'top-up': (c) =>
+          prepayment().consumerTopUp(new TextEncoder().encode(c.code), OriginatingDevice.Meter),
+        optical: (c) => this.triage.opticalAction(c),
+      },
+    });
   }
 }
 
@@ -196,21 +193,9 @@ export class Gsme {
           ...(c.initialLitres !== undefined ? { initialLitres: c.initialLitres } : {}),
           ...(c.reportPeriodUs !== undefined ? { reportPeriodUs: c.reportPeriodUs } : {}),
         }),
-      (cmd, app) => {
-        if (triage.control(cmd)) return true;
-        switch (cmd.action) {
-          case 'set-flow':
-            app.setFlow(num(cmd, 'litresPerHour'));
-            return true;
-          case 'wake':
-            app.wake();
-            return true;
-          default:
-            return false;
-        }
-      },
     );
     triage.attach(this.runtime);
+    o.radio.onControl((cmd) => this.control(cmd));
     // Alerts wait in NVM until the GSME, commissioned with its CH, sends them to the GPF.
     this.node.setAlertSender((alert) => this.runtime.app?.sendAlert(alert) ?? false);
   }
@@ -225,5 +210,27 @@ export class Gsme {
 
   close(): void {
     this.runtime.close();
+  }
+
+  /** The bus went away (process mode). */
+  busClosed(): void {
+    this.runtime.busClosed();
+  }
+
+  /** A scenario command, through `GSME_ACTIONS`. Never throws: refusals are traced. */
+  control(cmd: Record<string, unknown>): void {
+    const app = this.runtime.app;
+    dispatchControl(cmd, {
+      actions: GSME_ACTIONS,
+      host: this.node,
+      powered: app !== null,
+      handlers: {
+        'power-on': () => this.runtime.start(),
+        'power-off': () => this.runtime.powerOff(),
+        'set-flow': (c) => app!.setFlow(c.litresPerHour),
+        wake: () => app!.wake(),
+        optical: (c) => this.triage.opticalAction(c),
+      },
+    });
   }
 }

@@ -4,11 +4,11 @@
  * `OpticalPort` on a `JoinerRuntime` (relock at power cycle, CH adopted after a rejoin).
  */
 import { createHash } from 'node:crypto';
-import type { ControlCommand, NvRecord, NvStore, NvValue, ZigbeeNode } from '@gbhan/stack';
+import type { NvRecord, NvStore, NvValue, ZigbeeNode } from '@gbhan/stack';
 import { fromHex } from '@gbhan/zigbee';
+import type { OpticalAction } from './kind.js';
 import type { ManufacturerTool } from './manufacturer.js';
 import {
-  OPTICAL_COMMANDS,
   OpticalPort,
   type OpticalRequest,
   type OpticalResponse,
@@ -213,24 +213,20 @@ export class MeterTriage {
    * through the control path. `unlock` without a signature plays the manufacturer's tool with
    * the run's key: challenge, sign, unlock (each step traced); refused without a tool.
    */
-  control(cmd: ControlCommand): boolean {
-    if (cmd.action !== 'optical') return false;
+  opticalAction(cmd: OpticalAction): void {
     const port = this.optical;
-    const command = String(cmd.command);
-    if (!(OPTICAL_COMMANDS as readonly string[]).includes(command))
-      throw new Error(`optical: unknown command '${command}'`);
-    if (command === 'unlock' && typeof cmd.signature !== 'string') {
+    const command = cmd.command;
+    if (command === 'unlock' && cmd.signature === undefined) {
       const tool = this.tool;
       if (tool === null)
         throw new Error("optical: unlock without a signature needs the run's manufacturer key");
       const c = port.handle({ command: 'challenge' });
-      if (!c.ok) return true;
+      if (!c.ok) return;
       const sig = tool.unlockResponse(String(c.eui64), String(c.challenge));
       port.handle({ command: 'unlock', signature: sig });
-      return true;
+      return;
     }
-    port.handle({ command, ...(typeof cmd.signature === 'string' ? { signature: cmd.signature } : {}) });
-    return true;
+    port.handle({ command, ...(cmd.signature !== undefined ? { signature: cmd.signature } : {}) });
   }
 
   private resetHan(): ResetHanReport {

@@ -7,7 +7,7 @@
 // server, joiner runtime, device arguments) lives in @gbhan/stack; re-exported so this
 // package's public names stay as they were.
 export * from '@gbhan/stack/app';
+export * from './kind.js';
 export * from './ppmid.js';
 export * from './ppmid-app.js';
-export * from './process.js';
 export * from './trace-events.js';

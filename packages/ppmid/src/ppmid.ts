@@ -1,13 +1,14 @@
 /**
  * The PPMID as a device for in-process runs: an end-device `ZigbeeNode` on a bus radio with
  * the PPMID application on top, powered on at construction, driven by scenario commands
- * through `radio.onControl` (vocabulary in the package README).
+ * through `radio.onControl` (the actions of `ppmidKind`, kind.ts).
  */
 import type { CryptoSuite, TimingMode } from '@gbhan/cbke';
 import type { BusRadio } from '@gbhan/radio-bus';
 import {
   type CbkeConfig,
   type ChannelSpec,
+  dispatchControl,
   type IncomingZcl,
   InterPanPairing,
   JoinerRuntime,
@@ -16,6 +17,7 @@ import {
   runCbkeConfig,
   type ZigbeeNode,
 } from '@gbhan/stack';
+import { PPMID_ACTIONS } from './kind.js';
 import { PpmidApplication, type PpmidConfig } from './ppmid-app.js';
 
 export type PpmidDeviceConfig = Omit<PpmidConfig, 'cbke' | 'flushAlerts'> & {
@@ -83,26 +85,28 @@ export class Ppmid {
             ? { alertConfirmTimeoutUs: c.alertConfirmTimeoutUs }
             : {}),
         }),
-      (cmd, app) => {
-        switch (cmd.action) {
-          case 'top-up':
-            if (typeof cmd.code !== 'string') throw new Error("top-up: 'code' must be a string");
-            app.topUp(cmd.code);
-            return true;
-          case 'read-meter':
-            app.readNow();
-            return true;
-          case 'emergency-credit':
-            app.selectEmergencyCredit();
-            return true;
-          default:
-            return false;
-        }
-      },
     );
     // Alerts (a failed join among them) wait in NVM until the CHF holds a tunnel to send
     // them through.
     this.node.setAlertSender((alert) => this.runtime.app?.sendAlert(alert) ?? false);
+    o.radio.onControl((cmd) => this.control(cmd));
+  }
+
+  /** A scenario command, through `PPMID_ACTIONS`. Never throws: refusals are traced. */
+  control(cmd: Record<string, unknown>): void {
+    const app = this.runtime.app;
+    dispatchControl(cmd, {
+      actions: PPMID_ACTIONS,
+      host: this.node,
+      powered: app !== null,
+      handlers: {
+        'power-on': () => this.runtime.start(),
+        'power-off': () => this.runtime.powerOff(),
+        'top-up': (c) => app!.topUp(c.code),
+        'read-meter': () => app!.readNow(),
+        'emergency-credit': () => app!.selectEmergencyCredit(),
+      },
+    });
   }
 
   /** Scan, Inter-PAN CBKE with the CH, install-code hand-over as device type PPMID. */
@@ -135,5 +139,10 @@ export class Ppmid {
 
   close(): void {
     this.runtime.close();
+  }
+
+  /** The bus went away (process mode). */
+  busClosed(): void {
+    this.runtime.busClosed();
   }
 }

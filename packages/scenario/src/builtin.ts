@@ -1,9 +1,10 @@
 /**
- * The device types scenarios can use. Each is one `registerDeviceType` call: a config
- * schema, its actions (with argument schemas), an in-process factory and a process entry.
+ * The device types scenarios can use: the device packages' kinds (listed in kinds.ts, each
+ * through the one adapter `kindType`) and the scenario's own plain radio.
  */
 
-import { registerDevicePackages } from './device-packages.js';
+import { kindType } from './kind-adapter.js';
+import { DEVICE_KINDS } from './kinds.js';
 import {
   createRadioDevice,
   RADIO_ACTIONS,
@@ -13,6 +14,8 @@ import {
 } from './radio-device.js';
 import { registerDeviceType } from './registry.js';
 
+for (const kind of DEVICE_KINDS) registerDeviceType(kind.type, kindType(kind));
+
 registerDeviceType('radio', {
   description: 'a plain 802.15.4 radio sending MAC frames on a schedule (air demos, neighbours)',
   configSchema: RadioConfigSchema,
@@ -21,5 +24,3 @@ registerDeviceType('radio', {
   runProcess: runRadioProcess,
   specConfigSchema: RadioSpecConfigSchema,
 });
-
-registerDevicePackages();

@@ -2,32 +2,15 @@
  * Device types a scenario can name. A type brings its configuration schema, the timeline
  * actions it accepts (each with a schema for its arguments, so a bad action or argument is a
  * load-time error with a line), an in-process factory and a process entry for `--processes`.
- * Adding a device package to scenarios is one `registerDeviceType` call (see builtin.ts).
+ * A device package's `DeviceKind` becomes one through `kindType` (kind-adapter.ts); builtin.ts
+ * lists them.
  */
 
-import type { ClientTransport, RadioRegistration } from '@gbhan/radio-bus';
-import type { NvStore } from '@gbhan/stack';
+import type { ClientTransport } from '@gbhan/radio-bus';
+import type { DeviceSpec, NvStore, ResolveContext } from '@gbhan/stack';
 import { z } from 'zod';
 
-/** What a device needs to come up, in-process or in its own process (it is JSON-serialisable). */
-export interface DeviceSpec {
-  /** The scenario's name for it (used in actions and expectations; the radio's `name`). */
-  id: string;
-  type: string;
-  eui64: string;
-  registration: RadioRegistration;
-  /** `config` after the type's schema (defaults applied, durations in microseconds). */
-  config: unknown;
-  /** Every device of the scenario, for types that need to know their peers (EUI64s, types). */
-  peers: { id: string; type: string; eui64: string }[];
-  seed: string;
-  /**
-   * The run's manufacturer key (meters' optical port): the public key (hex), and the secret
-   * for the scenario's `optical unlock` tool - in memory in-process, as a file path for a
-   * process (never on its command line). Never in the trace.
-   */
-  manufacturer?: { publicKey: string; secretKey?: string; secretKeyFile?: string };
-}
+export type { DeviceSpec, ResolveContext, ScenarioPeer } from '@gbhan/stack';
 
 export interface DeviceContext extends DeviceSpec {
   transport: ClientTransport;
@@ -42,30 +25,10 @@ export interface ScenarioDevice {
   close(): void | Promise<void>;
 }
 
-/** Another device of the scenario, as config and command hooks see it. */
-export interface ScenarioPeer {
-  id: string;
-  type: string;
-  eui64: string;
-  /** Its parsed config. */
-  config: unknown;
-}
-
-/**
- * Load-time help for a type's hooks: look devices up by id (or EUI64) and report mistakes at a
- * path relative to the section being resolved (`config` of the device, `args` of the action),
- * as a ScenarioError with file, line and field.
- */
-export interface ResolveContext {
-  /** The device named by `value` (an id or an EUI64 of a scenario device). */
-  device(value: unknown, path: (string | number)[]): ScenarioPeer;
-  /** The one device of one of these types (e.g. the comms-hub), when the field naming it is left out. */
-  only(types: string[], path: (string | number)[]): ScenarioPeer;
-  fail(path: (string | number)[], message: string): never;
-}
-
 export interface DeviceTypeDefinition {
   description: string;
+  /** The GB device type (Device Log) of its devices, if any. */
+  gbType?: string;
   /** Validates the device's `config:` section; its output is what `create` gets. */
   configSchema: z.ZodType;
   /**

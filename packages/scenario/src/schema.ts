@@ -6,7 +6,6 @@
  */
 import { closeSync, fstatSync, openSync, readSync, type Stats, statSync } from 'node:fs';
 import { basename, extname } from 'node:path';
-import { parseDuration } from '@gbhan/clock';
 import {
   type Band,
   checkMediumModel,
@@ -15,6 +14,7 @@ import {
   mediumModelIssue,
   type RadioBusConfig,
 } from '@gbhan/radio-bus';
+import { duration } from '@gbhan/stack';
 import { type Document, isAlias, isMap, isNode, isScalar, LineCounter, parseDocument, visit } from 'yaml';
 import { z } from 'zod';
 import { ScenarioError, type ScenarioErrorCode } from './errors.js';
@@ -26,19 +26,7 @@ export type Path = (string | number)[];
 
 // ---- field types --------------------------------------------------------------------------
 
-/** A duration: `90s`, `1m30s`, `2h`, `250ms`, or a number of seconds. Output: microseconds. */
-export const duration = z.union([z.string(), z.number()]).transform((v, ctx) => {
-  try {
-    return parseDuration(v);
-  } catch {
-    ctx.addIssue({
-      code: 'custom',
-      message: `not a duration: ${JSON.stringify(v)} (use e.g. 90s, 1m30s, 2h, 250ms, or seconds)`,
-      params: { gbhan: 'SCENARIO_BAD_DURATION' },
-    });
-    return z.NEVER;
-  }
-});
+export { duration };
 
 const EUI64_RE = /^[0-9a-fA-F]{16}$/;
 /** 16 hex digits, most significant first; output lowercase. */
@@ -539,6 +527,7 @@ export function parseScenario(text: string, file: string, limits: Partial<Scenar
         );
       return peerOf(found[0]!);
     },
+    gbType: (type) => deviceType(type)?.gbType,
     fail: (path, message) => {
       throw at.error('SCENARIO_SCHEMA', [...base, ...path], message);
     },

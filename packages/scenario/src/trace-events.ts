@@ -3,15 +3,10 @@
  * (stack, application runtime, comms hub, meters, PPMID, HHT, attacker, and the plain radio
  * here). Expectations are checked against it when a scenario loads (`checkMatch`), a run's
  * trace against it line by line (`checkTraceFile`), and docs/trace-events.md is generated from
- * it (`traceEventsMarkdown`). Only the packages' catalogue modules are imported: loading them
- * loads no protocol code.
+ * it (`traceEventsMarkdown`). The packages' catalogues come with their kinds (kinds.ts), whose
+ * modules load no protocol code.
  */
 import { readFileSync } from 'node:fs';
-import { ATTACKER_TRACE_EVENTS } from '@gbhan/attacker/trace-events';
-import { COMMS_HUB_TRACE_EVENTS } from '@gbhan/comms-hub/trace-events';
-import { HHT_TRACE_EVENTS } from '@gbhan/hht/trace-events';
-import { METER_TRACE_EVENTS } from '@gbhan/meter/trace-events';
-import { PPMID_TRACE_EVENTS } from '@gbhan/ppmid/trace-events';
 import {
   type AnyTraceCatalogue,
   BUS_TRACE_EVENTS,
@@ -27,6 +22,7 @@ import {
 import { APP_TRACE_EVENTS, type AppEmitted } from '@gbhan/stack/app/trace-events';
 import { STACK_TRACE_EVENTS } from '@gbhan/stack/trace-events';
 import { z } from 'zod';
+import { DEVICE_KINDS } from './kinds.js';
 
 /** The built-in plain 802.15.4 radio's events (device type `radio`). */
 export const SCENARIO_TRACE_EVENTS = defineTraceEvents(
@@ -60,15 +56,11 @@ export function traceScenario(
   radio.trace(event);
 }
 
-/** The device packages' catalogues, bottom-up. */
+/** The catalogues, bottom-up: the stack's, each kind's (a package with two kinds once), the plain radio's. */
 const DEVICE_CATALOGUES: readonly AnyTraceCatalogue[] = [
   STACK_TRACE_EVENTS,
   APP_TRACE_EVENTS,
-  COMMS_HUB_TRACE_EVENTS,
-  METER_TRACE_EVENTS,
-  PPMID_TRACE_EVENTS,
-  HHT_TRACE_EVENTS,
-  ATTACKER_TRACE_EVENTS,
+  ...new Set(DEVICE_KINDS.map((k) => k.traceEvents)),
   SCENARIO_TRACE_EVENTS,
 ];
 

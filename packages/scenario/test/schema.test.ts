@@ -339,9 +339,10 @@ expect:
         },
       ],
     });
+    // The device's config: references as EUI64s, durations as `<name>Us` (the kind's resolveConfig).
     expect(esme!.config).toEqual({
       installCode: '83fed3407a939723a5c639b26916d505c3b5',
-      joinRetry: 60_000_000,
+      joinRetryUs: 60_000_000,
       chEui64: '00124b0000000001',
     });
     expect(ppmid!.config).toMatchObject({ chEui64: '00124b0000000001', esmeEui64: '00124b0000000002' });

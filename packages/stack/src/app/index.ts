@@ -9,7 +9,6 @@ export * from './cbke-service.js';
 export * from './cluster-server.js';
 export * from './device-alert.js';
 export * from './device-args.js';
-export * from './device-control.js';
 export * from './interpan-pairing.js';
 export * from './joiner-runtime.js';
 export * from './json-endpoint.js';

@@ -1,7 +1,7 @@
 /**
  * A joining device on the real stack: a `ZigbeeNode` on a bus radio, the application of the
  * current power cycle on top of it, power on/off, and the join (or secured rejoin) with
- * retries (05-3474 §3.6.1.4). Scenario commands arrive through `radio.onControl`.
+ * retries (05-3474 §3.6.1.4). Scenario commands are the device's (its kind's `dispatchControl`).
  *
  * Handlers never return the promises of work that takes virtual time (a returned promise
  * holds the bus until it settles, and a join needs the bus to run).
@@ -53,8 +53,6 @@ export interface JoinerOptions {
   onInterPan?: (msg: IncomingZcl) => boolean;
 }
 
-export type ControlCommand = Record<string, unknown> & { action?: unknown };
-
 export class JoinerRuntime<A extends JoinerApp> {
   readonly node: ZigbeeNode;
   app: A | null = null;
@@ -64,8 +62,6 @@ export class JoinerRuntime<A extends JoinerApp> {
   constructor(
     readonly opts: JoinerOptions,
     private readonly makeApp: (host: ApplicationHost) => A,
-    /** Device-specific commands; return false for an unknown action. */
-    private readonly command: (cmd: ControlCommand, app: A) => boolean,
   ) {
     this.prng = new Prng(`${opts.seed}/join/${opts.radio.eui64}`);
     this.node = new ZigbeeNode(opts.radio, opts.nvm, {
@@ -80,9 +76,6 @@ export class JoinerRuntime<A extends JoinerApp> {
     this.node.onZcl((m) => {
       if (m.interPan && this.opts.onInterPan?.(m)) return;
       this.app?.handle(m);
-    });
-    opts.radio.onControl((cmd) => {
-      this.control(cmd as ControlCommand);
     });
     if (opts.autoPowerOn ?? true) this.start();
   }
@@ -146,33 +139,6 @@ export class JoinerRuntime<A extends JoinerApp> {
   close(): void {
     this.powerOff();
     this.opts.radio.close();
-  }
-
-  /** A scenario command (see the package README for the vocabulary). Never throws. */
-  control(cmd: ControlCommand): void {
-    try {
-      switch (cmd.action) {
-        case 'power-off':
-          this.powerOff();
-          return;
-        case 'power-on':
-          this.start();
-          return;
-        default:
-          if (this.app && this.command(cmd, this.app)) return;
-          traceApp(this.node, {
-            type: 'control-refused',
-            action: String(cmd.action),
-            reason: this.app ? 'unknown-action' : 'powered-off',
-          });
-      }
-    } catch (e) {
-      traceApp(this.node, {
-        type: 'control-refused',
-        action: String(cmd.action),
-        reason: (e as Error).message,
-      });
-    }
   }
 
   private async joinLoop(gen: number): Promise<void> {

@@ -182,35 +182,6 @@ export class ZigbeeNode implements ApplicationHost {
   }
 
   /**
-   * Scenario commands (deliver them from `radio.onControl`; not registered automatically, so
-   * the device application decides): `{type:'power', on}`, `{type:'join'}`, `{type:'leave'}`,
-   * `{type:'permit-join', seconds}`, `{type:'reset-network-state'}`. Returns false for
-   * anything else, so the application can handle its own commands.
-   */
-  async handleControl(command: Record<string, unknown>): Promise<boolean> {
-    switch (command.type) {
-      case 'power':
-        if (command.on === false) this.powerOff();
-        else await this.powerOn();
-        return true;
-      case 'join':
-        await this.join();
-        return true;
-      case 'leave':
-        await this.leave();
-        return true;
-      case 'permit-join':
-        this.permitJoin(typeof command.seconds === 'number' ? command.seconds : 60);
-        return true;
-      case 'reset-network-state':
-        this.resetNetworkState();
-        return true;
-      default:
-        return false;
-    }
-  }
-
-  /**
    * Tune the radio (e.g. an HHT talking Inter-PAN to a hub it found by scanning). A joined
    * node stays on its network's channel: it is retuned on the next power on or join.
    */

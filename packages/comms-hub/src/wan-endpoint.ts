@@ -1,9 +1,6 @@
 /**
- * Process entry of the Communications Hub: `gbhan device comms-hub --bus ws://127.0.0.1:PORT
- * --state FILE [--wan-port N] ...` runs the CH in its own process, connected to the bus over
- * WebSocket, its NVM in FILE (atomic JSON), until the bus closes the connection.
- *
- * With `--wan-port N` a small local JSON endpoint plays the DCC (process mode's WAN side):
+ * The CH's local WAN endpoint for process runs: with `gbhan device comms-hub ... --wan-port N`
+ * a small local JSON endpoint plays the DCC (process mode's WAN side):
  *   POST /dcc    body: a command of the control vocabulary, e.g.
  *                {"action":"update-device-log","op":"add","eui64":"...","deviceType":"ESME","installCode":"..."}
  *                -> 200 {"requestId":"dcc-3"} | 409 {"error":{"code":"WAN_DOWN","message":"..."}}
@@ -13,10 +10,8 @@
  * not reproducible; scenarios drive the CH through the bus's control messages instead.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { BusRadio, WebSocketTransport } from '@gbhan/radio-bus';
-import { FileNvStore, parseDeviceArgs } from '@gbhan/stack';
-import { CommsHub, type CommsHubConfig } from './comms-hub.js';
-
+import type { BusRadio } from '@gbhan/radio-bus';
+import type { CommsHub } from './comms-hub.js';
 import { type DccCommand, WanError } from './wan.js';
 
 const MAX_BODY = 16 * 1024;
@@ -101,18 +96,4 @@ export function startWanEndpoint(hub: CommsHub, radio: BusRadio, port: number): 
     server.once('error', reject);
     server.listen(port, '127.0.0.1', () => resolve(server));
   });
-}
-
-export async function runDeviceProcess(argv: string[]): Promise<void> {
-  const args = parseDeviceArgs(argv);
-  const { wanPort, ...config } = args.config;
-  const nvm = new FileNvStore(args.state);
-  const radio = await BusRadio.connect(new WebSocketTransport(args.bus), args.registration);
-  const closed = new Promise<void>((resolve) => radio.onClose(() => resolve()));
-  const hub = new CommsHub({ radio, nvm, seed: args.seed, config: config as CommsHubConfig });
-  const server =
-    typeof wanPort === 'number' && wanPort > 0 ? await startWanEndpoint(hub, radio, wanPort) : null;
-  await closed;
-  hub.busClosed();
-  server?.close();
 }

@@ -1,0 +1,54 @@
+/**
+ * The PPMID as a device kind (scenario type `ppmid`): scenario config, actions (the union
+ * `Ppmid.control` dispatches on), trace events, construction and the process entry. The
+ * device code is loaded when a PPMID is built.
+ */
+import {
+  action,
+  type DeviceKind,
+  duration,
+  inMicroseconds,
+  joinerConfig,
+  powerActions,
+  ref,
+} from '@gbhan/stack';
+import { z } from 'zod';
+import type { Ppmid, PpmidDeviceConfig } from './ppmid.js';
+import { PPMID_TRACE_EVENTS } from './trace-events.js';
+
+const PpmidSchema = z.strictObject({
+  ...joinerConfig,
+  /** The ESME it serves (default: the scenario's only esme). */
+  esme: ref.optional(),
+  readPeriod: duration.optional(),
+  readGas: z.boolean().optional(),
+  /** SECMP0037: not in the Device Log, pair over Inter-PAN (like an HHT) before joining. */
+  pairOverInterPan: z.boolean().optional(),
+});
+
+export const PPMID_ACTIONS = z.discriminatedUnion('action', [
+  ...powerActions,
+  action('top-up', { code: z.string() }),
+  action('read-meter'),
+  action('emergency-credit'),
+]);
+export type PpmidAction = z.output<typeof PPMID_ACTIONS>;
+
+export const ppmidKind: DeviceKind<PpmidDeviceConfig, Ppmid> = {
+  type: 'ppmid',
+  gbType: 'PPMID',
+  description: 'Prepayment Meter Interface Device (reads the ESME, shows credit, tops up)',
+  config: PpmidSchema,
+  resolveConfig(config, ctx) {
+    const { ch, esme, ...c } = config as z.output<typeof PpmidSchema>;
+    const chEui64 = (ch === undefined ? ctx.only(['comms-hub'], ['ch']) : ctx.device(ch, ['ch'])).eui64;
+    const esmeEui64 = (esme === undefined ? ctx.only(['esme'], ['esme']) : ctx.device(esme, ['esme'])).eui64;
+    return inMicroseconds({ ...c, chEui64, esmeEui64 }, ['joinRetry', 'readPeriod']) as PpmidDeviceConfig;
+  },
+  actions: PPMID_ACTIONS,
+  traceEvents: PPMID_TRACE_EVENTS,
+  async create({ radio, nvm, seed, config, onKeyExport, autoPowerOn }) {
+    const { Ppmid } = await import('./ppmid.js');
+    return new Ppmid({ radio, nvm, seed, config, onKeyExport, autoPowerOn });
+  },
+};
