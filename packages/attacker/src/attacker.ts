@@ -20,16 +20,12 @@
  */
 import { type CryptoSuite, TestCa } from '@gbhan/cbke';
 import { type BusRadio, Prng } from '@gbhan/radio-bus';
+import { type HubSeen, hubsFromBeacons, runCbkeConfig, runDeviceControl, seededRandom } from '@gbhan/runtime';
 import {
   type ChannelSpec,
-  type HubSeen,
-  hubsFromBeacons,
   type IncomingZcl,
   type KeyExportHook,
   type NvStore,
-  runCbkeConfig,
-  runDeviceControl,
-  seededRandom,
   ZigbeeNode,
 } from '@gbhan/stack';
 import {

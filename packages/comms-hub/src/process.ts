@@ -14,7 +14,8 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { BusRadio, WebSocketTransport } from '@gbhan/radio-bus';
-import { FileNvStore, parseDeviceArgs } from '@gbhan/stack';
+import { parseDeviceArgs } from '@gbhan/runtime';
+import { FileNvStore } from '@gbhan/stack';
 import { CommsHub, type CommsHubConfig } from './comms-hub.js';
 
 import { type DccCommand, WanError } from './wan.js';

@@ -9,9 +9,10 @@ import { join } from 'node:path';
 import { MINUTE } from '@gbhan/clock';
 import { runDeviceProcess as runMeter } from '@gbhan/meter';
 import { RadioBus, startBusServer } from '@gbhan/radio-bus';
+import { DeviceArgsError, parseDeviceArgs } from '@gbhan/runtime';
 import { appendInstallCodeCrc, toHex } from '@gbhan/zigbee';
 import { describe, expect, it } from 'vitest';
-import { DeviceArgsError, parseDeviceArgs, runDeviceProcess } from '../src/index.js';
+import { runDeviceProcess } from '../src/index.js';
 
 const CH = '00124b0000c0ffee';
 const ESME = '00124b0000e5e5e5';

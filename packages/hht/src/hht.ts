@@ -13,16 +13,18 @@ import type { BusRadio } from '@gbhan/radio-bus';
 import {
   type CbkeConfig,
   CbkeService,
-  type ChannelSpec,
-  type IncomingZcl,
   InterPanPairing,
-  type KeyExportHook,
-  type NvStore,
   type PairingResult,
   runCbkeConfig,
   runDeviceControl,
   sendTraced,
   traceDrop,
+} from '@gbhan/runtime';
+import {
+  type ChannelSpec,
+  type IncomingZcl,
+  type KeyExportHook,
+  type NvStore,
   ZigbeeNode,
 } from '@gbhan/stack';
 import { decodeZclFrame, encodeReadAttributes } from '@gbhan/zigbee';

@@ -5,16 +5,8 @@
  */
 import type { CryptoSuite, TimingMode } from '@gbhan/cbke';
 import type { BusRadio } from '@gbhan/radio-bus';
-import {
-  type CbkeConfig,
-  type ChannelSpec,
-  type ControlCommand,
-  JoinerRuntime,
-  type KeyExportHook,
-  type NvStore,
-  runCbkeConfig,
-  type ZigbeeNode,
-} from '@gbhan/stack';
+import { type CbkeConfig, type ControlCommand, JoinerRuntime, runCbkeConfig } from '@gbhan/runtime';
+import type { ChannelSpec, KeyExportHook, NvStore, ZigbeeNode } from '@gbhan/stack';
 import { EsmeApplication, type EsmeConfig } from './esme.js';
 
 import { GsmeApplication, type GsmeConfig } from './gsme.js';

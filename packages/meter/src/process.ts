@@ -4,7 +4,8 @@
  * FILE (atomic JSON), until the bus closes the connection.
  */
 import { BusRadio, WebSocketTransport } from '@gbhan/radio-bus';
-import { DeviceArgsError, FileNvStore, parseDeviceArgs, peerOfType } from '@gbhan/stack';
+import { DeviceArgsError, parseDeviceArgs, peerOfType } from '@gbhan/runtime';
+import { FileNvStore } from '@gbhan/stack';
 import { Esme, type EsmeDeviceConfig, Gsme, type GsmeDeviceConfig } from './devices.js';
 
 export type MeterType = 'esme' | 'gsme';

@@ -4,7 +4,8 @@
  * `OpticalPort` on a `JoinerRuntime` (relock at power cycle, CH adopted after a rejoin).
  */
 import { createHash } from 'node:crypto';
-import type { ControlCommand, NvRecord, NvStore, NvValue, ZigbeeNode } from '@gbhan/stack';
+import type { ControlCommand } from '@gbhan/runtime';
+import type { NvRecord, NvStore, NvValue, ZigbeeNode } from '@gbhan/stack';
 import { fromHex } from '@gbhan/zigbee';
 import type { ManufacturerTool } from './manufacturer.js';
 import {

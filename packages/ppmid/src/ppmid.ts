@@ -5,17 +5,8 @@
  */
 import type { CryptoSuite, TimingMode } from '@gbhan/cbke';
 import type { BusRadio } from '@gbhan/radio-bus';
-import {
-  type CbkeConfig,
-  type ChannelSpec,
-  type IncomingZcl,
-  InterPanPairing,
-  JoinerRuntime,
-  type KeyExportHook,
-  type NvStore,
-  runCbkeConfig,
-  type ZigbeeNode,
-} from '@gbhan/stack';
+import { type CbkeConfig, InterPanPairing, JoinerRuntime, runCbkeConfig } from '@gbhan/runtime';
+import type { ChannelSpec, IncomingZcl, KeyExportHook, NvStore, ZigbeeNode } from '@gbhan/stack';
 import { PpmidApplication, type PpmidConfig } from './ppmid-app.js';
 
 export type PpmidDeviceConfig = Omit<PpmidConfig, 'cbke' | 'flushAlerts'> & {

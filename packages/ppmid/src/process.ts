@@ -4,7 +4,8 @@
  * JSON), until the bus closes the connection.
  */
 import { BusRadio, WebSocketTransport } from '@gbhan/radio-bus';
-import { DeviceArgsError, FileNvStore, parseDeviceArgs, peerOfType } from '@gbhan/stack';
+import { DeviceArgsError, parseDeviceArgs, peerOfType } from '@gbhan/runtime';
+import { FileNvStore } from '@gbhan/stack';
 import { Ppmid, type PpmidDeviceConfig } from './ppmid.js';
 
 export async function runDeviceProcess(argv: string[]): Promise<void> {
