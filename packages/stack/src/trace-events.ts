@@ -3,7 +3,7 @@
  * the virtual time and the radio), declared once in `STACK_TRACE_EVENTS`; `StackTraceEvent`,
  * the union the node and the MAC emit, is derived from it. Events several device packages
  * emit (`send-failed`, `key-export`) are declared here, the lowest package that emits them;
- * the application runtime's own are in `app/trace-events.ts`.
+ * the application runtime's own are in `@gbhan/runtime/trace-events`.
  */
 import {
   defineTraceEvents,
