@@ -18,16 +18,13 @@
  */
 import { type CryptoSuite, TestCa } from '@gbhan/cbke';
 import { type BusRadio, Prng } from '@gbhan/radio-bus';
+import { type HubSeen, hubsFromBeacons, runCbkeConfig, seededRandom } from '@gbhan/runtime';
 import {
   type ChannelSpec,
   dispatchControl,
-  type HubSeen,
-  hubsFromBeacons,
   type IncomingZcl,
   type KeyExportHook,
   type NvStore,
-  runCbkeConfig,
-  seededRandom,
   ZigbeeNode,
 } from '@gbhan/stack';
 import {

@@ -3,7 +3,8 @@
  * `ATTACKER_TRACE_EVENTS`. The stack's events (an insider's join) are in `@gbhan/stack`.
  */
 import { defineTraceEvents, eui64Field, listOf, type TraceEventOf } from '@gbhan/radio-bus';
-import type { AppEmitted, DeviceTraceEvent } from '@gbhan/stack';
+import type { AppEmitted } from '@gbhan/runtime';
+import type { DeviceTraceEvent } from '@gbhan/stack';
 import { z } from 'zod';
 import type { InsiderAttack } from './insider.js';
 

@@ -8,9 +8,8 @@
  * One instance is the RAM of one power cycle: `stop()` at power-off; a new instance (reading
  * NVM) at power-on, whose `start()` asks for the tunnels again (GBCS 10.2.2 "at power-on").
  */
+
 import {
-  type Alert,
-  type ApplicationHost,
   type CbkeConfig,
   CbkeService,
   ClusterServer,
@@ -19,11 +18,10 @@ import {
   encodeHandoverResponse,
   HANDOVER_CLUSTER,
   HandoverStatus,
-  type IncomingZcl,
-  type NvValue,
   sendInterPanTraced,
   traceDrop,
-} from '@gbhan/stack';
+} from '@gbhan/runtime';
+import type { AlertLog, ApplicationHost, CoordinatorHost, DropReasonOf, IncomingZcl } from '@gbhan/stack';
 import { KEY_ESTABLISHMENT_CLUSTER } from '@gbhan/zigbee';
 import { DeviceAlerts } from './device-alerts.js';
 import { DeviceLog } from './device-log.js';
@@ -43,16 +41,12 @@ export interface CommsHubAppConfig {
   interPanWindowUs?: number | 'unlimited';
 }
 
-export interface CommsHubHooks {
-  /** The device's security log (the stack's `securityLog.record`). */
-  securityLog: (event: string, detail?: Record<string, string | number | boolean>) => void;
-  /** Ask a device to leave and forget it (the stack's `removeChild`). */
-  removeChild?: (eui64: string) => void;
-  /**
-   * A device's alert for the DCC (the CH's alert queue: it waits in NVM for the WAN), queued
-   * in one NVM write with `alsoCommit`; throws when it could not be stored.
-   */
-  relayAlert?: (alert: Alert, alsoCommit: Record<string, NvValue>) => void;
+/** The hosts of the CHF beyond its `ApplicationHost` (the CH's node provides both). */
+export interface CommsHubHosts {
+  /** Refusals and Device Log changes recorded; a device's alert for the DCC queued (it waits in NVM for the WAN). */
+  alertLog: AlertLog;
+  /** Ask a device to leave and forget it (Device Log removal); none in unit tests. */
+  coordinator?: Pick<CoordinatorHost, 'removeChild'>;
 }
 
 /** GBCS 10.2.2: the CHF is tunnel client to these device types. */
@@ -78,13 +72,13 @@ export class CommsHubApplication {
   constructor(
     readonly host: ApplicationHost,
     readonly config: CommsHubAppConfig,
-    readonly hooks: CommsHubHooks,
+    readonly hosts: CommsHubHosts,
   ) {
     this.deviceLog = new DeviceLog({
       nvm: host.nvm,
       clock: host.clock,
       trace: (e) => host.trace(e),
-      securityLog: hooks.securityLog,
+      securityLog: (event, detail) => hosts.alertLog.record(event, detail),
       ...(config.deviceLogCapacity !== undefined ? { capacity: config.deviceLogCapacity } : {}),
     });
     this.cbke = new CbkeService({
@@ -117,7 +111,7 @@ export class CommsHubApplication {
       onResult: (peer, role, r) => {
         if (role !== 'responder' || r.ok) return;
         // Logged, and the peer is not served again before the Terminate's wait time.
-        hooks.securityLog('interpan-cbke-failed', {
+        hosts.alertLog.record('interpan-cbke-failed', {
           eui64: peer,
           reason: r.reason,
           ...(r.terminateStatus !== undefined ? { terminateStatus: r.terminateStatus } : {}),
@@ -130,11 +124,10 @@ export class CommsHubApplication {
       onData: (peer, data) => this.tunnelData(peer, data),
       ...config.tunnel,
     });
-    const relayAlert = hooks.relayAlert;
     this.alerts = new DeviceAlerts({
       host,
       deviceType: (e) => this.deviceLog.get(e)?.deviceType,
-      ...(relayAlert ? { relay: relayAlert } : {}),
+      relay: (alert, alsoCommit) => hosts.alertLog.queueAlert(alert, alsoCommit),
       // The answer to a tunnelled alert goes back through the tunnel, as DCC commands do.
       sendThroughTunnel: (peer, data) => this.tunnels.send(peer, data),
     });
@@ -171,7 +164,7 @@ export class CommsHubApplication {
   }
 
   /**
-   * A commissioned tunnel server rejoined (`ZigbeeNode.onChildRejoined`): it may have power
+   * A commissioned tunnel server rejoined (`CoordinatorApplication.childRejoined`): it may have power
    * cycled and lost its end of the tunnel, which only the CHF can reopen. ASSUMPTION: GBCS
    * asks for tunnels at CH power-on and after CBKE; asking again on a rejoin is this
    * emulator's choice, so a meter's queued alerts do not wait for the CHF's next message.
@@ -238,10 +231,10 @@ export class CommsHubApplication {
   }
 
   /**
-   * The stack's Inter-PAN gate (`ZigbeeNode.setInterPanGate`): outside the window every
+   * The stack's Inter-PAN gate (`CoordinatorApplication.interPanGate`): outside the window every
    * Inter-PAN frame is dropped with reason `interpan-window-closed`, before decoding.
    */
-  interPanGate(): string | null {
+  interPanGate(): DropReasonOf<'INTERPAN'> | null {
     return this.stopped || !this.interPanWindow.isOpen() ? 'interpan-window-closed' : null;
   }
 
@@ -291,7 +284,7 @@ export class CommsHubApplication {
         msg,
         msg.security !== 'aps-link' ? 'handover-not-secured' : 'handover-without-cbke',
       );
-      this.hooks.securityLog('interpan-handover-refused', { eui64: peer });
+      this.hosts.alertLog.record('interpan-handover-refused', { eui64: peer });
       return;
     }
     let h: ReturnType<typeof decodeHandover>;
@@ -305,7 +298,7 @@ export class CommsHubApplication {
     if (h.entityId !== peer) {
       // ASSUMPTION: a device hands over only its own install code (entity id = CBKE peer).
       status = HandoverStatus.WrongEntity;
-      this.hooks.securityLog('interpan-handover-refused', { eui64: peer, entityId: h.entityId });
+      this.hosts.alertLog.record('interpan-handover-refused', { eui64: peer, entityId: h.entityId });
     } else {
       try {
         this.deviceLog.add({ eui64: h.entityId, deviceType: h.deviceType, installCode: h.installCode });
@@ -332,6 +325,6 @@ export class CommsHubApplication {
     this.tunnels.forget(eui64);
     this.alerts.forget(eui64);
     this.host.removeLinkKey(eui64);
-    this.hooks.removeChild?.(eui64);
+    void this.hosts.coordinator?.removeChild(eui64);
   }
 }

@@ -7,14 +7,14 @@
  */
 import type { CryptoSuite, TimingMode } from '@gbhan/cbke';
 import { type BusRadio, Prng } from '@gbhan/radio-bus';
+import { alertCodeHex, type CbkeConfig, runCbkeConfig } from '@gbhan/runtime';
 import {
-  alertCodeHex,
-  type CbkeConfig,
   type ChannelSpec,
+  type CoordinatorApplication,
+  type DropReasonOf,
   dispatchControl,
   type KeyExportHook,
   type NvStore,
-  runCbkeConfig,
   ZigbeeNode,
 } from '@gbhan/stack';
 import { type CommsHubAppConfig, CommsHubApplication } from './comms-hub-app.js';
@@ -55,7 +55,7 @@ export interface CommsHubOptions {
   autoPowerOn?: boolean;
 }
 
-export class CommsHub {
+export class CommsHub implements CoordinatorApplication {
   readonly node: ZigbeeNode;
   app: CommsHubApplication | null = null;
   private readonly cbke: CbkeConfig;
@@ -75,25 +75,37 @@ export class CommsHub {
       role: 'coordinator',
       seed: o.seed,
       panId,
-      admission: (e) => (this.app ? this.app.admission(e) : null),
       ...(this.config.channels ? { channels: this.config.channels } : {}),
       ...(o.onKeyExport ? { onKeyExport: o.onKeyExport } : {}),
     });
     this.node.onZcl((m) => this.app?.handle(m));
-    this.node.onChildRejoined((e) => this.app?.deviceRejoined(e));
-    this.node.setInterPanGate((source) => {
-      const refusal = this.app ? this.app.interPanGate() : 'interpan-window-closed';
-      const key = typeof source === 'string' ? source : `short:${source.toString(16)}`;
-      const n = this.interPanFrames.get(key) ?? { processed: 0, dropped: 0 };
-      if (refusal === null) n.processed++;
-      else n.dropped++;
-      this.interPanFrames.set(key, n);
-      return refusal;
-    });
+    this.node.setCoordinatorApplication(this);
     o.radio.onControl((cmd) => {
       this.control(cmd);
     });
     if (o.autoPowerOn ?? true) void this.powerOn();
+  }
+
+  // ---------------------------------------------------------------- CoordinatorApplication
+  // The node asks the CH, which asks the application of this power cycle (none: powered off).
+
+  admit(eui64: string): { linkKey: Uint8Array } | null {
+    return this.app ? this.app.admission(eui64) : null;
+  }
+
+  childRejoined(eui64: string): void {
+    this.app?.deviceRejoined(eui64);
+  }
+
+  /** The application's Inter-PAN window, with the frames let in / dropped counted per source. */
+  interPanGate(source: string | number): DropReasonOf<'INTERPAN'> | null {
+    const refusal = this.app ? this.app.interPanGate() : 'interpan-window-closed';
+    const key = typeof source === 'string' ? source : `short:${source.toString(16)}`;
+    const n = this.interPanFrames.get(key) ?? { processed: 0, dropped: 0 };
+    if (refusal === null) n.processed++;
+    else n.dropped++;
+    this.interPanFrames.set(key, n);
+    return refusal;
   }
 
   async powerOn(): Promise<void> {
@@ -107,12 +119,8 @@ export class CommsHub {
           ? { interPanWindowUs: this.config.interPanWindowUs }
           : {}),
       },
-      {
-        securityLog: (event, detail) => this.node.securityLog.record(event, detail),
-        removeChild: (e) => void this.node.removeChild(e),
-        // A meter's alert waits with the CH's own for the WAN.
-        relayAlert: (alert, alsoCommit) => this.node.securityLog.queueAlert(alert, alsoCommit),
-      },
+      // A meter's alert waits in the node's queue with the CH's own for the WAN.
+      { alertLog: this.node.securityLog, coordinator: this.node },
     );
     this.app = app;
     await this.node.powerOn();

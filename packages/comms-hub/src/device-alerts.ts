@@ -18,9 +18,8 @@
  * wrong path); a frame too short for a header (no transaction sequence number to answer) is
  * only dropped, and a Default Response is never answered.
  */
+
 import {
-  type Alert,
-  type ApplicationHost,
   alertCodeHex,
   type DeviceAlert,
   DeviceAlertError,
@@ -28,13 +27,12 @@ import {
   defaultResponseTo,
   EVENTS_CLUSTER,
   encodeTunnelledZcl,
-  type IncomingZcl,
-  type NvValue,
   sendDefaultResponse,
   traceDrop,
   virtualUsOfZclUtc,
   ZclStatus,
-} from '@gbhan/stack';
+} from '@gbhan/runtime';
+import type { Alert, ApplicationHost, IncomingZcl, NvValue } from '@gbhan/stack';
 import { decodeZclHeader, toHex, type ZclFrameHeader } from '@gbhan/zigbee';
 import { traceHub } from './trace-events.js';
 

@@ -9,14 +9,9 @@
  * list of ZCL frames per GSME, delivered in order at the check-in, kept in RAM (lost on a CH
  * power cycle). ASSUMPTION: the GPF shares the CH's node (one radio, one EUI64).
  */
-import {
-  type ApplicationHost,
-  describeDecodeError,
-  type IncomingZcl,
-  sendTraced,
-  traceDrop,
-  ZclStatus,
-} from '@gbhan/stack';
+
+import { describeDecodeError, sendTraced, traceDrop, ZclStatus } from '@gbhan/runtime';
+import type { ApplicationHost, IncomingZcl } from '@gbhan/stack';
 import { decodeZclFrame, type ReadAttributeRecord } from '@gbhan/zigbee';
 import { traceHub } from './trace-events.js';
 

@@ -4,10 +4,6 @@
  * mirror, sleepy queue).
  */
 
-// The generic application runtime (CBKE service, cluster server, tunnel envelope and
-// server, joiner runtime, device arguments) lives in @gbhan/stack; re-exported so this
-// package's public names stay as they were.
-export * from '@gbhan/stack/app';
 export * from './comms-hub.js';
 export * from './comms-hub-app.js';
 export * from './device-log.js';

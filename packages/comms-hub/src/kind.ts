@@ -4,10 +4,11 @@
  * built and its process entry (`gbhan device comms-hub ... [--wan-port N]`). The device code
  * is loaded when a hub is built.
  */
+
+import { DeviceArgsError } from '@gbhan/runtime';
 import {
   action,
   commonConfig,
-  DeviceArgsError,
   type DeviceKind,
   duration,
   installCode,

@@ -7,15 +7,8 @@
  * 3 minutes. Data then flows as TransferData in both directions.
  */
 import type { Timer } from '@gbhan/clock';
-import {
-  type ApplicationHost,
-  decodeZclOrDrop,
-  type IncomingZcl,
-  sendDefaultResponse,
-  sendTraced,
-  traceDrop,
-  ZclStatus,
-} from '@gbhan/stack';
+import { decodeZclOrDrop, sendDefaultResponse, sendTraced, traceDrop, ZclStatus } from '@gbhan/runtime';
+import type { ApplicationHost, IncomingZcl } from '@gbhan/stack';
 import {
   encodeGbHgrpRequestTunnel,
   encodeZclCommand,

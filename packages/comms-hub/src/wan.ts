@@ -7,7 +7,9 @@
  *
  * Responses are traced as `wan-response` events with the request id the command got.
  */
-import { type ApplicationHost, decodeTunnelledZcl, encodeTunnelledZcl } from '@gbhan/stack';
+
+import { decodeTunnelledZcl, encodeTunnelledZcl } from '@gbhan/runtime';
+import type { ApplicationHost } from '@gbhan/stack';
 import {
   type DecodedZclFrame,
   decodeZclFrame,

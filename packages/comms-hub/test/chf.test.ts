@@ -5,6 +5,7 @@
  * commissioning.test.ts and cbke-real-stack.test.ts.
  */
 import { ManualClock, MINUTE, SECOND } from '@gbhan/clock';
+import { CbkeService, decodeTunnelledZcl, encodeTunnelledZcl } from '@gbhan/runtime';
 import { cbkeConfig, HostDouble, type Sent } from '@gbhan/testing';
 import {
   decodeZclFrame,
@@ -14,14 +15,7 @@ import {
   TUNNELING_CLUSTER,
 } from '@gbhan/zigbee';
 import { describe, expect, it } from 'vitest';
-import {
-  CbkeService,
-  CommsHubApplication,
-  decodeTunnelledZcl,
-  encodeTunnelledZcl,
-  TUNNEL_RETRY_US,
-  WanError,
-} from '../src/index.js';
+import { CommsHubApplication, TUNNEL_RETRY_US, WanError } from '../src/index.js';
 
 const CH = '00124b0000000001';
 const ESME = '00124b0000000002';
@@ -36,7 +30,15 @@ function hub(clock = new ManualClock()) {
   const app = new CommsHubApplication(
     host,
     { cbke: cbkeConfig(CH) },
-    { securityLog: (e) => security.push(e), removeChild: (e) => removed.push(e) },
+    {
+      alertLog: { record: (e) => void security.push(e), queueAlert: () => {}, flush: async () => {} },
+      coordinator: {
+        removeChild: async (e) => {
+          removed.push(e);
+          return 'sent';
+        },
+      },
+    },
   );
   host.onZcl((m) => app.handle(m));
   return { host, app, security, removed };

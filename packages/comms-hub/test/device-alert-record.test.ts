@@ -4,17 +4,16 @@
  * device and forgotten with the device, and ZCL's rule for a sender that disabled default
  * responses holds. End to end on the real stack: device-alerts.test.ts.
  */
+
 import {
-  type Alert,
   alertEventData,
   decodeAlertResponse,
   EVENT_CONTROL_REPORT_TO_WAN,
   EVENTS_CLUSTER,
   encodeDeviceAlert,
-  GbAlertCode,
-  type NvValue,
   zclUtcNow,
-} from '@gbhan/stack';
+} from '@gbhan/runtime';
+import { type Alert, GbAlertCode, type NvValue } from '@gbhan/stack';
 import { HostDouble } from '@gbhan/testing';
 import { describe, expect, it } from 'vitest';
 import { DEVICE_ALERTS_SEEN_PER_DEVICE, DeviceAlerts } from '../src/device-alerts.js';

@@ -12,7 +12,7 @@
  * Cross-package on purpose (it imports @gbhan/meter in a test only), as commissioning.test.ts.
  */
 import { MINUTE, SECOND } from '@gbhan/clock';
-import { ALERT_CONFIRM_TIMEOUT_US, ALERT_RETRY_FIRST_US, Esme, Gsme } from '@gbhan/meter';
+import { Esme, Gsme } from '@gbhan/meter';
 import {
   BusRadio,
   type BusTraceEvent,
@@ -23,16 +23,15 @@ import {
   RadioBus,
 } from '@gbhan/radio-bus';
 import {
+  ALERT_CONFIRM_TIMEOUT_US,
+  ALERT_RETRY_FIRST_US,
   EVENT_CONTROL_REPORT_TO_WAN,
   EVENTS_CLUSTER,
   encodeDeviceAlert,
   encodeTunnelledZcl,
-  GbAlertCode,
-  KeyExportRegistry,
-  MemoryNvStore,
-  ZigbeeNode,
   zclUtcNow,
-} from '@gbhan/stack';
+} from '@gbhan/runtime';
+import { GbAlertCode, KeyExportRegistry, MemoryNvStore, ZigbeeNode } from '@gbhan/stack';
 import { malformedCount, tempFile, tsharkFields } from '@gbhan/testing';
 import { appendInstallCodeCrc, toHex } from '@gbhan/zigbee';
 import { describe, expect, it } from 'vitest';

@@ -10,10 +10,11 @@ import { join } from 'node:path';
 import { MINUTE } from '@gbhan/clock';
 import { esmeKind } from '@gbhan/meter';
 import { RadioBus, startBusServer } from '@gbhan/radio-bus';
+import { DeviceArgsError, parseDeviceArgs } from '@gbhan/runtime';
 import { runKindProcess } from '@gbhan/stack';
 import { appendInstallCodeCrc, toHex } from '@gbhan/zigbee';
 import { describe, expect, it } from 'vitest';
-import { commsHubKind, DeviceArgsError, parseDeviceArgs } from '../src/index.js';
+import { commsHubKind } from '../src/index.js';
 
 const CH = '00124b0000c0ffee';
 const ESME = '00124b0000e5e5e5';

@@ -12,16 +12,18 @@ import type { BusRadio } from '@gbhan/radio-bus';
 import {
   type CbkeConfig,
   CbkeService,
-  type ChannelSpec,
-  dispatchControl,
-  type IncomingZcl,
   InterPanPairing,
-  type KeyExportHook,
-  type NvStore,
   type PairingResult,
   runCbkeConfig,
   sendTraced,
   traceDrop,
+} from '@gbhan/runtime';
+import {
+  type ChannelSpec,
+  dispatchControl,
+  type IncomingZcl,
+  type KeyExportHook,
+  type NvStore,
   ZigbeeNode,
 } from '@gbhan/stack';
 import { decodeZclFrame, encodeReadAttributes } from '@gbhan/zigbee';

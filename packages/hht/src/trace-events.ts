@@ -3,7 +3,8 @@
  * pairing events are the shared application runtime's (`@gbhan/stack`).
  */
 import { defineTraceEvents, eui64Field, type TraceEventOf } from '@gbhan/radio-bus';
-import type { AppEmitted, DeviceTraceEvent } from '@gbhan/stack';
+import type { AppEmitted } from '@gbhan/runtime';
+import type { DeviceTraceEvent } from '@gbhan/stack';
 import { z } from 'zod';
 
 export const HHT_TRACE_EVENTS = defineTraceEvents(

@@ -5,14 +5,12 @@
  */
 import type { CryptoSuite, TimingMode } from '@gbhan/cbke';
 import type { BusRadio } from '@gbhan/radio-bus';
+import { type CbkeConfig, JoinerRuntime, runCbkeConfig } from '@gbhan/runtime';
 import {
-  type CbkeConfig,
   type ChannelSpec,
   dispatchControl,
-  JoinerRuntime,
   type KeyExportHook,
   type NvStore,
-  runCbkeConfig,
   type ZigbeeNode,
 } from '@gbhan/stack';
 import { EsmeApplication, type EsmeConfig } from './esme.js';

@@ -8,24 +8,23 @@
  * One instance is the RAM of one power cycle: `stop()` at power-off saves the registers
  * (power-fail save) and drops everything else; a new instance at power-on reads NVM.
  */
+
 import {
-  type Alert,
   type AlertConfirmations,
   type AlertPathConfig,
-  type ApplicationHost,
   alertPathOptions,
   type CbkeConfig,
   CbkeService,
   ClusterServer,
   decodeTunnelledZcl,
   encodeTunnelledZcl,
-  type IncomingZcl,
   TunnelAlertSender,
   TunnelServer,
   traceDrop,
   ZclStatus,
   zclUtcNow,
-} from '@gbhan/stack';
+} from '@gbhan/runtime';
+import type { Alert, ApplicationHost, IncomingZcl } from '@gbhan/stack';
 import {
   type DecodedZclFrame,
   encodeDebtCreditStatus,

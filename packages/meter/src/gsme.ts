@@ -13,21 +13,19 @@
  */
 import type { Timer } from '@gbhan/clock';
 import {
-  type Alert,
   AlertConfirmations,
   type AlertPathConfig,
-  type ApplicationHost,
   alertPathOptions,
   type CbkeConfig,
   CbkeService,
   ClusterServer,
   EVENTS_CLUSTER,
   encodeAlertPublishEvent,
-  type IncomingZcl,
   isDefaultResponse,
   sendTraced,
   traceDrop,
-} from '@gbhan/stack';
+} from '@gbhan/runtime';
+import type { Alert, ApplicationHost, IncomingZcl } from '@gbhan/stack';
 import { encodeZclGlobalCommand } from '@gbhan/zigbee';
 import { METERING_CLUSTER, MeteringAttr, MeteringRegister } from './metering.js';
 import { traceMeter } from './trace-events.js';

@@ -3,10 +3,6 @@
  * servers, GB-HGRP tunnel server) and GSME (gas, sleepy, reporting to the GPF).
  */
 
-// The generic application runtime (CBKE service, cluster server, tunnel envelope and
-// server, joiner runtime, device arguments) lives in @gbhan/stack; re-exported so this
-// package's public names stay as they were.
-export * from '@gbhan/stack/app';
 export * from './devices.js';
 export * from './esme.js';
 export * from './gsme.js';

@@ -5,10 +5,10 @@
  * loaded when a meter is built.
  */
 import type { BusRadio } from '@gbhan/radio-bus';
+import { DeviceArgsError } from '@gbhan/runtime';
 import {
   action,
   type CreateOptions,
-  DeviceArgsError,
   type DeviceKind,
   duration,
   hex,

@@ -9,7 +9,8 @@
  * off is not metered.
  */
 import type { Clock } from '@gbhan/clock';
-import { type NvStore, ZclStatus } from '@gbhan/stack';
+import { ZclStatus } from '@gbhan/runtime';
+import type { NvStore } from '@gbhan/stack';
 import type { ReadAttributeRecord } from '@gbhan/zigbee';
 
 export const METERING_CLUSTER = 0x0702;

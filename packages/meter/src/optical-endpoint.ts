@@ -13,7 +13,7 @@
  */
 import type { Server } from 'node:http';
 import type { BusRadio } from '@gbhan/radio-bus';
-import { startJsonEndpoint } from '@gbhan/stack';
+import { startJsonEndpoint } from '@gbhan/runtime';
 import type { OpticalResponse } from './optical-port.js';
 import type { MeterTriage } from './triage.js';
 

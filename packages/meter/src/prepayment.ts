@@ -10,7 +10,8 @@
  * out at the right virtual time without ticking.
  */
 import type { Clock, Timer } from '@gbhan/clock';
-import { type NvStore, ZclStatus, zclUtcNow } from '@gbhan/stack';
+import { ZclStatus, zclUtcNow } from '@gbhan/runtime';
+import type { NvStore } from '@gbhan/stack';
 import type { ReadAttributeRecord, TopUpRecord } from '@gbhan/zigbee';
 import type { MeteringRegister } from './metering.js';
 import type { MeterTraceEvent } from './trace-events.js';

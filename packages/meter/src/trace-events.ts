@@ -4,7 +4,8 @@
  * `@gbhan/stack`.
  */
 import { defineTraceEvents, eui64Field, listOf, type TraceEventOf } from '@gbhan/radio-bus';
-import type { AppEmitted, DeviceTraceEvent } from '@gbhan/stack';
+import type { AppEmitted } from '@gbhan/runtime';
+import type { DeviceTraceEvent } from '@gbhan/stack';
 import { z } from 'zod';
 import type { OpticalErrorCode } from './optical-port.js';
 

@@ -9,6 +9,16 @@
  * a wrong transaction sequence number, or nothing.
  */
 import { SECOND } from '@gbhan/clock';
+import {
+  ALERT_CONFIRM_TIMEOUT_US,
+  ALERT_RETRY_FIRST_US,
+  type DeviceAlert,
+  decodeDeviceAlert,
+  decodeTunnelledZcl,
+  EVENTS_CLUSTER,
+  encodeTunnelledZcl,
+  zclUtcNow,
+} from '@gbhan/runtime';
 import { GbAlertCode, type IncomingZcl, MemoryNvStore, ZigbeeNode } from '@gbhan/stack';
 import { realBus } from '@gbhan/testing';
 import {
@@ -22,18 +32,7 @@ import {
   toHex,
 } from '@gbhan/zigbee';
 import { describe, expect, it } from 'vitest';
-import {
-  ALERT_CONFIRM_TIMEOUT_US,
-  ALERT_RETRY_FIRST_US,
-  type DeviceAlert,
-  decodeDeviceAlert,
-  decodeTunnelledZcl,
-  Esme,
-  EVENTS_CLUSTER,
-  encodeTunnelledZcl,
-  Gsme,
-  zclUtcNow,
-} from '../src/index.js';
+import { Esme, Gsme } from '../src/index.js';
 
 const SEED = 'alerts-1';
 const CH = '00124b0000c0ffee';

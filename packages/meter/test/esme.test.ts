@@ -4,6 +4,7 @@
  * adds nothing to them. The ESME on the real stack: packages/comms-hub/test/commissioning.test.ts.
  */
 import { type ManualClock, SECOND } from '@gbhan/clock';
+import { decodeDeviceAlert, decodeTunnelledZcl, EVENTS_CLUSTER, encodeTunnelledZcl } from '@gbhan/runtime';
 import { GbAlertCode } from '@gbhan/stack';
 import { cbkeConfig, HostDouble, type Sent } from '@gbhan/testing';
 import {
@@ -18,14 +19,7 @@ import {
   TUNNELING_CLUSTER,
 } from '@gbhan/zigbee';
 import { describe, expect, it } from 'vitest';
-import {
-  decodeDeviceAlert,
-  decodeTunnelledZcl,
-  EsmeApplication,
-  type EsmeConfig,
-  EVENTS_CLUSTER,
-  encodeTunnelledZcl,
-} from '../src/index.js';
+import { EsmeApplication, type EsmeConfig } from '../src/index.js';
 
 /** The CH's Default Response to an alert (client to server, answering Publish Event). */
 const alertAnswer = (tsn: number, statusCode: number) =>

@@ -20,9 +20,7 @@
  */
 import type { Timer } from '@gbhan/clock';
 import {
-  type Alert,
   type AlertPathConfig,
-  type ApplicationHost,
   alertPathOptions,
   type CbkeConfig,
   CbkeService,
@@ -30,14 +28,14 @@ import {
   decodeTunnelledZcl,
   describeDecodeError,
   encodeTunnelledZcl,
-  type IncomingZcl,
   sendTraced,
   TunnelAlertSender,
   TunnelServer,
   traceDrop,
   ZclStatus,
   zclUtcNow,
-} from '@gbhan/stack';
+} from '@gbhan/runtime';
+import type { Alert, ApplicationHost, IncomingZcl } from '@gbhan/stack';
 import {
   type DecodedZclFrame,
   decodeZclFrame,

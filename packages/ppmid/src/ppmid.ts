@@ -5,16 +5,13 @@
  */
 import type { CryptoSuite, TimingMode } from '@gbhan/cbke';
 import type { BusRadio } from '@gbhan/radio-bus';
+import { type CbkeConfig, InterPanPairing, JoinerRuntime, runCbkeConfig } from '@gbhan/runtime';
 import {
-  type CbkeConfig,
   type ChannelSpec,
   dispatchControl,
   type IncomingZcl,
-  InterPanPairing,
-  JoinerRuntime,
   type KeyExportHook,
   type NvStore,
-  runCbkeConfig,
   type ZigbeeNode,
 } from '@gbhan/stack';
 import { PPMID_ACTIONS } from './kind.js';

@@ -4,7 +4,8 @@
  * events are in `@gbhan/stack`.
  */
 import { defineTraceEvents, eui64Field, type TraceEventOf } from '@gbhan/radio-bus';
-import type { AppEmitted, DeviceTraceEvent } from '@gbhan/stack';
+import type { AppEmitted } from '@gbhan/runtime';
+import type { DeviceTraceEvent } from '@gbhan/stack';
 import { z } from 'zod';
 
 export const PPMID_TRACE_EVENTS = defineTraceEvents(

@@ -20,7 +20,10 @@ export interface TraceEventSpec {
   /** One line: what happened. */
   readonly description: string;
   readonly fields: TraceFields;
-  /** A check across fields (e.g. a reason of the event's layer): what is wrong, or null. */
+  /**
+   * A check across fields (e.g. a reason of the event's layer): what is wrong, or null. Also
+   * run on matchers, so it passes when a field it compares is absent.
+   */
   readonly check?: (event: Record<string, unknown>) => string | null;
 }
 
@@ -170,7 +173,10 @@ export function checkTraceMatch(
     const type = pattern.type;
     const schema = typeof type === 'string' ? catalogue.schema(type) : undefined;
     if (schema === undefined) return { path: ['type'], message: unknownType(catalogue, type) };
-    return checkAgainst(schema, pattern, [], `${type} events`);
+    const issue = checkAgainst(schema, pattern, [], `${type} events`);
+    if (issue !== null) return issue;
+    const wrong = catalogue.specs[type as string]?.check?.(pattern) ?? null;
+    return wrong === null ? null : { path: [], message: wrong };
   }
   const keys = Object.keys(pattern);
   const candidates = catalogue.types

@@ -19,7 +19,7 @@ import {
   type TxStatus,
   validateTraceEvent,
 } from '@gbhan/radio-bus';
-import { APP_TRACE_EVENTS, type AppEmitted } from '@gbhan/stack/app/trace-events';
+import { APP_TRACE_EVENTS, type AppEmitted } from '@gbhan/runtime/trace-events';
 import { STACK_TRACE_EVENTS } from '@gbhan/stack/trace-events';
 import { z } from 'zod';
 import { DEVICE_KINDS } from './kinds.js';
@@ -27,7 +27,7 @@ import { DEVICE_KINDS } from './kinds.js';
 /** The built-in plain 802.15.4 radio's events (device type `radio`). */
 export const SCENARIO_TRACE_EVENTS = defineTraceEvents(
   'scenario',
-  'The built-in plain 802.15.4 radio (device type `radio`); it also uses `control-refused` (stack/app).',
+  'The built-in plain 802.15.4 radio (device type `radio`); it also uses `control-refused` (runtime).',
   {
     acked: {
       description: 'A data request the radio sent was acknowledged.',

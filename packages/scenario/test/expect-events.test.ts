@@ -69,6 +69,14 @@ describe('expectations against the catalogue', () => {
       9,
       'expect.0.order.1.event.reason',
     ]);
+    // a frame drop reason of another layer than the one named (MAC_DROP_REASONS, ... in @gbhan/stack)
+    const layer = refusal(
+      '  - never: { type: device, event: { type: frame-dropped, layer: NWK, reason: aps-bad-mic } }\n',
+    );
+    expect([layer.code, layer.detail]).toEqual([
+      'SCENARIO_BAD_EVENT',
+      expect.stringMatching(/not a NWK frame drop reason/),
+    ]);
     // a device id in an event field that names no device can never equal an EUI64
     expect(refusal('  - event: { type: device, event: { type: cbke-established, peer: chh } }\n').field).toBe(
       'expect.0.event.event.peer',

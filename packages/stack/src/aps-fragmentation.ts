@@ -11,6 +11,8 @@
  * This module holds the parts without I/O (block sizes, splitting, the reassembly buffer);
  * `node/aps-fragments.ts` sends the blocks, the acks and runs the timers.
  */
+import type { DropReasonOf } from './trace-events.js';
+
 /** aMaxPHYPacketSize (802.15.4 §11.3), the same on both GB bands here. */
 const A_MAX_PHY_PACKET_SIZE = 127;
 
@@ -117,11 +119,14 @@ export interface IncomingBlock {
   payload: Uint8Array;
 }
 
+/** The APS drop reasons of fragment reassembly. */
+export type ApsFragmentDropReason = Extract<DropReasonOf<'APS'>, `aps-fragment-${string}`>;
+
 export type BlockOutcome =
   /** Acknowledge `block` (its number within the transmission); `asdu` when now complete. */
   | { kind: 'accepted'; block: number; asdu?: Uint8Array; duplicate?: boolean }
   /** Drop the block, do not acknowledge it (traced with `reason`). */
-  | { kind: 'dropped'; reason: string };
+  | { kind: 'dropped'; reason: ApsFragmentDropReason };
 
 interface Reassembly {
   total: number;

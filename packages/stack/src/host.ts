@@ -6,6 +6,8 @@
  */
 import type { Clock } from '@gbhan/clock';
 import type { NvStore } from './nvm.js';
+import type { AlertLog } from './security-log.js';
+import type { DropReasonOf } from './trace-events.js';
 
 /** Smart Energy profile. */
 export const PROFILE_SMART_ENERGY = 0x0109;
@@ -111,3 +113,26 @@ export interface ApplicationHost {
 }
 
 export type PartnerKeyResult = 'received' | 'no-key' | 'not-joined' | 'no-link-key' | 'no-ack';
+
+/**
+ * What a coordinator asks the application on it (the CH's Device Log and Inter-PAN window).
+ * Set with `CoordinatorHost.setCoordinatorApplication`; the comms-hub's `CommsHub` is one.
+ */
+export interface CoordinatorApplication {
+  /** A device asks to join: the install-code link key to admit it with, or null to refuse. */
+  admit(eui64: string): { linkKey: Uint8Array } | null;
+  /** A child came back with a secured rejoin (it may have lost its RAM: redo what lived there). */
+  childRejoined(eui64: string): void;
+  /** Every Inter-PAN frame before it is decoded, by MAC source: null lets it in, else the drop reason. */
+  interPanGate(source: string | number): DropReasonOf<'INTERPAN'> | null;
+}
+
+/** The host of a coordinator's application (the CH). `ZigbeeNode` implements it. */
+export interface CoordinatorHost extends ApplicationHost {
+  /** The application asked about admission, rejoins and Inter-PAN (null: none). */
+  setCoordinatorApplication(app: CoordinatorApplication | null): void;
+  /** Ask a device to leave and forget it (Device Log removal). */
+  removeChild(eui64: string): Promise<SendStatus>;
+  /** The node's security log and alert queue. */
+  readonly securityLog: AlertLog;
+}

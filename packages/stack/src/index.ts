@@ -1,4 +1,3 @@
-export * from './app/index.js';
 export * from './aps-fragmentation.js';
 export * from './counters.js';
 export * from './device-kind.js';

@@ -23,7 +23,7 @@ import {
   unitBackoffUs,
   ZigbeeDecodeError,
 } from '@gbhan/zigbee';
-import type { StackTraceEvent } from './trace-events.js';
+import { decodeErrorReason, frameDropped, type StackTraceEvent } from './trace-events.js';
 
 /** §7.4.2 MAC PIB defaults used by ZigBee. */
 export const MAC_MIN_BE = 3;
@@ -359,8 +359,8 @@ export class MacEngine {
     try {
       f = decodeMacFrame(rx.psdu);
     } catch (e) {
-      const reason = e instanceof ZigbeeDecodeError ? `mac-${e.code.toLowerCase()}` : 'mac-undecodable';
-      this.o.trace({ type: 'frame-dropped', layer: 'MAC', reason, detail: (e as Error).message });
+      const reason = e instanceof ZigbeeDecodeError ? decodeErrorReason('MAC', e.code) : 'mac-undecodable';
+      this.o.trace(frameDropped('MAC', reason, { detail: (e as Error).message }));
       return;
     }
     if (f.frameType === 'ack') {
@@ -400,7 +400,7 @@ export class MacEngine {
     if (unicast) {
       const key = `${addressKey(f.source)}:${f.frameType}`;
       if (this.lastSeq.get(key) === f.sequenceNumber) {
-        this.o.trace({ type: 'frame-dropped', layer: 'MAC', reason: 'mac-duplicate', seq: f.sequenceNumber });
+        this.o.trace(frameDropped('MAC', 'mac-duplicate', { seq: f.sequenceNumber }));
         return;
       }
       this.lastSeq.set(key, f.sequenceNumber);

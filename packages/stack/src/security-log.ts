@@ -37,10 +37,20 @@ export interface Alert {
 /** Delivers an alert; returns true when it got through (then it leaves the queue). */
 export type AlertSender = (alert: Alert) => boolean | Promise<boolean>;
 
+/** A device's security log and alert queue as applications use it; `SecurityLog` implements it. */
+export interface AlertLog {
+  /** Log an event (persisted); with a GB alert code it also queues the alert. */
+  record(event: string, detail?: SecurityLogEntry['detail'], alertCode?: number): void;
+  /** Queue an alert without a log entry (a relayed one), in one NVM write with `alsoCommit`. */
+  queueAlert(alert: Alert, alsoCommit?: Record<string, NvValue>): void;
+  /** Try the alert queue now (a path to the alerts' destination opened). */
+  flush(): Promise<void>;
+}
+
 const LOG_KEY = 'stack.securityLog';
 const ALERT_KEY = 'stack.alertQueue';
 
-export class SecurityLog {
+export class SecurityLog implements AlertLog {
   private sender: AlertSender | null = null;
   /** The flush under way (a call meanwhile waits for it, and makes it run once more). */
   private flushing: Promise<void> | null = null;

@@ -3,7 +3,7 @@
  * the virtual time and the radio), declared once in `STACK_TRACE_EVENTS`; `StackTraceEvent`,
  * the union the node and the MAC emit, is derived from it. Events several device packages
  * emit (`send-failed`, `key-export`) are declared here, the lowest package that emits them;
- * the application runtime's own are in `app/trace-events.ts`.
+ * the application runtime's own are in `@gbhan/runtime/trace-events`.
  */
 import {
   defineTraceEvents,
@@ -50,93 +50,134 @@ export const NWK_STATES = [
 ] as const;
 export type NwkStateName = (typeof NWK_STATES)[number];
 
-/** Every ZigbeeDecodeError as `<layer>-<code>`, lowercase: the reason a handler's uncaught one gets. */
-const decodeErrorReasons = (layers: readonly string[], text: string): ValueList =>
-  Object.fromEntries(
-    layers.flatMap((l) => ZIGBEE_ERROR_CODES.map((c) => [`${l.toLowerCase()}-${c.toLowerCase()}`, text])),
-  );
+/** A ZigbeeDecodeError as a drop reason: `<layer>-<code>`, lowercase. */
+export type DecodeErrorReason<L extends ZigbeeLayer = ZigbeeLayer> =
+  `${Lowercase<L>}-${Lowercase<ZigbeeErrorCode>}`;
+export const decodeErrorReason = <L extends ZigbeeLayer>(
+  layer: L,
+  code: ZigbeeErrorCode,
+): DecodeErrorReason<L> => `${layer.toLowerCase()}-${code.toLowerCase()}` as DecodeErrorReason<L>;
 
-/**
- * Why a frame was not accepted, per layer (`frame-dropped` `layer` -> `reason` -> meaning).
- * The reasons of the refusals that are also Security Log entries and alerts are marked.
+/** Every ZigbeeDecodeError of `layers` as a reason, each meaning `text`. */
+const decodeErrorReasons = <L extends ZigbeeLayer>(layers: readonly L[], text: string) =>
+  Object.fromEntries(
+    layers.flatMap((l) => ZIGBEE_ERROR_CODES.map((c) => [decodeErrorReason(l, c), text])),
+  ) as Record<DecodeErrorReason<L>, string>;
+
+/*
+ * Why a frame was not accepted (`frame-dropped` `reason` -> meaning), one list per `layer`;
+ * drop() takes only a reason of its layer. The refusals that are also Security Log entries and
+ * alerts are marked.
  */
+/** MAC frames: undecodable or a retransmission (mac.ts). */
+export const MAC_DROP_REASONS = {
+  ...decodeErrorReasons(['MAC'], 'the MAC frame did not decode (ZigbeeDecodeError code)'),
+  'mac-undecodable': 'the MAC frame did not decode (another error)',
+  'mac-duplicate': 'a retransmission of the last frame from that source (same sequence number)',
+} as const satisfies ValueList;
+
+/** NWK frames: security, replay, addressing, relaying, NWK commands and leaves (node/nwk.ts, coordinator.ts). */
+export const NWK_DROP_REASONS = {
+  'nwk-malformed': 'the NWK frame did not decode',
+  'nwk-no-network-key': 'NWK-secured, and this node holds no network key yet',
+  'nwk-no-source-address': 'secured without the source EUI64 needed for the nonce',
+  'nwk-bad-mic': 'the MIC did not verify under the network key',
+  'nwk-replay': 'a frame counter not above the last one from that source',
+  'nwk-unsecured': 'not NWK-secured on a secured network',
+  'nwk-not-for-me': 'addressed to another node',
+  'nwk-radius-exhausted': 'to relay, but its radius is used up',
+  'nwk-no-route': 'to relay to a node that is not a child',
+  'nwk-command-source-mismatch':
+    'an NWK command whose MAC, NWK and security sources disagree (refused: Security Log, alert)',
+  'nwk-leave-source-mismatch':
+    "a leave in a child's name from another short address (refused: Security Log, alert)",
+  'nwk-leave-request-not-allowed':
+    'a leave request from the parent, not obeyed (nwkLeaveRequestAllowed false; refused: Security Log, alert)',
+  'nwk-leave-not-from-parent': 'a leave request not from the parent (refused: Security Log, alert)',
+} as const satisfies ValueList;
+
+/** APS frames: link-key security, acks, fragments, Request Key and Transport Key (node/aps.ts, aps-fragments.ts, roles). */
+export const APS_DROP_REASONS = {
+  'aps-unknown-source': 'APS-secured from a short address with no known EUI64',
+  'aps-network-key-security': 'APS security under the network key (refused: Security Log, alert)',
+  'aps-no-link-key': 'APS-secured by a peer this node shares no link key with',
+  'aps-bad-mic': 'the MIC did not verify under the link key',
+  'aps-replay': 'a frame counter not above the last one from that peer',
+  'aps-unsecured-before-key': 'an unsecured APS frame before the network key arrived',
+  'aps-source-mismatch':
+    'secured by a key of another peer than the NWK source (refused: Security Log, alert)',
+  'aps-unknown-source-eui64': 'from a short address with no known EUI64',
+  'aps-unexpected-ack': 'an APS ack nobody waits for',
+  'aps-fragment-bad-block-count': 'a first block announcing fewer than 2 blocks',
+  'aps-fragment-no-buffer': 'no reassembly buffer free',
+  'aps-fragment-no-first-block': 'a later block without its first',
+  'aps-fragment-bad-block-number': 'a block number out of range',
+  'aps-fragment-cluster-mismatch': 'a block of another cluster than its first',
+  'aps-fragment-too-long': 'the reassembled ASDU would be too long',
+  'aps-fragment-duplicate': 'a block already received',
+  'aps-fragment-timeout': 'a reassembly that did not complete in time',
+  'request-key-not-trust-centre': 'a Request Key to a node that is not the Trust Centre',
+  'request-key-unsecured': 'a Request Key without APS link-key security',
+  'transport-key-not-from-trust-centre':
+    "a partner Transport Key not under the Trust Centre's key-transport key (refused: Security Log, alert)",
+  'transport-key-partner-invalid':
+    'a partner Transport Key for the Trust Centre or this node itself (refused: Security Log, alert)',
+  'transport-key-unsecured':
+    'a network Transport Key not under a key-transport key (refused: Security Log, alert)',
+  'transport-key-unexpected': 'a network Transport Key while not waiting for one',
+} as const satisfies ValueList;
+
+/** ZDO frames (node/zdo.ts). */
+export const ZDO_DROP_REASONS = {
+  'zdo-malformed': 'the ZDO frame did not decode',
+  'mgmt-leave-not-authorised':
+    "a Mgmt_Leave_req not under the Trust Centre's APS link key (refused: Security Log, alert)",
+} as const satisfies ValueList;
+
+/** Inter-PAN frames: the CH's gate, then security (node/interpan.ts). */
+export const INTERPAN_DROP_REASONS = {
+  'interpan-window-closed': "the CH's Inter-PAN window is closed (its gate, before decoding)",
+  'interpan-short-source': 'an Inter-PAN frame with a short MAC source',
+  'interpan-no-link-key': 'APS-secured Inter-PAN from a peer with no link key',
+  'interpan-replay': 'a frame counter not above the last one from that peer',
+  'interpan-bad-mic': 'the MIC did not verify under the link key',
+} as const satisfies ValueList;
+
+/** A handler failed: an uncaught decode error as `<layer>-<code>`, or anything else (zigbee-node.ts). */
+export const NODE_DROP_REASONS = {
+  ...decodeErrorReasons(
+    ZIGBEE_LAYERS,
+    'a decoder refused the frame and no handler caught it (`<layer>-<code>`)',
+  ),
+  'unexpected-error': 'a handler threw something else (the message in `detail`)',
+} as const satisfies ValueList;
+
+/** The drop reasons by `frame-dropped` `layer`. */
 export const FRAME_DROP_REASONS = {
-  MAC: {
-    ...decodeErrorReasons(['MAC'], 'the MAC frame did not decode (ZigbeeDecodeError code)'),
-    'mac-undecodable': 'the MAC frame did not decode (another error)',
-    'mac-duplicate': 'a retransmission of the last frame from that source (same sequence number)',
-  },
-  NWK: {
-    'nwk-malformed': 'the NWK frame did not decode',
-    'nwk-no-network-key': 'NWK-secured, and this node holds no network key yet',
-    'nwk-no-source-address': 'secured without the source EUI64 needed for the nonce',
-    'nwk-bad-mic': 'the MIC did not verify under the network key',
-    'nwk-replay': 'a frame counter not above the last one from that source',
-    'nwk-unsecured': 'not NWK-secured on a secured network',
-    'nwk-not-for-me': 'addressed to another node',
-    'nwk-radius-exhausted': 'to relay, but its radius is used up',
-    'nwk-no-route': 'to relay to a node that is not a child',
-    'nwk-command-source-mismatch':
-      'an NWK command whose MAC, NWK and security sources disagree (refused: Security Log, alert)',
-    'nwk-leave-source-mismatch':
-      "a leave in a child's name from another short address (refused: Security Log, alert)",
-    'nwk-leave-request-not-allowed':
-      'a leave request from the parent, not obeyed (nwkLeaveRequestAllowed false; refused: Security Log, alert)',
-    'nwk-leave-not-from-parent': 'a leave request not from the parent (refused: Security Log, alert)',
-  },
-  APS: {
-    'aps-unknown-source': 'APS-secured from a short address with no known EUI64',
-    'aps-network-key-security': 'APS security under the network key (refused: Security Log, alert)',
-    'aps-no-link-key': 'APS-secured by a peer this node shares no link key with',
-    'aps-bad-mic': 'the MIC did not verify under the link key',
-    'aps-replay': 'a frame counter not above the last one from that peer',
-    'aps-unsecured-before-key': 'an unsecured APS frame before the network key arrived',
-    'aps-source-mismatch':
-      'secured by a key of another peer than the NWK source (refused: Security Log, alert)',
-    'aps-unknown-source-eui64': 'from a short address with no known EUI64',
-    'aps-unexpected-ack': 'an APS ack nobody waits for',
-    'aps-fragment-bad-block-count': 'a first block announcing fewer than 2 blocks',
-    'aps-fragment-no-buffer': 'no reassembly buffer free',
-    'aps-fragment-no-first-block': 'a later block without its first',
-    'aps-fragment-bad-block-number': 'a block number out of range',
-    'aps-fragment-cluster-mismatch': 'a block of another cluster than its first',
-    'aps-fragment-too-long': 'the reassembled ASDU would be too long',
-    'aps-fragment-duplicate': 'a block already received',
-    'aps-fragment-timeout': 'a reassembly that did not complete in time',
-    'request-key-not-trust-centre': 'a Request Key to a node that is not the Trust Centre',
-    'request-key-unsecured': 'a Request Key without APS link-key security',
-    'transport-key-not-from-trust-centre':
-      "a partner Transport Key not under the Trust Centre's key-transport key (refused: Security Log, alert)",
-    'transport-key-partner-invalid':
-      'a partner Transport Key for the Trust Centre or this node itself (refused: Security Log, alert)',
-    'transport-key-unsecured':
-      'a network Transport Key not under a key-transport key (refused: Security Log, alert)',
-    'transport-key-unexpected': 'a network Transport Key while not waiting for one',
-  },
-  ZDO: {
-    'zdo-malformed': 'the ZDO frame did not decode',
-    'mgmt-leave-not-authorised':
-      "a Mgmt_Leave_req not under the Trust Centre's APS link key (refused: Security Log, alert)",
-  },
-  INTERPAN: {
-    'interpan-window-closed': "the CH's Inter-PAN window is closed (its gate, before decoding)",
-    'interpan-short-source': 'an Inter-PAN frame with a short MAC source',
-    'interpan-no-link-key': 'APS-secured Inter-PAN from a peer with no link key',
-    'interpan-replay': 'a frame counter not above the last one from that peer',
-    'interpan-bad-mic': 'the MIC did not verify under the link key',
-  },
-  NODE: {
-    ...decodeErrorReasons(
-      ZIGBEE_LAYERS,
-      'a decoder refused the frame and no handler caught it (`<layer>-<code>`)',
-    ),
-    'unexpected-error': 'a handler threw something else (the message in `detail`)',
-  },
-} as const satisfies Record<string, ValueList>;
+  MAC: MAC_DROP_REASONS,
+  NWK: NWK_DROP_REASONS,
+  APS: APS_DROP_REASONS,
+  ZDO: ZDO_DROP_REASONS,
+  INTERPAN: INTERPAN_DROP_REASONS,
+  NODE: NODE_DROP_REASONS,
+} as const;
 export type FrameDropLayer = keyof typeof FRAME_DROP_REASONS;
 
-/** Why a frame was not accepted: one of `FRAME_DROP_REASONS` of its layer (built at run time). */
-export type DropReason = string;
+/** A drop reason of `L` (of any layer when `L` is a union). */
+export type DropReasonOf<L extends FrameDropLayer> = L extends FrameDropLayer
+  ? keyof (typeof FRAME_DROP_REASONS)[L] & string
+  : never;
+/** Why a frame was not accepted: one of the reasons of its layer. */
+export type DropReason = DropReasonOf<FrameDropLayer>;
+
+/** A `frame-dropped` event: the reason must be one of its layer's. */
+export function frameDropped<L extends FrameDropLayer>(
+  layer: L,
+  reason: DropReasonOf<L>,
+  detail: Record<string, unknown> = {},
+): StackTraceEvent {
+  return { type: 'frame-dropped', layer, reason, ...detail } as StackTraceEvent;
+}
 
 const ALL_DROP_REASONS: ValueList = Object.assign({}, ...Object.values(FRAME_DROP_REASONS));
 
@@ -355,7 +396,7 @@ export const STACK_TRACE_EVENTS = defineTraceEvents(
       },
       check: (e) => {
         const reasons = FRAME_DROP_REASONS[e.layer as FrameDropLayer] as ValueList | undefined;
-        return reasons !== undefined && !Object.hasOwn(reasons, e.reason as string)
+        return reasons !== undefined && e.reason !== undefined && !Object.hasOwn(reasons, e.reason as string)
           ? `reason ${JSON.stringify(e.reason)} is not a ${String(e.layer)} frame drop reason`
           : null;
       },

@@ -5,7 +5,7 @@
  * tshark dissects and reassembles the blocks; missing and bad blocks are traced drops.
  */
 import { buildPcap, LINKTYPE_IEEE802_15_4_WITHFCS } from '@gbhan/radio-bus';
-import { malformedCount, tempFile, tsharkFields } from '@gbhan/testing';
+import { malformedCount, tempFile, tsharkFields } from '@gbhan/testing/tshark';
 import { encodeApsFrame, encodeNwkFrame, toHex } from '@gbhan/zigbee';
 import { describe, expect, it } from 'vitest';
 import {

@@ -5,7 +5,7 @@
  * refused request gets no key and is traced and security-logged.
  */
 import { buildPcap, LINKTYPE_IEEE802_15_4_WITHFCS } from '@gbhan/radio-bus';
-import { malformedCount, tempFile, tsharkFields } from '@gbhan/testing';
+import { malformedCount, tempFile, tsharkFields } from '@gbhan/testing/tshark';
 import { describe, expect, it } from 'vitest';
 import type { IncomingZcl } from '../src/host.js';
 import { CH, during, ESME, GSME, joinedNet, PRICE_GET_CURRENT } from './harness.js';

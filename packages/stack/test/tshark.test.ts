@@ -7,7 +7,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildPcap, LINKTYPE_IEEE802_15_4_WITHFCS } from '@gbhan/radio-bus';
-import { malformedCount, tempFile, tsharkFields } from '@gbhan/testing';
+import { malformedCount, tempFile, tsharkFields } from '@gbhan/testing/tshark';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { CH, during, ESME, GSME, joinedNet, PRICE_GET_CURRENT } from './harness.js';
 

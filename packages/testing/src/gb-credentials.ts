@@ -1,11 +1,11 @@
 /**
  * Test certificates for device application tests: one seeded suite-2 test CA (issuer
  * "TESTCA01"), a device certificate per EUI64. Independent of the run CA (`runCbkeConfig`) so
- * unit tests do not depend on a run seed. Imports @gbhan/stack: from `@gbhan/testing`, for tests
- * of stack and the packages above it.
+ * unit tests do not depend on a run seed. Imports @gbhan/runtime: from `@gbhan/testing`, for
+ * tests of runtime and the packages above it.
  */
 import { TestCa } from '@gbhan/cbke';
-import { type CbkeConfig, seededRandom } from '@gbhan/stack';
+import { type CbkeConfig, seededRandom } from '@gbhan/runtime';
 import { fromHex } from '@gbhan/zigbee';
 
 const ca = new TestCa({ suite: 2, issuer: fromHex('5445535443413031'), random: seededRandom('ca') });

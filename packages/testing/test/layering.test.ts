@@ -58,10 +58,60 @@ const packages = readdirSync(join(ROOT, 'packages')).filter(
   (d) => d !== 'testing' && existsSync(join(ROOT, 'packages', d, 'package.json')),
 );
 
+/** The packages bottom-up (root README): a package's src imports only packages before it. */
+const ORDER = [
+  ['clock'],
+  ['radio-bus'],
+  ['zigbee'],
+  ['cbke'],
+  ['stack'],
+  ['runtime'],
+  ['comms-hub', 'meter', 'ppmid', 'hht', 'attacker'],
+  ['scenario'],
+  ['testing'],
+].map((level) => level.map((d) => `@gbhan/${d}`));
+const levelOf = (name: string) => ORDER.findIndex((level) => level.includes(name));
+
+describe('the packages keep the layering', () => {
+  it('every package has a place in the order', () => {
+    const all = readdirSync(join(ROOT, 'packages')).filter((d) =>
+      existsSync(join(ROOT, 'packages', d, 'package.json')),
+    );
+    expect(
+      all.map((d) => readJson(join(ROOT, 'packages', d, 'package.json')).name).filter((n) => levelOf(n) < 0),
+    ).toEqual([]);
+  });
+
+  it('every src file imports only packages below its own, declared in its dependencies', () => {
+    const bad: string[] = [];
+    for (const dir of readdirSync(join(ROOT, 'packages'))) {
+      if (!existsSync(join(ROOT, 'packages', dir, 'package.json'))) continue;
+      const pkg = readJson(join(ROOT, 'packages', dir, 'package.json'));
+      const deps = new Set(Object.keys(pkg.dependencies ?? {}));
+      for (const file of tsFiles(join(ROOT, 'packages', dir, 'src')))
+        for (const s of specifiers(file).filter((s) => s.startsWith('@gbhan/'))) {
+          const name = s.split('/').slice(0, 2).join('/');
+          if (name === pkg.name) continue;
+          if (!(levelOf(name) < levelOf(pkg.name)))
+            bad.push(`${relative(ROOT, file)}: ${s} is not below ${pkg.name}`);
+          if (!deps.has(name)) bad.push(`${relative(ROOT, file)}: ${name} missing from dependencies`);
+        }
+    }
+    expect(bad).toEqual([]);
+  });
+});
+
 describe('@gbhan/testing keeps the layering', () => {
   it('its entries import what the README says', () => {
     expect(Object.fromEntries(entries)).toEqual({
-      '@gbhan/testing': ['@gbhan/cbke', '@gbhan/clock', '@gbhan/radio-bus', '@gbhan/stack', '@gbhan/zigbee'],
+      '@gbhan/testing': [
+        '@gbhan/cbke',
+        '@gbhan/clock',
+        '@gbhan/radio-bus',
+        '@gbhan/runtime',
+        '@gbhan/stack',
+        '@gbhan/zigbee',
+      ],
       '@gbhan/testing/cli': [],
       '@gbhan/testing/real-bus': ['@gbhan/radio-bus'],
       '@gbhan/testing/tshark': [],

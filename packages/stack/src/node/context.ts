@@ -18,12 +18,18 @@ import {
 } from '@gbhan/zigbee';
 import { type ResolvedFragmentationConfig, resolveFragmentationConfig } from '../aps-fragmentation.js';
 import { PersistedCounter } from '../counters.js';
-import type { DeviceTraceEvent, IncomingZcl } from '../host.js';
+import type { CoordinatorApplication, DeviceTraceEvent, IncomingZcl } from '../host.js';
 import type { ExportedKeyOrigin } from '../key-export.js';
 import { MacEngine } from '../mac.js';
 import type { NvStore, NvValue } from '../nvm.js';
 import { GbAlertCode, SecurityLog } from '../security-log.js';
-import type { NwkStateName, StackTraceEvent } from '../trace-events.js';
+import {
+  type DropReasonOf,
+  type FrameDropLayer,
+  frameDropped,
+  type NwkStateName,
+  type StackTraceEvent,
+} from '../trace-events.js';
 import type { ApsLayer } from './aps.js';
 import type { ApsFragments } from './aps-fragments.js';
 import type { ChannelSpec, ZigbeeNodeConfig } from './config.js';
@@ -59,7 +65,8 @@ export class NodeContext {
   /** The EPID a joiner accepts (config.extendedPanId; undefined = any). */
   epidFilter: string | undefined;
   readonly zclHandlers: ((msg: IncomingZcl) => void | Promise<void>)[] = [];
-  readonly childRejoinHandlers: ((eui64: string) => void)[] = [];
+  /** The coordinator's application (admission, rejoins, Inter-PAN gate), if any. */
+  coordinatorApp: CoordinatorApplication | null = null;
 
   // The parts, wired once by ZigbeeNode.
   nwk!: NwkLayer;
@@ -115,12 +122,21 @@ export class NodeContext {
     this.trace(event);
   }
 
-  drop(layer: string, reason: string, detail: Record<string, unknown> = {}): void {
-    this.emit({ type: 'frame-dropped', layer, reason, ...detail });
+  /** A received frame not accepted: `reason` must be one of `layer`'s (trace-events.ts). */
+  drop<L extends FrameDropLayer>(
+    layer: L,
+    reason: DropReasonOf<L>,
+    detail: Record<string, unknown> = {},
+  ): void {
+    this.emit(frameDropped(layer, reason, detail));
   }
 
   /** An attempt refused for want of authority: traced drop, security log entry and GB alert. */
-  refuse(layer: string, reason: string, detail: Record<string, string | number | boolean>): void {
+  refuse<L extends FrameDropLayer>(
+    layer: L,
+    reason: DropReasonOf<L>,
+    detail: Record<string, string | number | boolean>,
+  ): void {
     this.drop(layer, reason, detail);
     this.securityLog.record(reason, detail, GbAlertCode.unauthorisedCommunicationAccess);
   }

@@ -27,7 +27,10 @@ export class CoordinatorRole implements Role {
 
   powerUp(): void {
     const ctx = this.ctx;
-    this.tc = new TrustCentre(ctx.nvm, ctx.prng, ctx.config.admission ?? (() => null));
+    // The application decides when there is one; else the fixed policy of the config.
+    this.tc = new TrustCentre(ctx.nvm, ctx.prng, (eui64) =>
+      ctx.coordinatorApp ? ctx.coordinatorApp.admit(eui64) : (ctx.config.admission?.(eui64) ?? null),
+    );
   }
 
   /** Power on: resume the network in NVM (same PAN, key, children) or form one. */
@@ -322,7 +325,7 @@ export class CoordinatorRole implements Role {
     const mf = ctx.nwk.macData(oldShort, bytes, net.panId, true);
     const r = capability.receiverOnWhenIdle ? await ctx.mac.send(mf) : await ctx.mac.sendIndirect(mf);
     ctx.emit({ type: 'rejoin-response', to: eui64, short, status, delivery: r.status });
-    if (status === 0 && r.status === 'sent') for (const h of ctx.childRejoinHandlers) h(eui64);
+    if (status === 0 && r.status === 'sent') ctx.coordinatorApp?.childRejoined(eui64);
   }
 
   // ---------------------------------------------------------------- APS

@@ -17,12 +17,13 @@ import {
 } from '@gbhan/zigbee';
 import type { FrameSecurity, OutgoingZcl, SendResult } from '../host.js';
 import { PROFILE_SMART_ENERGY, SE_ENDPOINT } from '../host.js';
+import type { DropReasonOf } from '../trace-events.js';
 import { toSendStatus } from './aps.js';
 import type { NodeContext } from './context.js';
 
 export class InterPan {
   /** Offered every Inter-PAN frame's MAC source before decoding: a reason drops it. */
-  gate: ((source: string | number) => string | null) | null = null;
+  gate: ((source: string | number) => DropReasonOf<'INTERPAN'> | null) | null = null;
 
   constructor(private readonly ctx: NodeContext) {}
 

@@ -10,7 +10,8 @@ import type { Clock } from '@gbhan/clock';
 import type { BusRadio, ReceivedFrame } from '@gbhan/radio-bus';
 import { fromHex, isInterPanFrame, ZigbeeDecodeError } from '@gbhan/zigbee';
 import type {
-  ApplicationHost,
+  CoordinatorApplication,
+  CoordinatorHost,
   DeviceTraceEvent,
   IncomingZcl,
   OutgoingZcl,
@@ -21,6 +22,7 @@ import type {
 } from '../host.js';
 import type { NvStore, NvValue } from '../nvm.js';
 import { type AlertSender, GbAlertCode, type SecurityLog } from '../security-log.js';
+import { decodeErrorReason } from '../trace-events.js';
 import { ApsLayer } from './aps.js';
 import { ApsFragments } from './aps-fragments.js';
 import type { Beacon, ChannelSpec, JoinResult, NodeRole, ZigbeeNodeConfig } from './config.js';
@@ -35,7 +37,7 @@ import { Scanner } from './scan.js';
 import { CHILDREN_KEY, LINK_KEYS_KEY, NETWORK_KEY, type NetworkRecord } from './state.js';
 import { ZdoLayer } from './zdo.js';
 
-export class ZigbeeNode implements ApplicationHost {
+export class ZigbeeNode implements CoordinatorHost {
   readonly eui64: string;
   readonly clock: Clock;
   readonly securityLog: SecurityLog;
@@ -74,12 +76,13 @@ export class ZigbeeNode implements ApplicationHost {
   }
 
   /**
-   * Gate every Inter-PAN frame before it is decoded (the CH's 60-minute window): return a
-   * reason to drop it (traced `frame-dropped`, layer INTERPAN), or null to let it in.
-   * `source` is the MAC source (an EUI64, or a short address).
+   * Coordinator: the application asked who may join (before the config's `admission`), told
+   * of a child's secured rejoin, and gating every Inter-PAN frame before it is decoded (the
+   * CH's 60-minute window; a refusal is traced `frame-dropped`, layer INTERPAN).
    */
-  setInterPanGate(gate: ((source: string | number) => string | null) | null): void {
-    this.interPan.gate = gate;
+  setCoordinatorApplication(app: CoordinatorApplication | null): void {
+    this.ctx.coordinatorApp = app;
+    this.interPan.gate = app ? (source) => app.interPanGate(source) : null;
   }
 
   // ---------------------------------------------------------------- ApplicationHost
@@ -94,15 +97,6 @@ export class ZigbeeNode implements ApplicationHost {
 
   onZcl(handler: (msg: IncomingZcl) => void | Promise<void>): void {
     this.ctx.zclHandlers.push(handler);
-  }
-
-  /**
-   * Coordinator: a child came back with a secured rejoin and got its Rejoin Response. It may
-   * have lost its RAM (a power cycle), so the application redoes what lived there (the CHF's
-   * GB-HGRP tunnel).
-   */
-  onChildRejoined(handler: (eui64: string) => void): void {
-    this.ctx.childRejoinHandlers.push(handler);
   }
 
   linkKey(peer: string): Uint8Array | null {
@@ -276,10 +270,7 @@ export class ZigbeeNode implements ApplicationHost {
       this.dispatch(f, rx);
     } catch (e) {
       // Bad input never crashes a node: anything a handler did not expect is a traced drop.
-      const reason =
-        e instanceof ZigbeeDecodeError
-          ? `${e.layer.toLowerCase()}-${e.code.toLowerCase()}`
-          : 'unexpected-error';
+      const reason = e instanceof ZigbeeDecodeError ? decodeErrorReason(e.layer, e.code) : 'unexpected-error';
       this.ctx.drop('NODE', reason, { detail: (e as Error).message });
     }
   }

@@ -6,6 +6,7 @@
  * delivered in order, and a flush asked for while one runs is not lost.
  */
 import { ManualClock } from '@gbhan/clock';
+import { type Alert, GbAlertCode, MemoryNvStore, SecurityLog } from '@gbhan/stack';
 import { HostDouble } from '@gbhan/testing';
 import { encodeDefaultResponse, type ZclDirection } from '@gbhan/zigbee';
 import fc from 'fast-check';
@@ -15,7 +16,7 @@ import {
   ALERT_RETRY_FIRST_US,
   ALERT_RETRY_MAX_US,
   AlertConfirmations,
-} from '../src/app/alert-confirmation.js';
+} from '../src/alert-confirmation.js';
 import {
   alertCodeHex,
   alertEventData,
@@ -26,10 +27,8 @@ import {
   EventLogId,
   encodeDeviceAlert,
   logIdForAlert,
-} from '../src/app/device-alert.js';
-import { virtualUsOfZclUtc, zclUtcNow } from '../src/app/zcl-helpers.js';
-import { MemoryNvStore } from '../src/nvm.js';
-import { type Alert, GbAlertCode, SecurityLog } from '../src/security-log.js';
+} from '../src/device-alert.js';
+import { virtualUsOfZclUtc, zclUtcNow } from '../src/zcl-helpers.js';
 
 const TAMPER = {
   tsn: 7,

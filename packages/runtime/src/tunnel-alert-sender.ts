@@ -10,8 +10,7 @@
  * `onDataError`, `closed` as `onClosed`. One instance per power cycle (waiters and timers are
  * RAM), like the tunnel server.
  */
-import type { ApplicationHost } from '../host.js';
-import type { Alert } from '../security-log.js';
+import type { Alert, ApplicationHost } from '@gbhan/stack';
 import { AlertConfirmations } from './alert-confirmation.js';
 import { EVENTS_CLUSTER, encodeAlertPublishEvent } from './device-alert.js';
 import { encodeTunnelledZcl, type TunnelledZcl } from './tunnel-envelope.js';

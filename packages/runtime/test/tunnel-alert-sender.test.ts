@@ -6,6 +6,8 @@
  * another device do not). The ESME on it: packages/meter/test/esme.test.ts; end to end:
  * packages/comms-hub/test/device-alerts.test.ts, packages/ppmid/test/alerts.test.ts.
  */
+
+import { GbAlertCode } from '@gbhan/stack';
 import { HostDouble, type Sent } from '@gbhan/testing';
 import {
   decodeZclFrame,
@@ -16,19 +18,18 @@ import {
   TUNNELING_CLUSTER,
 } from '@gbhan/zigbee';
 import { describe, expect, it } from 'vitest';
-import { ALERT_RETRY_FIRST_US } from '../src/app/alert-confirmation.js';
+import { ALERT_RETRY_FIRST_US } from '../src/alert-confirmation.js';
 import {
   alertEventData,
   decodeDeviceAlert,
   EVENT_CONTROL_REPORT_TO_WAN,
   EVENTS_CLUSTER,
   EventLogId,
-} from '../src/app/device-alert.js';
-import { TunnelAlertSender } from '../src/app/tunnel-alert-sender.js';
-import { decodeTunnelledZcl, encodeTunnelledZcl, type TunnelledZcl } from '../src/app/tunnel-envelope.js';
-import { TunnelServer } from '../src/app/tunnel-server.js';
-import { zclUtcNow } from '../src/app/zcl-helpers.js';
-import { GbAlertCode } from '../src/security-log.js';
+} from '../src/device-alert.js';
+import { TunnelAlertSender } from '../src/tunnel-alert-sender.js';
+import { decodeTunnelledZcl, encodeTunnelledZcl, type TunnelledZcl } from '../src/tunnel-envelope.js';
+import { TunnelServer } from '../src/tunnel-server.js';
+import { zclUtcNow } from '../src/zcl-helpers.js';
 
 const CH = '00124b0000000001';
 const OTHER = '00124b0000000009';

@@ -18,6 +18,7 @@
  * (`HandoverStatus`).
  */
 import type { Timer } from '@gbhan/clock';
+import type { Beacon, ChannelSpec, IncomingZcl, ZigbeeNode } from '@gbhan/stack';
 import {
   decodeZclHeader,
   encodeZclHeader,
@@ -26,8 +27,6 @@ import {
   fromHex,
   toHex,
 } from '@gbhan/zigbee';
-import type { IncomingZcl } from '../host.js';
-import type { Beacon, ChannelSpec, ZigbeeNode } from '../node.js';
 import { type CbkeConfig, CbkeService } from './cbke-service.js';
 import { traceApp } from './trace-events.js';
 import { describeDecodeError, sendInterPanTraced, traceDrop } from './zcl-helpers.js';

@@ -11,7 +11,7 @@
  * the host's clock.
  */
 import type { Timer } from '@gbhan/clock';
-import type { ApplicationHost } from '../host.js';
+import type { ApplicationHost } from '@gbhan/stack';
 import { alertCodeHex, DeviceAlertError, decodeAlertResponse, EVENTS_CLUSTER } from './device-alert.js';
 import { traceApp } from './trace-events.js';
 import { ZclStatus } from './zcl-helpers.js';

@@ -12,9 +12,9 @@ import {
   type TraceEventOf,
   type ValueList,
 } from '@gbhan/radio-bus';
+import type { DeviceTraceEvent } from '@gbhan/stack';
+import type { StackTraceEvent } from '@gbhan/stack/trace-events';
 import { z } from 'zod';
-import type { DeviceTraceEvent } from '../host.js';
-import type { StackTraceEvent } from '../trace-events.js';
 
 /**
  * Why an application refused a frame (`app-drop` `reason` -> meaning), for every device. The
@@ -99,7 +99,7 @@ const hub = z
   .describe('a CH heard in a beacon');
 
 export const APP_TRACE_EVENTS = defineTraceEvents(
-  'stack/app',
+  'runtime',
   'The application runtime GB devices share: CBKE, tunnels, alerts, Inter-PAN pairing, joins, refusals.',
   {
     // CBKE service

@@ -11,10 +11,8 @@
  */
 import type { BusRadio } from '@gbhan/radio-bus';
 import { Prng } from '@gbhan/radio-bus';
-import type { ApplicationHost, IncomingZcl } from '../host.js';
-import type { KeyExportHook } from '../key-export.js';
-import { type ChannelSpec, type JoinResult, type NodeRole, ZigbeeNode } from '../node.js';
-import type { NvStore } from '../nvm.js';
+import type { ApplicationHost, IncomingZcl, KeyExportHook, NvStore } from '@gbhan/stack';
+import { type ChannelSpec, type JoinResult, type NodeRole, ZigbeeNode } from '@gbhan/stack';
 import { traceApp } from './trace-events.js';
 
 export interface JoinerApp {

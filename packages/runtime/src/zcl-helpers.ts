@@ -4,6 +4,7 @@
  * traced instead), answer with a ZCL Default Response, and convert virtual time to ZCL UTC.
  */
 
+import type { ApplicationHost, IncomingZcl, OutgoingZcl, PeerAddress, SendStatus } from '@gbhan/stack';
 import {
   type DecodedZclFrame,
   decodeZclFrame,
@@ -12,7 +13,6 @@ import {
   type ZclDirection,
   ZigbeeDecodeError,
 } from '@gbhan/zigbee';
-import type { ApplicationHost, IncomingZcl, OutgoingZcl, PeerAddress, SendStatus } from '../host.js';
 import { traceApp } from './trace-events.js';
 
 /** ZCL status codes (ZCL r8 07-5123 §2.6.3) used by these applications. */

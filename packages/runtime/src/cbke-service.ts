@@ -25,6 +25,7 @@ import {
   type TrustedCa,
 } from '@gbhan/cbke';
 import type { Timer } from '@gbhan/clock';
+import type { ApplicationHost, IncomingZcl } from '@gbhan/stack';
 import {
   decodeKeyEstablishment,
   decodeZclFrame,
@@ -38,7 +39,6 @@ import {
   toHex,
   ZigbeeDecodeError,
 } from '@gbhan/zigbee';
-import type { ApplicationHost, IncomingZcl } from '../host.js';
 import { traceApp } from './trace-events.js';
 import {
   describeDecodeError,

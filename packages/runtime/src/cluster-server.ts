@@ -5,13 +5,14 @@
  * the request came. Read Attributes (ZCL r8 §2.5.1) and Default Responses (§2.5.12) are
  * handled here so each cluster only supplies its attributes and commands.
  */
+
+import type { ApplicationHost, IncomingZcl } from '@gbhan/stack';
 import {
   type DecodedZclFrame,
   decodeZclFrame,
   encodeReadAttributesResponse,
   type ReadAttributeRecord,
 } from '@gbhan/zigbee';
-import type { ApplicationHost, IncomingZcl } from '../host.js';
 import {
   defaultResponseTo,
   describeDecodeError,

@@ -19,8 +19,9 @@
  * meter's queue (alert-confirmation.ts). A MAC or APS ack says only that the frame reached
  * the CH's radio.
  */
+
+import type { Alert } from '@gbhan/stack';
 import { decodeZclHeader, ZigbeeDecodeError } from '@gbhan/zigbee';
-import type { Alert } from '../security-log.js';
 import { zclUtcNow } from './zcl-helpers.js';
 
 export const EVENTS_CLUSTER = 0x0709;

@@ -1,8 +1,8 @@
 /**
- * The generic application runtime on top of `ApplicationHost`, shared by the GB device
- * packages (comms-hub, meter, ppmid), which never import each other: CBKE service and the
- * run's certificates, cluster server helpers, the GB-HGRP tunnel envelope and tunnel server,
- * the joiner runtime, and device-process argument parsing.
+ * @gbhan/runtime: the generic application runtime on the stack's `ApplicationHost`, shared by
+ * the GB device packages, which never import each other: CBKE service and the run's
+ * certificates, cluster server helpers, the GB-HGRP tunnel envelope and tunnel server, the
+ * joiner runtime, and device-process argument parsing.
  */
 export * from './alert-confirmation.js';
 export * from './cbke-service.js';

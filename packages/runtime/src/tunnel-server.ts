@@ -7,6 +7,7 @@
  * (the CHF asks both for a tunnel).
  */
 
+import type { ApplicationHost, IncomingZcl, SendStatus } from '@gbhan/stack';
 import {
   encodeZclCommand,
   GB_HGRP_MANUFACTURER_CODE,
@@ -16,7 +17,6 @@ import {
   TUNNELING_CLUSTER,
   TunnelStatus,
 } from '@gbhan/zigbee';
-import type { ApplicationHost, IncomingZcl, SendStatus } from '../host.js';
 import { traceApp } from './trace-events.js';
 import { decodeZclOrDrop, sendDefaultResponse, sendTraced, traceDrop, ZclStatus } from './zcl-helpers.js';
 
