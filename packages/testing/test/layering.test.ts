@@ -63,7 +63,7 @@ const ORDER = [
   ['clock'],
   ['radio-bus'],
   ['zigbee'],
-  ['cbke'],
+  ['cbke', 'gbcs'],
   ['stack'],
   ['runtime'],
   ['comms-hub', 'meter', 'ppmid', 'hht', 'attacker'],
