@@ -40,7 +40,8 @@ export interface BuildCommandOptions extends PreCommandOptions {
   deviceKaPublic: Uint8Array;
 }
 
-function signingOf(o: PreCommandOptions, cra: GeneralSigning['cra']): GeneralSigning {
+/** The grouping header and content of a message (no signature yet). */
+export function signingOf(o: PreCommandOptions, cra: GeneralSigning['cra']): GeneralSigning {
   const u = useCase(o.useCase);
   const g: GeneralSigning = {
     cra,

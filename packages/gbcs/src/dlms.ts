@@ -19,17 +19,7 @@ export type DlmsData =
   | { type: 'array' | 'structure'; items: DlmsData[] }
   | { type: 'boolean'; value: boolean }
   | { type: 'octet-string' | 'visible-string'; value: Uint8Array }
-  | {
-      type:
-        | 'integer'
-        | 'long'
-        | 'unsigned'
-        | 'long-unsigned'
-        | 'double-long'
-        | 'double-long-unsigned'
-        | 'enum';
-      value: number;
-    }
+  | { type: IntType; value: number }
   | { type: 'long64' | 'long64-unsigned'; value: bigint };
 
 type IntType =

@@ -6,10 +6,10 @@
  * rule (RTDS 8F66 future-dated alerts are signed, no MAC).
  */
 import { toHex } from './bytes.js';
-import { macGeneralSigning, macKey, type Refusal, signGeneralSigning } from './command.js';
+import { macGeneralSigning, macKey, type Refusal, signGeneralSigning, signingOf } from './command.js';
 import { ecdsaVerify, gbcsMacValid } from './crypto.js';
 import { GbcsError } from './errors.js';
-import { encodeGeneralSigning, type GeneralSigning, type Supplementary } from './general-signing.js';
+import { encodeGeneralSigning, type Supplementary } from './general-signing.js';
 import { type DecodedGbcsMessage, decodeGbcsMessage } from './message.js';
 import { type UseCaseName, useCase } from './use-cases.js';
 
@@ -33,18 +33,7 @@ export interface DeviceMessageOptions {
 
 function build(cra: 'response' | 'alert', o: DeviceMessageOptions): Uint8Array {
   const u = useCase(o.useCase);
-  const g: GeneralSigning = {
-    cra,
-    originatorCounter: o.counter,
-    originator: o.originator,
-    recipient: o.recipient,
-    dateTime: o.dateTime ?? null,
-    messageCode: u.code,
-    content: o.payload,
-    signature: null,
-  };
-  if (o.supplementary !== undefined) g.supplementary = o.supplementary;
-  const apdu = encodeGeneralSigning(g);
+  const apdu = encodeGeneralSigning(signingOf(o, cra));
   if (o.signed ?? u.critical) {
     if (o.deviceDsPrivate === undefined)
       throw new GbcsError('COMMAND', 'OUT_OF_RANGE', 'deviceDsPrivate', `a signed ${cra} needs the DS key`);
