@@ -8,6 +8,8 @@
  * One instance is the RAM of one power cycle: `stop()` at power-off; a new instance (reading
  * NVM) at power-on, whose `start()` asks for the tunnels again (GBCS 10.2.2 "at power-on").
  */
+
+import type { Dcc } from '@gbhan/gbcs';
 import {
   type Alert,
   type ApplicationHost,
@@ -23,6 +25,7 @@ import {
   type NvValue,
   sendInterPanTraced,
   traceDrop,
+  UNIX_EPOCH_AT_VIRTUAL_ZERO,
 } from '@gbhan/stack';
 import { KEY_ESTABLISHMENT_CLUSTER } from '@gbhan/zigbee';
 import { DeviceAlerts } from './device-alerts.js';
@@ -32,6 +35,7 @@ import { DEFAULT_INTERPAN_WINDOW_US, InterPanWindow } from './interpan-window.js
 import { traceHub } from './trace-events.js';
 import { TunnelManager, type TunnelManagerOptions } from './tunnel-manager.js';
 import { type DccCommand, WanSide } from './wan.js';
+import { WanGbcs } from './wan-gbcs.js';
 
 export interface CommsHubAppConfig {
   cbke: CbkeConfig;
@@ -41,6 +45,8 @@ export interface CommsHubAppConfig {
   deviceLogCapacity?: number;
   /** Inter-PAN window from power-on (default 60 min, GBCS); 'unlimited' = SECMP0037. */
   interPanWindowUs?: number | 'unlimited';
+  /** The DCC that builds GBCS commands for the WAN side (the run's remote parties). */
+  dcc?: Dcc;
 }
 
 export interface CommsHubHooks {
@@ -143,12 +149,24 @@ export class CommsHubApplication {
       isGsme: (e) => this.deviceLog.get(e)?.deviceType === 'GSME',
       onGsmeReply: (gsme, clusterId, frame) => this.wan.onGsmeReply(gsme, clusterId, frame),
     });
+    const dcc = config.dcc;
     this.wan = new WanSide({
       host,
       deviceLog: this.deviceLog,
       tunnels: this.tunnels,
       gpf: this.gpf,
       onDeviceRemoved: (eui64) => this.deviceRemoved(eui64),
+      ...(dcc
+        ? {
+            gbcs: new WanGbcs({
+              host,
+              dcc,
+              tunnels: this.tunnels,
+              nowUnixMs: () => (UNIX_EPOCH_AT_VIRTUAL_ZERO * 1_000_000 + host.clock.now()) / 1000,
+              wanUp: () => this.wan.up,
+            }),
+          }
+        : {}),
     });
     // The CH's Metering server is the GPF mirror (the PPMID reads gas here).
     // ASSUMPTION: one GSME per CH; the mirror served is the first GSME in the Device Log.

@@ -63,6 +63,33 @@ export const COMMS_HUB_TRACE_EVENTS = defineTraceEvents(
         command: z.unknown().describe('the command as received (JSON)'),
       },
     },
+    'gbcs-command-sent': {
+      description:
+        "The DCC built a GBCS command (signed when critical, MAC'd by the ACB) and the CH put it in the tunnel.",
+      fields: {
+        requestId: z.string(),
+        target: eui64,
+        useCase: z.string().describe('GBCS use case (`CS01a`, `ECS70`, ...)'),
+        originator: z.string().describe("the business originator's system title (hex)"),
+        counter: z.string().describe('originator counter (decimal)'),
+        octets: z.number().int().describe('size of the GBCS message'),
+        forged: z.boolean().describe('built wrong on purpose (`forge`) or replayed'),
+      },
+    },
+    'gbcs-response': {
+      description: "A meter's GBCS response through the tunnel, as the DCC checked it (MAC or signature).",
+      fields: {
+        requestId: z.string().nullable().describe('null: an answer to no pending command'),
+        from: eui64,
+        useCase: z.string().nullable(),
+        counter: z.string().nullable().describe("the command's originator counter"),
+        authenticated: z.boolean(),
+        refusal: z.string().nullable().describe('why the DCC refused the response'),
+        results: z.array(z.number().int()).describe('DLMS data-access-results (0 success)'),
+        data: z.unknown().describe('DLMS data returned (JSON)'),
+        delivered: z.boolean().describe('false while the WAN is down (not stored)'),
+      },
+    },
     'wan-response': {
       description: "A device's answer to a DCC command (or the GPF mirror's), for the DCC.",
       fields: {

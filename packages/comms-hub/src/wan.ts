@@ -7,16 +7,19 @@
  *
  * Responses are traced as `wan-response` events with the request id the command got.
  */
-import { type ApplicationHost, decodeTunnelledZcl, encodeTunnelledZcl } from '@gbhan/stack';
+import { type DccRequest, isGbcsTunnelData } from '@gbhan/gbcs';
 import {
-  type DecodedZclFrame,
-  decodeZclFrame,
-  encodeReadAttributes,
-  encodeZclCommand,
-  isEui64,
-  toHex,
-} from '@gbhan/zigbee';
+  type ApplicationHost,
+  decodeTunnelledZcl,
+  encodeTunnelledZcl,
+  UNIX_EPOCH_AT_VIRTUAL_ZERO,
+} from '@gbhan/stack';
+import { type DecodedZclFrame, decodeZclFrame, encodeReadAttributes, isEui64 } from '@gbhan/zigbee';
 import type { DeviceLog } from './device-log.js';
+import { jsonSafe, WanError } from './wan-errors.js';
+import type { ForgeSpec, WanGbcs } from './wan-gbcs.js';
+
+export { jsonSafe, WanError, type WanErrorCode } from './wan-errors.js';
 
 import type { Gpf } from './gpf.js';
 import { traceHub } from './trace-events.js';
@@ -29,25 +32,23 @@ export type DccCommand =
   | { kind: 'read-meter'; target: string; live?: boolean }
   /** Prepayment credit of an ESME. */
   | { kind: 'read-credit'; target: string }
-  /** A top-up sent by the DCC (originating device: ESI). */
-  | { kind: 'top-up'; target: string; code: string };
+  /** CS01a: a top-up (UTRN) as a GBCS command. */
+  | ({ kind: 'top-up'; target: string; code: string } & GbcsOptions)
+  /** ECS70: set the meter clock (default: virtual UTC now). */
+  | ({ kind: 'set-clock'; target: string; epochSeconds?: number } & GbcsOptions)
+  /** ECS42 / ECS43: close / open the load switch. */
+  | ({ kind: 'supply'; target: string; state: 'enable' | 'disable' } & GbcsOptions)
+  /** ECS09: activate emergency credit. */
+  | ({ kind: 'emergency-credit'; target: string } & GbcsOptions)
+  /** Raw GBCS bytes (a General Ciphering message), to the recipient it names. */
+  | { kind: 'gbcs'; hex: string }
+  /** The last GBCS command sent to `target`, again. */
+  | { kind: 'gbcs-replay'; target: string };
 
-export type WanErrorCode =
-  | 'WAN_DOWN'
-  | 'WAN_BAD_COMMAND'
-  | 'WAN_UNKNOWN_DEVICE'
-  | 'WAN_WRONG_DEVICE_TYPE'
-  | 'WAN_NO_TUNNEL'
-  | 'WAN_DEVICE_LOG';
-
-export class WanError extends Error {
-  constructor(
-    readonly code: WanErrorCode,
-    message: string,
-  ) {
-    super(message);
-    this.name = 'WanError';
-  }
+/** Options of a GBCS request: which Supplier signs, and a forgery for tests of the meter's checks. */
+export interface GbcsOptions {
+  as?: 'supplier' | 'supplier2';
+  forge?: ForgeSpec;
 }
 
 export interface WanSideOptions {
@@ -59,20 +60,11 @@ export interface WanSideOptions {
   onDeviceRemoved: (eui64: string) => void;
   /** After a Device Log add. */
   onDeviceAdded?: (eui64: string) => void;
+  /** The GBCS path (commands built and MAC'd by the DCC); without it GBCS requests fail. */
+  gbcs?: WanGbcs;
 }
 
 const METERING = 0x0702;
-const PREPAYMENT = 0x0705;
-
-/** Values as they can go into a JSON trace (bytes as hex, bigints as strings). */
-export function jsonSafe(v: unknown): unknown {
-  if (v instanceof Uint8Array) return toHex(v);
-  if (typeof v === 'bigint') return v.toString();
-  if (Array.isArray(v)) return v.map(jsonSafe);
-  if (v !== null && typeof v === 'object')
-    return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, jsonSafe(x)]));
-  return v;
-}
 
 export class WanSide {
   private wanUp = true;
@@ -120,6 +112,11 @@ export class WanSide {
 
   /** TransferData from a tunnel server: the answer to a command sent through it. */
   onTunnelData(peer: string, data: Uint8Array): void {
+    if (isGbcsTunnelData(data)) {
+      if (this.o.gbcs) this.o.gbcs.fromTunnel(peer, data);
+      else traceHub(this.o.host, { type: 'app-drop', from: peer, reason: 'no-gbcs-path' });
+      return;
+    }
     let inner: ReturnType<typeof decodeTunnelledZcl>;
     let frame: DecodedZclFrame;
     try {
@@ -211,35 +208,32 @@ export class WanSide {
         );
         return;
       }
-      case 'read-credit': {
-        const entry = this.target(cmd.target, ['ESME']);
-        this.throughTunnel(
-          entry.eui64,
-          PREPAYMENT,
-          (tsn) => encodeReadAttributes({ attributeIds: [1, 2, 3], tsn }),
-          requestId,
-        );
+      case 'read-credit':
+        this.gbcs(cmd.target, { useCase: 'ECS19' }, requestId, {});
+        return;
+      case 'top-up':
+        if (typeof cmd.code !== 'string') throw new WanError('WAN_BAD_COMMAND', 'top-up needs a code');
+        this.gbcs(cmd.target, { useCase: 'CS01a', utrn: cmd.code }, requestId, cmd);
+        return;
+      case 'set-clock': {
+        const epochSeconds = cmd.epochSeconds ?? Math.floor(this.nowUnixMs() / 1000);
+        this.gbcs(cmd.target, { useCase: 'ECS70', epochSeconds }, requestId, cmd);
         return;
       }
-      case 'top-up': {
+      case 'supply':
+        if (cmd.state !== 'enable' && cmd.state !== 'disable')
+          throw new WanError('WAN_BAD_COMMAND', 'supply: state is enable or disable');
+        this.gbcs(cmd.target, { useCase: cmd.state === 'enable' ? 'ECS42' : 'ECS43' }, requestId, cmd);
+        return;
+      case 'emergency-credit':
+        this.gbcs(cmd.target, { useCase: 'ECS09' }, requestId, cmd);
+        return;
+      case 'gbcs':
+        this.gbcsPath().raw(cmd.hex, requestId, (e) => this.target(e, ['ESME']));
+        return;
+      case 'gbcs-replay': {
         const entry = this.target(cmd.target, ['ESME']);
-        if (typeof cmd.code !== 'string') throw new WanError('WAN_BAD_COMMAND', 'top-up needs a code');
-        const code = new TextEncoder().encode(cmd.code);
-        if (code.length > 26) throw new WanError('WAN_BAD_COMMAND', 'top-up code longer than 26 octets');
-        this.throughTunnel(
-          entry.eui64,
-          PREPAYMENT,
-          (tsn) =>
-            encodeZclCommand({
-              cluster: PREPAYMENT,
-              command: 'consumerTopUp',
-              direction: 'clientToServer',
-              // D.7.2.3.4 OriginatingDevice 0: Energy Service Interface (the CH, for the DCC).
-              payload: { originatingDevice: 0, topUpCode: code },
-              tsn,
-            }),
-          requestId,
-        );
+        this.gbcsPath().replay(entry.eui64, requestId);
         return;
       }
       default:
@@ -262,6 +256,24 @@ export class WanSide {
         `${eui64} is a ${entry.deviceType}, not ${types.join('/')}`,
       );
     return entry;
+  }
+
+  private gbcsPath(): WanGbcs {
+    if (!this.o.gbcs) throw new WanError('WAN_BAD_COMMAND', 'this hub has no GBCS path (no DCC keys)');
+    return this.o.gbcs;
+  }
+
+  /** A GBCS use case for an ESME. ASSUMPTION: GSME use cases (via the GPF) are not carried yet. */
+  private gbcs(target: string, req: DccRequest, requestId: string, opts: GbcsOptions): void {
+    const entry = this.target(target, ['ESME']);
+    this.gbcsPath().request(entry.eui64, req, requestId, {
+      ...(opts.as ? { as: opts.as } : {}),
+      ...(opts.forge ? { forge: opts.forge } : {}),
+    });
+  }
+
+  private nowUnixMs(): number {
+    return (UNIX_EPOCH_AT_VIRTUAL_ZERO * 1_000_000 + this.o.host.clock.now()) / 1000;
   }
 
   private throughTunnel(

@@ -16,6 +16,7 @@ import {
   type ZigbeeNode,
 } from '@gbhan/stack';
 import { EsmeApplication, type EsmeConfig } from './esme.js';
+import { runGbcsDeviceConfig } from './gbcs-endpoint.js';
 import { GsmeApplication, type GsmeConfig } from './gsme.js';
 import { ESME_ACTIONS, GSME_ACTIONS } from './kind.js';
 import type { ManufacturerTool } from './manufacturer.js';
@@ -52,7 +53,11 @@ export interface DeviceOptions<C> {
   manufacturerTool?: ManufacturerTool;
 }
 
-export type EsmeDeviceConfig = CommonDeviceConfig & Omit<EsmeConfig, 'cbke' | 'chEui64' | 'flushAlerts'>;
+export type EsmeDeviceConfig = CommonDeviceConfig &
+  Omit<EsmeConfig, 'cbke' | 'chEui64' | 'flushAlerts' | 'gbcs' | 'securityLog'> & {
+    /** The Supplier whose keys the meter trusts from manufacture (default `supplier`). */
+    supplier?: 'supplier' | 'supplier2';
+  };
 export type GsmeDeviceConfig = CommonDeviceConfig &
   Omit<GsmeConfig, 'cbke' | 'chEui64' | 'flushAlerts'> & { pollPeriodUs?: number };
 
@@ -97,6 +102,9 @@ export class Esme {
           ...(c.loadW !== undefined ? { loadW: c.loadW } : {}),
           ...(c.initialWh !== undefined ? { initialWh: c.initialWh } : {}),
           ...(c.prepayment ? { prepayment: c.prepayment } : {}),
+          gbcs: runGbcsDeviceConfig(o.seed, eui64, c.supplier),
+          // Late-bound: the application is built at power-on, inside the runtime's constructor.
+          securityLog: { record: (...a) => this.node.securityLog.record(...a) },
         }),
     );
     triage.attach(this.runtime);

@@ -107,6 +107,53 @@ export const METER_TRACE_EVENTS = defineTraceEvents(
         removedDeviceLogEntries: z.array(z.string()),
       },
     },
+    'gbcs-command-executed': {
+      description:
+        'A GBCS Remote Party command passed every check (MAC, signature when critical, recipient, originator counter) and ran; its counter was persisted first.',
+      fields: {
+        from: eui64Field.describe('the device that carried it (the CH for the tunnel)'),
+        via: z.enum(['tunnel', 'han']),
+        useCase: z.string().describe('GBCS use case, e.g. `CS01a`'),
+        originator: z.string().describe("the business originator's system title (hex)"),
+        counter: z.string().describe('originator counter (decimal)'),
+        result: z.string().describe('what it did, e.g. `accepted 500`, `load-switch-open`'),
+      },
+    },
+    'gbcs-command-refused': {
+      description:
+        'A GBCS command (or a bare ZCL frame where GBCS is required) was refused and not run; it is in the Security Log and alerted.',
+      fields: {
+        from: eui64Field,
+        via: z.enum(['tunnel', 'han']),
+        reason: z.enum([
+          'malformed',
+          'not-a-command',
+          'wrong-recipient',
+          'unknown-originator',
+          'unknown-use-case',
+          'bad-mac',
+          'unsigned-critical',
+          'bad-signature',
+          'stale-counter',
+          'not-gbcs',
+        ]),
+        detail: z.string(),
+        field: z.string().optional().describe('for `malformed`: the layer.field that failed to decode'),
+        alertCode: z.number().int().describe('GB alert code raised (0x8F1E, 0x8F30, 0x8F3D or 0x8F53)'),
+      },
+    },
+    'load-switch': {
+      description: 'A remote command opened (ECS43) or closed (ECS42) the load switch.',
+      fields: { state: z.enum(['open', 'closed']), by: eui64Field },
+    },
+    'meter-clock-set': {
+      description: 'ECS70 set the meter clock.',
+      fields: {
+        epochSeconds: z.number().int().describe('the time set (Unix seconds)'),
+        offsetS: z.number().int().describe('meter clock minus virtual UTC, seconds'),
+        by: eui64Field,
+      },
+    },
     'device-log-ch-added': {
       description: 'After a Reset HAN, the CH that admitted the meter went into its Device Log.',
       fields: { eui64: eui64Field },
