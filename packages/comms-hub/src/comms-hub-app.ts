@@ -27,7 +27,7 @@ import {
   traceDrop,
   UNIX_EPOCH_AT_VIRTUAL_ZERO,
 } from '@gbhan/stack';
-import { KEY_ESTABLISHMENT_CLUSTER } from '@gbhan/zigbee';
+import { KEY_ESTABLISHMENT_CLUSTER, TUNNELING_CLUSTER } from '@gbhan/zigbee';
 import { DeviceAlerts } from './device-alerts.js';
 import { DeviceLog } from './device-log.js';
 import { Gpf, METERING_CLUSTER } from './gpf.js';
@@ -144,12 +144,17 @@ export class CommsHubApplication {
       // The answer to a tunnelled alert goes back through the tunnel, as DCC commands do.
       sendThroughTunnel: (peer, data) => this.tunnels.send(peer, data),
     });
+    const dcc = config.dcc;
+    const isGsme = (e: string) => this.deviceLog.get(e)?.deviceType === 'GSME';
+    // ASSUMPTION: the GPF is GB-HGRP tunnel server of every GSME commissioned in the Device Log
+    // (CBKE done); the GSME asks for its tunnel (meter package, gsme-tunnel.ts).
     this.gpf = new Gpf({
       host,
-      isGsme: (e) => this.deviceLog.get(e)?.deviceType === 'GSME',
+      isGsme,
+      acceptTunnel: (e) => this.deviceLog.get(e)?.commissioned === true,
       onGsmeReply: (gsme, clusterId, frame) => this.wan.onGsmeReply(gsme, clusterId, frame),
+      onGbcsResponse: (gsme, message) => this.wan.onGbcsMessage(gsme, message),
     });
-    const dcc = config.dcc;
     this.wan = new WanSide({
       host,
       deviceLog: this.deviceLog,
@@ -164,6 +169,8 @@ export class CommsHubApplication {
               tunnels: this.tunnels,
               nowUnixMs: () => (UNIX_EPOCH_AT_VIRTUAL_ZERO * 1_000_000 + host.clock.now()) / 1000,
               wanUp: () => this.wan.up,
+              isGsme,
+              gpf: this.gpf,
             }),
           }
         : {}),
@@ -232,6 +239,11 @@ export class CommsHubApplication {
     }
     if (this.cbke.handle(msg)) return;
     const entry = this.deviceLog.get(peer);
+    // A GSME is tunnel client of the GPF: every Tunneling frame from it is the GPF's.
+    if (msg.clusterId === TUNNELING_CLUSTER && entry?.deviceType === 'GSME') {
+      this.gpf.tunnel.handle(msg);
+      return;
+    }
     if (entry?.commissioned && TUNNEL_SERVER_TYPES.has(entry.deviceType) && msg.security === 'aps-link') {
       this.tunnels.noteMessage(peer);
     }
@@ -348,6 +360,7 @@ export class CommsHubApplication {
 
   private deviceRemoved(eui64: string): void {
     this.tunnels.forget(eui64);
+    this.gpf.forget(eui64);
     this.alerts.forget(eui64);
     this.host.removeLinkKey(eui64);
     this.hooks.removeChild?.(eui64);

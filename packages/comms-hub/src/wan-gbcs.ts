@@ -5,6 +5,10 @@
  * response comes back the same way and is checked (MAC or signature) before it is traced for
  * the DCC. The CH itself checks nothing of the command: the meter does.
  *
+ * A GSME sleeps and talks only to the GPF: its commands wait in the GPF's queue
+ * (`gpf.enqueueGbcs`) until its GET, and its response comes back as a PUT to the GPF; both
+ * are checked here the same way (`fromDevice`).
+ *
  * For tests of the meter's checks a request may carry a `forge` (wrong signer, chosen
  * counter, one bit flipped, wrong MAC key), raw bytes (`gbcs`), or replay the last command
  * sent to a meter (`gbcs-replay`): a compromised WAN or head-end, in the field's terms.
@@ -15,6 +19,7 @@ import {
   type DccRequest,
   decodeAccessResponse,
   decodeGbcsMessage,
+  decodeGbz,
   decodeTunnelCommand,
   encodeTunnelCommand,
   type Forgery,
@@ -42,6 +47,10 @@ export interface WanGbcsOptions {
   /** Virtual time as Unix milliseconds (the DCC's counters follow it). */
   nowUnixMs: () => number;
   wanUp: () => boolean;
+  /** True for a GSME: its commands go to the GPF's queue, not a tunnel of the CHF. */
+  isGsme?: (eui64: string) => boolean;
+  /** The GPF's queue of GBCS commands for its GSMEs. */
+  gpf?: { enqueueGbcs(gsme: string, entry: { message: Uint8Array; tag: string }): void };
 }
 
 export class WanGbcs {
@@ -97,11 +106,16 @@ export class WanGbcs {
 
   private send(target: string, bytes: Uint8Array, requestId: string, forged: boolean): void {
     const g = decodeGbcsMessage(bytes).signing;
-    try {
-      this.o.tunnels.send(target, encodeTunnelCommand({ command: 'PUT', message: bytes }));
-    } catch (e) {
-      if (e instanceof TunnelError) throw new WanError('WAN_NO_TUNNEL', e.message);
-      throw e;
+    if (this.o.isGsme?.(target)) {
+      if (!this.o.gpf) throw new WanError('WAN_BAD_COMMAND', 'this hub has no GPF queue for GBCS');
+      this.o.gpf.enqueueGbcs(target, { message: bytes, tag: requestId });
+    } else {
+      try {
+        this.o.tunnels.send(target, encodeTunnelCommand({ command: 'PUT', message: bytes }));
+      } catch (e) {
+        if (e instanceof TunnelError) throw new WanError('WAN_NO_TUNNEL', e.message);
+        throw e;
+      }
     }
     if (!forged) this.last.set(target, bytes);
     this.pending.set(`${target}/${g.originatorCounter}`, requestId);
@@ -133,6 +147,11 @@ export class WanGbcs {
       });
       return;
     }
+    this.fromDevice(peer, message);
+  }
+
+  /** A device's GBCS message (the ESME's PUT in the CHF's tunnel, the GSME's PUT to the GPF), checked for the DCC. */
+  fromDevice(peer: string, message: Uint8Array): void {
     const v = this.o.dcc.verifyFromDevice(message, peer);
     if (!v.ok) {
       traceHub(this.o.host, {
@@ -160,7 +179,9 @@ export class WanGbcs {
       results = r.results.map((x) => x.result);
       data = jsonSafe(r.data);
     } catch {
-      // Not DLMS (an empty answer to a use case the meter did not run): results stay empty.
+      // Not DLMS: a GSME's GBZ, or an empty answer to a use case the meter did not run.
+      const gbz = gbzResults(g.content);
+      if (gbz) ({ results, data } = gbz);
     }
     traceHub(this.o.host, {
       type: 'gbcs-response',
@@ -175,6 +196,28 @@ export class WanGbcs {
       // ASSUMPTION: with the WAN down an answer is traced but not delivered (no store and forward).
       delivered: this.o.wanUp(),
     });
+  }
+}
+
+/**
+ * A GBZ response's outcome per component: a ZCL Default Response's status, else the first
+ * payload octet (the Consumer Top Up Response's result type); null when not GBZ.
+ */
+function gbzResults(content: Uint8Array): { results: number[]; data: unknown } | null {
+  try {
+    const components = decodeGbz(content);
+    return {
+      results: components.map(
+        (c) => ((c.frameControl & 0x03) === 0 && c.commandId === 0x0b ? c.payload[1] : c.payload[0]) ?? 0xff,
+      ),
+      data: components.map((c) => ({
+        clusterId: c.clusterId,
+        commandId: c.commandId,
+        payload: toHex(c.payload),
+      })),
+    };
+  } catch {
+    return null;
   }
 }
 

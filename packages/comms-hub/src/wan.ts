@@ -32,9 +32,9 @@ export type DccCommand =
   | { kind: 'read-meter'; target: string; live?: boolean }
   /** Prepayment credit of an ESME. */
   | { kind: 'read-credit'; target: string }
-  /** CS01a: a top-up (UTRN) as a GBCS command. */
+  /** CS01a (ESME) / CS01b (GSME): a top-up (UTRN) as a GBCS command. */
   | ({ kind: 'top-up'; target: string; code: string } & GbcsOptions)
-  /** ECS70: set the meter clock (default: virtual UTC now). */
+  /** ECS70 (ESME) / GCS28 (GSME): set the meter clock (default: virtual UTC now). */
   | ({ kind: 'set-clock'; target: string; epochSeconds?: number } & GbcsOptions)
   /** ECS42 / ECS43: close / open the load switch. */
   | ({ kind: 'supply'; target: string; state: 'enable' | 'disable' } & GbcsOptions)
@@ -134,6 +134,12 @@ export class WanSide {
     this.response(peer, inner.clusterId, frame, 'tunnel');
   }
 
+  /** A GBCS message a GSME PUT to the GPF (its response): checked for the DCC. */
+  onGbcsMessage(peer: string, message: Uint8Array): void {
+    if (this.o.gbcs) this.o.gbcs.fromDevice(peer, message);
+    else traceHub(this.o.host, { type: 'app-drop', from: peer, reason: 'no-gbcs-path' });
+  }
+
   /** A GSME's answer to a frame the GPF delivered. */
   onGsmeReply(gsme: string, clusterId: number, frame: DecodedZclFrame): void {
     this.response(gsme, clusterId, frame, 'gpf');
@@ -211,13 +217,16 @@ export class WanSide {
       case 'read-credit':
         this.gbcs(cmd.target, { useCase: 'ECS19' }, requestId, {});
         return;
-      case 'top-up':
+      case 'top-up': {
         if (typeof cmd.code !== 'string') throw new WanError('WAN_BAD_COMMAND', 'top-up needs a code');
-        this.gbcs(cmd.target, { useCase: 'CS01a', utrn: cmd.code }, requestId, cmd);
+        const gsme = this.isGsme(cmd.target);
+        this.gbcs(cmd.target, { useCase: gsme ? 'CS01b' : 'CS01a', utrn: cmd.code }, requestId, cmd, gsme);
         return;
+      }
       case 'set-clock': {
         const epochSeconds = cmd.epochSeconds ?? Math.floor(this.nowUnixMs() / 1000);
-        this.gbcs(cmd.target, { useCase: 'ECS70', epochSeconds }, requestId, cmd);
+        const gsme = this.isGsme(cmd.target);
+        this.gbcs(cmd.target, { useCase: gsme ? 'GCS28' : 'ECS70', epochSeconds }, requestId, cmd, gsme);
         return;
       }
       case 'supply':
@@ -229,10 +238,10 @@ export class WanSide {
         this.gbcs(cmd.target, { useCase: 'ECS09' }, requestId, cmd);
         return;
       case 'gbcs':
-        this.gbcsPath().raw(cmd.hex, requestId, (e) => this.target(e, ['ESME']));
+        this.gbcsPath().raw(cmd.hex, requestId, (e) => this.target(e, ['ESME', 'GSME']));
         return;
       case 'gbcs-replay': {
-        const entry = this.target(cmd.target, ['ESME']);
+        const entry = this.target(cmd.target, ['ESME', 'GSME']);
         this.gbcsPath().replay(entry.eui64, requestId);
         return;
       }
@@ -263,9 +272,17 @@ export class WanSide {
     return this.o.gbcs;
   }
 
-  /** A GBCS use case for an ESME. ASSUMPTION: GSME use cases (via the GPF) are not carried yet. */
-  private gbcs(target: string, req: DccRequest, requestId: string, opts: GbcsOptions): void {
-    const entry = this.target(target, ['ESME']);
+  /** True when `target` is a GSME of the Device Log (its GBCS commands wait at the GPF). */
+  private isGsme(target: unknown): boolean {
+    return typeof target === 'string' && this.o.deviceLog.get(target.toLowerCase())?.deviceType === 'GSME';
+  }
+
+  /**
+   * A GBCS use case: ESME use cases through the CHF's tunnel; GSME ones (CS01b, GCS28) to the
+   * GPF's queue, fetched by the GSME's GET.
+   */
+  private gbcs(target: string, req: DccRequest, requestId: string, opts: GbcsOptions, gsme = false): void {
+    const entry = this.target(target, gsme ? ['GSME'] : ['ESME']);
     this.gbcsPath().request(entry.eui64, req, requestId, {
       ...(opts.as ? { as: opts.as } : {}),
       ...(opts.forge ? { forge: opts.forge } : {}),

@@ -59,7 +59,11 @@ export type EsmeDeviceConfig = CommonDeviceConfig &
     supplier?: 'supplier' | 'supplier2';
   };
 export type GsmeDeviceConfig = CommonDeviceConfig &
-  Omit<GsmeConfig, 'cbke' | 'chEui64' | 'flushAlerts'> & { pollPeriodUs?: number };
+  Omit<GsmeConfig, 'cbke' | 'chEui64' | 'flushAlerts' | 'gbcs' | 'securityLog'> & {
+    pollPeriodUs?: number;
+    /** The Supplier whose keys the meter trusts from manufacture (default `supplier`). */
+    supplier?: 'supplier' | 'supplier2';
+  };
 
 export class Esme {
   readonly runtime: JoinerRuntime<EsmeApplication>;
@@ -200,6 +204,10 @@ export class Gsme {
           ...(c.flowLitresPerHour !== undefined ? { flowLitresPerHour: c.flowLitresPerHour } : {}),
           ...(c.initialLitres !== undefined ? { initialLitres: c.initialLitres } : {}),
           ...(c.reportPeriodUs !== undefined ? { reportPeriodUs: c.reportPeriodUs } : {}),
+          ...(c.prepayment ? { prepayment: c.prepayment } : {}),
+          gbcs: runGbcsDeviceConfig(o.seed, eui64, c.supplier),
+          // Late-bound: the application is built at power-on, inside the runtime's constructor.
+          securityLog: { record: (...a) => this.node.securityLog.record(...a) },
         }),
     );
     triage.attach(this.runtime);

@@ -33,11 +33,12 @@ export const METER_TRACE_EVENTS = defineTraceEvents(
       fields: { watts: z.number() },
     },
     'supply-interrupted': {
-      description: 'The ESME cut the supply (credit and emergency credit exhausted).',
+      description:
+        'The meter cut the supply (credit and emergency credit exhausted; the GSME closes its valve).',
       fields: {},
     },
     'supply-restored': {
-      description: 'The ESME restored the supply (a top-up or emergency credit).',
+      description: 'The meter restored the supply (a top-up or emergency credit).',
       fields: {},
     },
     'credit-exhausted': {
@@ -80,6 +81,34 @@ export const METER_TRACE_EVENTS = defineTraceEvents(
     'gsme-check-in': {
       description: 'The GSME woke and reported its register to the GPF.',
       fields: { summation: z.number().describe('litres') },
+    },
+    'gsme-tunnel': {
+      description: "The GSME's GB-HGRP tunnel to the GPF (the GSME is tunnel client).",
+      fields: {
+        state: z.enum(['requested', 'open', 'failed', 'lost']),
+        why: z
+          .string()
+          .optional()
+          .describe(
+            '`after-cbke`, `joined`, `wake` (requested); `no-response`, `status-<n>`, `send-<status>` (failed); the ZCL notice (lost)',
+          ),
+        tunnelId: z.number().int().optional().describe('(open)'),
+      },
+    },
+    'gsme-get': {
+      description: 'The GSME sent GET (`01`) through its tunnel: the GPF answers with the next GBCS message.',
+      fields: {
+        why: z
+          .enum(['wake', 'tunnel-open', 'remaining'])
+          .describe('a wake-up, the tunnel just opened, or the last GET-RESPONSE said more wait'),
+      },
+    },
+    'gsme-get-response': {
+      description: 'A GET-RESPONSE (`02`) from the GPF reached the GSME (its message is checked next).',
+      fields: {
+        remaining: z.number().int().describe('messages still waiting at the GPF'),
+        octets: z.number().int().describe('size of the GBCS message'),
+      },
     },
     optical: {
       description: 'A request on the optical port was answered.',
@@ -147,7 +176,7 @@ export const METER_TRACE_EVENTS = defineTraceEvents(
       fields: { state: z.enum(['open', 'closed']), by: eui64Field },
     },
     'meter-clock-set': {
-      description: 'ECS70 set the meter clock.',
+      description: 'ECS70 (ESME) or GCS28 (GSME) set the meter clock.',
       fields: {
         epochSeconds: z.number().int().describe('the time set (Unix seconds)'),
         offsetS: z.number().int().describe('meter clock minus virtual UTC, seconds'),

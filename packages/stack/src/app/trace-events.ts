@@ -52,6 +52,9 @@ export const APP_DROP_REASONS = {
   'tunnel-wrong-device': "Transfer Data on another client's tunnel",
   'tunnel-data-overflow': 'Transfer Data longer than the tunnel takes',
   'chf-is-tunnel-client': 'a tunnel request to the CHF, which is only a client',
+  'gsme-is-tunnel-client': "a tunnel request to the GSME, which is only the GPF's client",
+  'tunnel-notice-unknown-tunnel':
+    'a Transfer Data Error / Closure Notification for a tunnel the GSME does not have open',
   // GBCS
   'bad-gbcs-tunnel': 'a GB-HGRP frame (GET / GET-RESPONSE / PUT) that did not decode',
   'no-gbcs-path': 'GBCS in the tunnel to a hub without a DCC',
