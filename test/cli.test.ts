@@ -206,6 +206,28 @@ describe('gbhan device comms-hub --wan-port', () => {
     expect(status!.deviceLog.map((e) => e.eui64)).toEqual(['00124b0000e5e5e5']);
     const bad = await fetch(`${base}/dcc`, { method: 'POST', body: '{not json' });
     expect(bad.status).toBeGreaterThanOrEqual(400);
+    // gbhan dcc send --hex: raw GBCS bytes reach the WAN side, which routes them by recipient.
+    const { Dcc, remoteParties, deviceGbcsKeys } = await import('@gbhan/gbcs');
+    const esmeKeys = deviceGbcsKeys('1', '00124b0000e5e5e5');
+    const dcc = new Dcc({
+      parties: remoteParties('1'),
+      deviceKeys: () => ({ dsPublic: esmeKeys.ds.publicKey, kaPublic: esmeKeys.ka.publicKey }),
+    });
+    const built = dcc.command(
+      '00124b0000e5e5e5',
+      { useCase: 'CS01a', utrn: '00000000000001000500' },
+      { nowUnixMs: 1 },
+    );
+    const hex = Buffer.from(built.bytes).toString('hex');
+    const send = gbhan(['dcc', 'send', '--port', String(port), '--hex', hex]);
+    // The ESME is logged but not attached: the command gets as far as the tunnel.
+    expect(await send.exit).toBe(1);
+    expect(send.out()).toContain('WAN_NO_TUNNEL');
+    const notGbcs = gbhan(['dcc', 'send', '--port', String(port), '--hex', '0011']);
+    expect(await notGbcs.exit).toBe(1);
+    expect(notGbcs.out()).toContain('WAN_BAD_COMMAND');
+    const badHex = gbhan(['dcc', 'send', '--port', String(port), '--hex', 'xyz']);
+    expect(await badHex.exit).toBe(2);
     bus.proc.kill('SIGTERM');
     expect(await bus.exit).toBe(0);
     expect(await ch.exit).toBe(0);

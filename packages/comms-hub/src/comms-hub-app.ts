@@ -9,6 +9,7 @@
  * NVM) at power-on, whose `start()` asks for the tunnels again (GBCS 10.2.2 "at power-on").
  */
 
+import type { Dcc } from '@gbhan/gbcs';
 import {
   type CbkeConfig,
   CbkeService,
@@ -20,9 +21,10 @@ import {
   HandoverStatus,
   sendInterPanTraced,
   traceDrop,
+  UNIX_EPOCH_AT_VIRTUAL_ZERO,
 } from '@gbhan/runtime';
 import type { AlertLog, ApplicationHost, CoordinatorHost, DropReasonOf, IncomingZcl } from '@gbhan/stack';
-import { KEY_ESTABLISHMENT_CLUSTER } from '@gbhan/zigbee';
+import { KEY_ESTABLISHMENT_CLUSTER, TUNNELING_CLUSTER } from '@gbhan/zigbee';
 import { DeviceAlerts } from './device-alerts.js';
 import { DeviceLog } from './device-log.js';
 import { Gpf, METERING_CLUSTER } from './gpf.js';
@@ -30,6 +32,7 @@ import { DEFAULT_INTERPAN_WINDOW_US, InterPanWindow } from './interpan-window.js
 import { traceHub } from './trace-events.js';
 import { TunnelManager, type TunnelManagerOptions } from './tunnel-manager.js';
 import { type DccCommand, WanSide } from './wan.js';
+import { WanGbcs } from './wan-gbcs.js';
 
 export interface CommsHubAppConfig {
   cbke: CbkeConfig;
@@ -39,6 +42,8 @@ export interface CommsHubAppConfig {
   deviceLogCapacity?: number;
   /** Inter-PAN window from power-on (default 60 min, GBCS); 'unlimited' = SECMP0037. */
   interPanWindowUs?: number | 'unlimited';
+  /** The DCC that builds GBCS commands for the WAN side (the run's remote parties). */
+  dcc?: Dcc;
 }
 
 /** The hosts of the CHF beyond its `ApplicationHost` (the CH's node provides both). */
@@ -131,10 +136,16 @@ export class CommsHubApplication {
       // The answer to a tunnelled alert goes back through the tunnel, as DCC commands do.
       sendThroughTunnel: (peer, data) => this.tunnels.send(peer, data),
     });
+    const dcc = config.dcc;
+    const isGsme = (e: string) => this.deviceLog.get(e)?.deviceType === 'GSME';
+    // ASSUMPTION: the GPF is GB-HGRP tunnel server of every GSME commissioned in the Device Log
+    // (CBKE done); the GSME asks for its tunnel (meter package, gsme-tunnel.ts).
     this.gpf = new Gpf({
       host,
-      isGsme: (e) => this.deviceLog.get(e)?.deviceType === 'GSME',
+      isGsme,
+      acceptTunnel: (e) => this.deviceLog.get(e)?.commissioned === true,
       onGsmeReply: (gsme, clusterId, frame) => this.wan.onGsmeReply(gsme, clusterId, frame),
+      onGbcsResponse: (gsme, message) => this.wan.onGbcsMessage(gsme, message),
     });
     this.wan = new WanSide({
       host,
@@ -142,6 +153,19 @@ export class CommsHubApplication {
       tunnels: this.tunnels,
       gpf: this.gpf,
       onDeviceRemoved: (eui64) => this.deviceRemoved(eui64),
+      ...(dcc
+        ? {
+            gbcs: new WanGbcs({
+              host,
+              dcc,
+              tunnels: this.tunnels,
+              nowUnixMs: () => (UNIX_EPOCH_AT_VIRTUAL_ZERO * 1_000_000 + host.clock.now()) / 1000,
+              wanUp: () => this.wan.up,
+              isGsme,
+              gpf: this.gpf,
+            }),
+          }
+        : {}),
     });
     // The CH's Metering server is the GPF mirror (the PPMID reads gas here).
     // ASSUMPTION: one GSME per CH; the mirror served is the first GSME in the Device Log.
@@ -207,6 +231,11 @@ export class CommsHubApplication {
     }
     if (this.cbke.handle(msg)) return;
     const entry = this.deviceLog.get(peer);
+    // A GSME is tunnel client of the GPF: every Tunneling frame from it is the GPF's.
+    if (msg.clusterId === TUNNELING_CLUSTER && entry?.deviceType === 'GSME') {
+      this.gpf.tunnel.handle(msg);
+      return;
+    }
     if (entry?.commissioned && TUNNEL_SERVER_TYPES.has(entry.deviceType) && msg.security === 'aps-link') {
       this.tunnels.noteMessage(peer);
     }
@@ -323,6 +352,7 @@ export class CommsHubApplication {
 
   private deviceRemoved(eui64: string): void {
     this.tunnels.forget(eui64);
+    this.gpf.forget(eui64);
     this.alerts.forget(eui64);
     this.host.removeLinkKey(eui64);
     void this.hosts.coordinator?.removeChild(eui64);

@@ -6,6 +6,7 @@
  * arrive through `radio.onControl` (the actions of `commsHubKind`, kind.ts).
  */
 import type { CryptoSuite, TimingMode } from '@gbhan/cbke';
+import { Dcc, type DevicePublicKeys, deviceGbcsKeys, remoteParties } from '@gbhan/gbcs';
 import { type BusRadio, Prng } from '@gbhan/radio-bus';
 import { alertCodeHex, type CbkeConfig, runCbkeConfig } from '@gbhan/runtime';
 import {
@@ -55,6 +56,23 @@ export interface CommsHubOptions {
   autoPowerOn?: boolean;
 }
 
+/** The run's DCC: remote parties and device keys derived from the run seed. */
+export function runDcc(seed: string | number): Dcc {
+  const keys = new Map<string, DevicePublicKeys>();
+  return new Dcc({
+    parties: remoteParties(String(seed)),
+    deviceKeys: (eui64) => {
+      let k = keys.get(eui64);
+      if (!k) {
+        const d = deviceGbcsKeys(String(seed), eui64);
+        k = { dsPublic: d.ds.publicKey, kaPublic: d.ka.publicKey };
+        keys.set(eui64, k);
+      }
+      return k;
+    },
+  });
+}
+
 export class CommsHub implements CoordinatorApplication {
   readonly node: ZigbeeNode;
   app: CommsHubApplication | null = null;
@@ -64,12 +82,19 @@ export class CommsHub implements CoordinatorApplication {
   readonly interPanFrames = new Map<string, { processed: number; dropped: number }>();
   /** Time the window was open in earlier power cycles. */
   private interPanOpenUsBefore = 0;
+  /**
+   * The DCC behind the WAN: the run's remote parties (from the seed) and every device's
+   * public GBCS keys. ASSUMPTION: it lives with the hub object, so its counters outlast a
+   * CH power cycle (they follow virtual time anyway).
+   */
+  readonly remoteParties: Dcc;
 
   constructor(private readonly o: CommsHubOptions) {
     this.config = o.config ?? {};
     const eui64 = o.radio.eui64;
     this.cbke =
       this.config.cbke ?? runCbkeConfig(o.seed, eui64, this.config.cbkeTiming, this.config.cbkeSuite);
+    this.remoteParties = runDcc(o.seed);
     const panId = this.config.panId ?? 1 + (new Prng(`${o.seed}/pan/${eui64}`).nextUint32() % 0xfffe);
     this.node = new ZigbeeNode(o.radio, o.nvm, {
       role: 'coordinator',
@@ -114,6 +139,7 @@ export class CommsHub implements CoordinatorApplication {
       this.node,
       {
         cbke: this.cbke,
+        dcc: this.remoteParties,
         ...(this.config.tunnel ? { tunnel: this.config.tunnel } : {}),
         ...(this.config.interPanWindowUs !== undefined
           ? { interPanWindowUs: this.config.interPanWindowUs }
@@ -208,6 +234,11 @@ export class CommsHub implements CoordinatorApplication {
         'read-meter': dcc,
         'read-credit': dcc,
         'top-up': dcc,
+        'set-clock': dcc,
+        supply: dcc,
+        'emergency-credit': dcc,
+        gbcs: dcc,
+        'gbcs-replay': dcc,
         'wan-down': () => this.app!.wan.setUp(false),
         'wan-up': () => {
           this.app!.wan.setUp(true);

@@ -49,6 +49,20 @@ const CommsHubSchema = z.strictObject({
     .optional(),
 });
 
+const party = z.enum(['supplier', 'supplier2', 'acb', 'network-operator']);
+/** Which Supplier signs; `forge` makes the command wrong on purpose (tests of the meter's checks). */
+const gbcsOptions = {
+  as: z.enum(['supplier', 'supplier2']).optional(),
+  forge: z
+    .strictObject({
+      signAs: party.optional(),
+      macAs: party.optional(),
+      counter: z.union([z.number().int().min(0), z.string().regex(/^\d+$/)]).optional(),
+      flipBit: z.number().int().min(0).optional(),
+    })
+    .optional(),
+};
+
 /** The hub's actions as it receives them (devices as EUI64s). */
 export const COMMS_HUB_ACTIONS = z.discriminatedUnion('action', [
   ...powerActions,
@@ -64,7 +78,14 @@ export const COMMS_HUB_ACTIONS = z.discriminatedUnion('action', [
   }),
   action('read-meter', { target: z.string(), live: z.boolean().optional() }),
   action('read-credit', { target: z.string() }),
-  action('top-up', { target: z.string(), code: z.string() }),
+  action('top-up', { target: z.string(), code: z.string(), ...gbcsOptions }),
+  action('set-clock', { target: z.string(), epochSeconds: z.number().int().optional(), ...gbcsOptions }),
+  action('supply', { target: z.string(), state: z.enum(['enable', 'disable']), ...gbcsOptions }),
+  action('emergency-credit', { target: z.string(), ...gbcsOptions }),
+  /** Raw GBCS bytes (hex), sent to the recipient the message names. */
+  action('gbcs', { hex: z.string().regex(/^([0-9a-fA-F]{2})+$/, 'hex digits') }),
+  /** The last GBCS command sent to `target`, sent again byte for byte (a replay). */
+  action('gbcs-replay', { target: z.string() }),
   action('interpan-report'),
 ]);
 export type CommsHubAction = z.output<typeof COMMS_HUB_ACTIONS>;

@@ -64,6 +64,38 @@ export const COMMS_HUB_TRACE_EVENTS = defineTraceEvents(
         command: z.unknown().describe('the command as received (JSON)'),
       },
     },
+    'gbcs-command-sent': {
+      description:
+        "The DCC built a GBCS command (signed when critical, MAC'd by the ACB) and the CH put it in the tunnel (ESME) or the GPF's queue for the GSME's GET.",
+      fields: {
+        requestId: z.string(),
+        target: eui64,
+        useCase: z.string().describe('GBCS use case (`CS01a`, `ECS70`, ...)'),
+        originator: z.string().describe("the business originator's system title (hex)"),
+        counter: z.string().describe('originator counter (decimal)'),
+        octets: z.number().int().describe('size of the GBCS message'),
+        forged: z.boolean().describe('built wrong on purpose (`forge`) or replayed'),
+      },
+    },
+    'gbcs-response': {
+      description:
+        "A meter's GBCS response (the ESME's PUT through the CHF's tunnel, the GSME's PUT to the GPF), as the DCC checked it (MAC or signature).",
+      fields: {
+        requestId: z.string().nullable().describe('null: an answer to no pending command'),
+        from: eui64,
+        useCase: z.string().nullable(),
+        counter: z.string().nullable().describe("the command's originator counter"),
+        authenticated: z.boolean(),
+        refusal: z.string().nullable().describe('why the DCC refused the response'),
+        results: z
+          .array(z.number().int())
+          .describe(
+            'DLMS data-access-results, or per GBZ component the ZCL status / Consumer Top Up result type (0 success)',
+          ),
+        data: z.unknown().describe('DLMS data returned, or the GBZ components (JSON)'),
+        delivered: z.boolean().describe('false while the WAN is down (not stored)'),
+      },
+    },
     'wan-response': {
       description: "A device's answer to a DCC command (or the GPF mirror's), for the DCC.",
       fields: {
@@ -168,6 +200,22 @@ export const COMMS_HUB_TRACE_EVENTS = defineTraceEvents(
     'gpf-gsme-reply': {
       description: 'A GSME answered a frame the GPF delivered (when no WAN side takes the answer).',
       fields: { gsme: eui64, clusterId, command: z.string() },
+    },
+    'gpf-gbcs-queued': {
+      description: "The GPF holds a GBCS command for its GSME until the GSME's GET.",
+      fields: { gsme: eui64, depth: z.number().int().describe('GBCS messages now waiting'), tag },
+    },
+    'gpf-gbcs-overflow': {
+      description: "The GPF dropped the oldest GBCS command of a GSME's full queue.",
+      fields: { gsme: eui64, tag },
+    },
+    'gpf-get': {
+      description: 'A GSME sent GET (`01`) through its tunnel with the GPF.',
+      fields: { gsme: eui64, queued: z.number().int().describe('GBCS messages waiting (0: not answered)') },
+    },
+    'gpf-get-response': {
+      description: 'The GPF answered a GET with GET-RESPONSE (`02`): the oldest waiting GBCS command.',
+      fields: { gsme: eui64, remaining: z.number().int().describe('messages still waiting after it'), tag },
     },
     'gpf-mirror-update': {
       description: "The GPF's Metering mirror of a GSME was updated (check-in).",

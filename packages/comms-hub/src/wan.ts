@@ -7,18 +7,15 @@
  *
  * Responses are traced as `wan-response` events with the request id the command got.
  */
-
-import { decodeTunnelledZcl, encodeTunnelledZcl } from '@gbhan/runtime';
+import { type DccRequest, isGbcsTunnelData } from '@gbhan/gbcs';
+import { decodeTunnelledZcl, encodeTunnelledZcl, UNIX_EPOCH_AT_VIRTUAL_ZERO } from '@gbhan/runtime';
 import type { ApplicationHost } from '@gbhan/stack';
-import {
-  type DecodedZclFrame,
-  decodeZclFrame,
-  encodeReadAttributes,
-  encodeZclCommand,
-  isEui64,
-  toHex,
-} from '@gbhan/zigbee';
+import { type DecodedZclFrame, decodeZclFrame, encodeReadAttributes, isEui64 } from '@gbhan/zigbee';
 import type { DeviceLog } from './device-log.js';
+import { jsonSafe, WanError } from './wan-errors.js';
+import type { ForgeSpec, WanGbcs } from './wan-gbcs.js';
+
+export { jsonSafe, WanError, type WanErrorCode } from './wan-errors.js';
 
 import type { Gpf } from './gpf.js';
 import { traceHub } from './trace-events.js';
@@ -31,25 +28,23 @@ export type DccCommand =
   | { kind: 'read-meter'; target: string; live?: boolean }
   /** Prepayment credit of an ESME. */
   | { kind: 'read-credit'; target: string }
-  /** A top-up sent by the DCC (originating device: ESI). */
-  | { kind: 'top-up'; target: string; code: string };
+  /** CS01a (ESME) / CS01b (GSME): a top-up (UTRN) as a GBCS command. */
+  | ({ kind: 'top-up'; target: string; code: string } & GbcsOptions)
+  /** ECS70 (ESME) / GCS28 (GSME): set the meter clock (default: virtual UTC now). */
+  | ({ kind: 'set-clock'; target: string; epochSeconds?: number } & GbcsOptions)
+  /** ECS42 / ECS43: close / open the load switch. */
+  | ({ kind: 'supply'; target: string; state: 'enable' | 'disable' } & GbcsOptions)
+  /** ECS09: activate emergency credit. */
+  | ({ kind: 'emergency-credit'; target: string } & GbcsOptions)
+  /** Raw GBCS bytes (a General Ciphering message), to the recipient it names. */
+  | { kind: 'gbcs'; hex: string }
+  /** The last GBCS command sent to `target`, again. */
+  | { kind: 'gbcs-replay'; target: string };
 
-export type WanErrorCode =
-  | 'WAN_DOWN'
-  | 'WAN_BAD_COMMAND'
-  | 'WAN_UNKNOWN_DEVICE'
-  | 'WAN_WRONG_DEVICE_TYPE'
-  | 'WAN_NO_TUNNEL'
-  | 'WAN_DEVICE_LOG';
-
-export class WanError extends Error {
-  constructor(
-    readonly code: WanErrorCode,
-    message: string,
-  ) {
-    super(message);
-    this.name = 'WanError';
-  }
+/** Options of a GBCS request: which Supplier signs, and a forgery for tests of the meter's checks. */
+export interface GbcsOptions {
+  as?: 'supplier' | 'supplier2';
+  forge?: ForgeSpec;
 }
 
 export interface WanSideOptions {
@@ -61,20 +56,11 @@ export interface WanSideOptions {
   onDeviceRemoved: (eui64: string) => void;
   /** After a Device Log add. */
   onDeviceAdded?: (eui64: string) => void;
+  /** The GBCS path (commands built and MAC'd by the DCC); without it GBCS requests fail. */
+  gbcs?: WanGbcs;
 }
 
 const METERING = 0x0702;
-const PREPAYMENT = 0x0705;
-
-/** Values as they can go into a JSON trace (bytes as hex, bigints as strings). */
-export function jsonSafe(v: unknown): unknown {
-  if (v instanceof Uint8Array) return toHex(v);
-  if (typeof v === 'bigint') return v.toString();
-  if (Array.isArray(v)) return v.map(jsonSafe);
-  if (v !== null && typeof v === 'object')
-    return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, jsonSafe(x)]));
-  return v;
-}
 
 export class WanSide {
   private wanUp = true;
@@ -122,6 +108,11 @@ export class WanSide {
 
   /** TransferData from a tunnel server: the answer to a command sent through it. */
   onTunnelData(peer: string, data: Uint8Array): void {
+    if (isGbcsTunnelData(data)) {
+      if (this.o.gbcs) this.o.gbcs.fromTunnel(peer, data);
+      else traceHub(this.o.host, { type: 'app-drop', from: peer, reason: 'no-gbcs-path' });
+      return;
+    }
     let inner: ReturnType<typeof decodeTunnelledZcl>;
     let frame: DecodedZclFrame;
     try {
@@ -137,6 +128,12 @@ export class WanSide {
       return;
     }
     this.response(peer, inner.clusterId, frame, 'tunnel');
+  }
+
+  /** A GBCS message a GSME PUT to the GPF (its response): checked for the DCC. */
+  onGbcsMessage(peer: string, message: Uint8Array): void {
+    if (this.o.gbcs) this.o.gbcs.fromDevice(peer, message);
+    else traceHub(this.o.host, { type: 'app-drop', from: peer, reason: 'no-gbcs-path' });
   }
 
   /** A GSME's answer to a frame the GPF delivered. */
@@ -213,35 +210,35 @@ export class WanSide {
         );
         return;
       }
-      case 'read-credit': {
-        const entry = this.target(cmd.target, ['ESME']);
-        this.throughTunnel(
-          entry.eui64,
-          PREPAYMENT,
-          (tsn) => encodeReadAttributes({ attributeIds: [1, 2, 3], tsn }),
-          requestId,
-        );
+      case 'read-credit':
+        this.gbcs(cmd.target, { useCase: 'ECS19' }, requestId, {});
+        return;
+      case 'top-up': {
+        if (typeof cmd.code !== 'string') throw new WanError('WAN_BAD_COMMAND', 'top-up needs a code');
+        const gsme = this.isGsme(cmd.target);
+        this.gbcs(cmd.target, { useCase: gsme ? 'CS01b' : 'CS01a', utrn: cmd.code }, requestId, cmd, gsme);
         return;
       }
-      case 'top-up': {
-        const entry = this.target(cmd.target, ['ESME']);
-        if (typeof cmd.code !== 'string') throw new WanError('WAN_BAD_COMMAND', 'top-up needs a code');
-        const code = new TextEncoder().encode(cmd.code);
-        if (code.length > 26) throw new WanError('WAN_BAD_COMMAND', 'top-up code longer than 26 octets');
-        this.throughTunnel(
-          entry.eui64,
-          PREPAYMENT,
-          (tsn) =>
-            encodeZclCommand({
-              cluster: PREPAYMENT,
-              command: 'consumerTopUp',
-              direction: 'clientToServer',
-              // D.7.2.3.4 OriginatingDevice 0: Energy Service Interface (the CH, for the DCC).
-              payload: { originatingDevice: 0, topUpCode: code },
-              tsn,
-            }),
-          requestId,
-        );
+      case 'set-clock': {
+        const epochSeconds = cmd.epochSeconds ?? Math.floor(this.nowUnixMs() / 1000);
+        const gsme = this.isGsme(cmd.target);
+        this.gbcs(cmd.target, { useCase: gsme ? 'GCS28' : 'ECS70', epochSeconds }, requestId, cmd, gsme);
+        return;
+      }
+      case 'supply':
+        if (cmd.state !== 'enable' && cmd.state !== 'disable')
+          throw new WanError('WAN_BAD_COMMAND', 'supply: state is enable or disable');
+        this.gbcs(cmd.target, { useCase: cmd.state === 'enable' ? 'ECS42' : 'ECS43' }, requestId, cmd);
+        return;
+      case 'emergency-credit':
+        this.gbcs(cmd.target, { useCase: 'ECS09' }, requestId, cmd);
+        return;
+      case 'gbcs':
+        this.gbcsPath().raw(cmd.hex, requestId, (e) => this.target(e, ['ESME', 'GSME']));
+        return;
+      case 'gbcs-replay': {
+        const entry = this.target(cmd.target, ['ESME', 'GSME']);
+        this.gbcsPath().replay(entry.eui64, requestId);
         return;
       }
       default:
@@ -264,6 +261,32 @@ export class WanSide {
         `${eui64} is a ${entry.deviceType}, not ${types.join('/')}`,
       );
     return entry;
+  }
+
+  private gbcsPath(): WanGbcs {
+    if (!this.o.gbcs) throw new WanError('WAN_BAD_COMMAND', 'this hub has no GBCS path (no DCC keys)');
+    return this.o.gbcs;
+  }
+
+  /** True when `target` is a GSME of the Device Log (its GBCS commands wait at the GPF). */
+  private isGsme(target: unknown): boolean {
+    return typeof target === 'string' && this.o.deviceLog.get(target.toLowerCase())?.deviceType === 'GSME';
+  }
+
+  /**
+   * A GBCS use case: ESME use cases through the CHF's tunnel; GSME ones (CS01b, GCS28) to the
+   * GPF's queue, fetched by the GSME's GET.
+   */
+  private gbcs(target: string, req: DccRequest, requestId: string, opts: GbcsOptions, gsme = false): void {
+    const entry = this.target(target, gsme ? ['GSME'] : ['ESME']);
+    this.gbcsPath().request(entry.eui64, req, requestId, {
+      ...(opts.as ? { as: opts.as } : {}),
+      ...(opts.forge ? { forge: opts.forge } : {}),
+    });
+  }
+
+  private nowUnixMs(): number {
+    return (UNIX_EPOCH_AT_VIRTUAL_ZERO * 1_000_000 + this.o.host.clock.now()) / 1000;
   }
 
   private throughTunnel(

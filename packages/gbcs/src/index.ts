@@ -1,6 +1,7 @@
 export * from './bytes.js';
 export * from './command.js';
 export * from './crypto.js';
+export * from './dcc.js';
 export * from './dlms.js';
 export * from './errors.js';
 export * from './gbt.js';

@@ -53,3 +53,14 @@ export function decodeTunnelCommand(bytes: Uint8Array): TunnelCommand {
       );
   }
 }
+
+/**
+ * True when tunnel data is a GB-HGRP command carrying (or asking for) a GBCS message: GET,
+ * or PUT / GET-RESPONSE whose message starts with the General Ciphering (DD) or General
+ * Signing (DF) tag. Anything else is not GBCS (e.g. the emulator's cluster-id-prefixed ZCL).
+ */
+export function isGbcsTunnelData(data: Uint8Array): boolean {
+  if (data.length === 1) return data[0] === TUNNEL_GET;
+  const tag = data[0] === TUNNEL_PUT ? data[1] : data[0] === TUNNEL_GET_RESPONSE ? data[2] : undefined;
+  return tag === 0xdd || tag === 0xdf;
+}

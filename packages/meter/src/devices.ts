@@ -14,6 +14,7 @@ import {
   type ZigbeeNode,
 } from '@gbhan/stack';
 import { EsmeApplication, type EsmeConfig } from './esme.js';
+import { runGbcsDeviceConfig } from './gbcs-endpoint.js';
 import { GsmeApplication, type GsmeConfig } from './gsme.js';
 import { ESME_ACTIONS, GSME_ACTIONS } from './kind.js';
 import type { ManufacturerTool } from './manufacturer.js';
@@ -50,9 +51,17 @@ export interface DeviceOptions<C> {
   manufacturerTool?: ManufacturerTool;
 }
 
-export type EsmeDeviceConfig = CommonDeviceConfig & Omit<EsmeConfig, 'cbke' | 'chEui64' | 'flushAlerts'>;
+export type EsmeDeviceConfig = CommonDeviceConfig &
+  Omit<EsmeConfig, 'cbke' | 'chEui64' | 'flushAlerts' | 'gbcs' | 'securityLog'> & {
+    /** The Supplier whose keys the meter trusts from manufacture (default `supplier`). */
+    supplier?: 'supplier' | 'supplier2';
+  };
 export type GsmeDeviceConfig = CommonDeviceConfig &
-  Omit<GsmeConfig, 'cbke' | 'chEui64' | 'flushAlerts'> & { pollPeriodUs?: number };
+  Omit<GsmeConfig, 'cbke' | 'chEui64' | 'flushAlerts' | 'gbcs' | 'securityLog'> & {
+    pollPeriodUs?: number;
+    /** The Supplier whose keys the meter trusts from manufacture (default `supplier`). */
+    supplier?: 'supplier' | 'supplier2';
+  };
 
 export class Esme {
   readonly runtime: JoinerRuntime<EsmeApplication>;
@@ -95,6 +104,9 @@ export class Esme {
           ...(c.loadW !== undefined ? { loadW: c.loadW } : {}),
           ...(c.initialWh !== undefined ? { initialWh: c.initialWh } : {}),
           ...(c.prepayment ? { prepayment: c.prepayment } : {}),
+          gbcs: runGbcsDeviceConfig(o.seed, eui64, c.supplier),
+          // Late-bound: the application is built at power-on, inside the runtime's constructor.
+          securityLog: { record: (...a) => this.node.securityLog.record(...a) },
         }),
     );
     triage.attach(this.runtime);
@@ -190,6 +202,10 @@ export class Gsme {
           ...(c.flowLitresPerHour !== undefined ? { flowLitresPerHour: c.flowLitresPerHour } : {}),
           ...(c.initialLitres !== undefined ? { initialLitres: c.initialLitres } : {}),
           ...(c.reportPeriodUs !== undefined ? { reportPeriodUs: c.reportPeriodUs } : {}),
+          ...(c.prepayment ? { prepayment: c.prepayment } : {}),
+          gbcs: runGbcsDeviceConfig(o.seed, eui64, c.supplier),
+          // Late-bound: the application is built at power-on, inside the runtime's constructor.
+          securityLog: { record: (...a) => this.node.securityLog.record(...a) },
         }),
     );
     triage.attach(this.runtime);

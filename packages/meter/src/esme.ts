@@ -9,6 +9,7 @@
  * (power-fail save) and drops everything else; a new instance at power-on reads NVM.
  */
 
+import { decodeTunnelCommand, encodeTunnelCommand, isGbcsTunnelData, type TunnelCommand } from '@gbhan/gbcs';
 import {
   type AlertConfirmations,
   type AlertPathConfig,
@@ -21,6 +22,7 @@ import {
   TunnelAlertSender,
   TunnelServer,
   traceDrop,
+  UNIX_EPOCH_AT_VIRTUAL_ZERO,
   ZclStatus,
   zclUtcNow,
 } from '@gbhan/runtime';
@@ -31,6 +33,8 @@ import {
   encodeTopUpLog,
   encodeZclCommand,
 } from '@gbhan/zigbee';
+import { executeEsmeCommand } from './esme-gbcs.js';
+import { type GbcsDeviceConfig, GbcsEndpoint, type GbcsSecurityLog } from './gbcs-endpoint.js';
 import { METERING_CLUSTER, MeteringRegister } from './metering.js';
 
 import { PREPAYMENT_CLUSTER, Prepayment, type PrepaymentConfig } from './prepayment.js';
@@ -47,9 +51,15 @@ export interface EsmeConfig extends AlertPathConfig {
   initialWh?: number;
   /** Prepayment mode; omit for a credit meter (no Prepayment cluster). */
   prepayment?: PrepaymentConfig;
+  /** GBCS keys and trust anchors (`runGbcsDeviceConfig`); without them every GBCS command is refused. */
+  gbcs?: GbcsDeviceConfig;
+  /** The Security Log GBCS refusals go to (the stack's). */
+  securityLog?: GbcsSecurityLog;
 }
 
 const NV_CBKE_DONE = 'app.cbkeDone';
+const NV_LOAD_SWITCH_OPEN = 'esme.loadSwitchOpen';
+const NV_CLOCK_OFFSET_S = 'esme.clockOffsetS';
 
 export class EsmeApplication {
   readonly cbke: CbkeService;
@@ -59,6 +69,8 @@ export class EsmeApplication {
   readonly clusters = new ClusterServer();
   /** The alert path through the tunnel to the CH. */
   readonly alerts: TunnelAlertSender;
+  /** GBCS: every Remote Party command is verified here before it runs. */
+  readonly gbcs: GbcsEndpoint | null;
   /** The load asked for; the register runs at 0 while the supply is interrupted. */
   private requestedLoadW: number;
   private stopped = false;
@@ -89,7 +101,20 @@ export class EsmeApplication {
           onSupply: (on) => this.supply(on),
         })
       : null;
-    if (this.prepayment && !this.prepayment.supplyOn) this.register.setRate(0);
+    if ((this.prepayment && !this.prepayment.supplyOn) || this.loadSwitchOpen) this.register.setRate(0);
+    this.gbcs = config.gbcs
+      ? new GbcsEndpoint(host, config.gbcs, config.securityLog ?? { record: () => {} }, (cmd, from) =>
+          executeEsmeCommand(
+            {
+              prepayment: this.prepayment,
+              setLoadSwitch: (closed, by) => this.setLoadSwitch(closed, by),
+              setClock: (s, by) => this.setClock(s, by),
+            },
+            cmd,
+            from,
+          ),
+        )
+      : null;
     this.tunnel = new TunnelServer({
       host,
       acceptClient: (c) => c === config.chEui64,
@@ -140,7 +165,7 @@ export class EsmeApplication {
   /** Change the load (W). */
   setLoad(watts: number): void {
     this.requestedLoadW = watts;
-    if (this.prepayment && !this.prepayment.supplyOn) return;
+    if ((this.prepayment && !this.prepayment.supplyOn) || this.loadSwitchOpen) return;
     this.prepayment?.settle();
     this.register.setRate(watts);
     traceMeter(this.host, { type: 'esme-load', watts });
@@ -178,6 +203,7 @@ export class EsmeApplication {
   }
 
   private tunnelData(client: string, data: Uint8Array): Uint8Array | null {
+    if (isGbcsTunnelData(data)) return this.gbcsTunnelData(client, data);
     let req: ReturnType<typeof decodeTunnelledZcl>;
     try {
       req = decodeTunnelledZcl(data);
@@ -191,6 +217,15 @@ export class EsmeApplication {
       return null;
     }
     if (this.alerts.tunnelled(client, req)) return null;
+    // GBCS: anything that changes the meter comes as a verified GBCS command; a bare ZCL
+    // frame in the tunnel may only read (ASSUMPTION: the DCC's register reads stay ZCL).
+    if (!isZclRead(req.zcl)) {
+      this.refuseUnauthenticated(
+        client,
+        `ZCL frame for cluster 0x${req.clusterId.toString(16)} without GBCS`,
+      );
+      return null;
+    }
     const r = this.clusters.serve(req.clusterId, req.zcl, client);
     if (r.refused)
       traceMeter(this.host, {
@@ -201,6 +236,51 @@ export class EsmeApplication {
         via: 'tunnel',
       });
     return r.reply ? encodeTunnelledZcl({ clusterId: req.clusterId, zcl: r.reply }) : null;
+  }
+
+  private gbcsTunnelData(client: string, data: Uint8Array): Uint8Array | null {
+    let put: TunnelCommand;
+    try {
+      put = decodeTunnelCommand(data);
+    } catch (e) {
+      this.refuseUnauthenticated(client, (e as Error).message);
+      return null;
+    }
+    if (put.command === 'GET') return null;
+    if (!this.gbcs) {
+      this.refuseUnauthenticated(client, 'no GBCS credentials');
+      return null;
+    }
+    const response = this.gbcs.receive(client, put.message, 'tunnel');
+    return response ? encodeTunnelCommand({ command: 'PUT', message: response }) : null;
+  }
+
+  private refuseUnauthenticated(client: string, detail: string): void {
+    if (this.gbcs) this.gbcs.refuse(client, 'tunnel', 'not-gbcs', detail);
+    else traceMeter(this.host, { type: 'app-drop', from: client, reason: 'not-gbcs', detail });
+  }
+
+  /** True while a remote ECS43 holds the load switch open. */
+  get loadSwitchOpen(): boolean {
+    return this.host.nvm.read<boolean>(NV_LOAD_SWITCH_OPEN) === true;
+  }
+
+  private setLoadSwitch(closed: boolean, by: string): void {
+    const changed = this.loadSwitchOpen === closed;
+    this.host.nvm.commit({ [NV_LOAD_SWITCH_OPEN]: !closed });
+    traceMeter(this.host, { type: 'load-switch', state: closed ? 'closed' : 'open', by });
+    if (changed && (this.prepayment?.supplyOn ?? true)) this.supply(closed);
+  }
+
+  /** Offset of the meter clock from virtual UTC, seconds (ECS70). */
+  get clockOffsetS(): number {
+    return this.host.nvm.read<number>(NV_CLOCK_OFFSET_S) ?? 0;
+  }
+
+  private setClock(epochSeconds: number, by: string): void {
+    const offsetS = epochSeconds - unixNow(this.host.clock.now());
+    this.host.nvm.commit({ [NV_CLOCK_OFFSET_S]: offsetS });
+    traceMeter(this.host, { type: 'meter-clock-set', epochSeconds, offsetS, by });
   }
 
   private prepaymentCommand(pp: Prepayment, f: DecodedZclFrame, origin: string): Uint8Array | number | null {
@@ -272,6 +352,8 @@ export class EsmeApplication {
   }
 
   private supply(on: boolean): void {
+    // The load switch, once opened remotely, keeps the supply off whatever the credit.
+    if (on && this.loadSwitchOpen) return;
     this.register.setRate(on ? this.requestedLoadW : 0);
     traceMeter(this.host, { type: on ? 'supply-restored' : 'supply-interrupted' });
   }
@@ -280,4 +362,16 @@ export class EsmeApplication {
     const done = this.host.nvm.read<string[]>(NV_CBKE_DONE) ?? [];
     if (!done.includes(peer)) this.host.nvm.commit({ [NV_CBKE_DONE]: [...done, peer] });
   }
+}
+
+/** Virtual time as Unix seconds. */
+function unixNow(nowUs: number): number {
+  return UNIX_EPOCH_AT_VIRTUAL_ZERO + Math.floor(nowUs / 1_000_000);
+}
+
+/** A profile-wide Read Attributes (ZCL 2.4.1): frame type 0, command 0x00. */
+function isZclRead(zcl: Uint8Array): boolean {
+  const fc = zcl[0] ?? 0xff;
+  const commandAt = fc & 0x04 ? 4 : 2;
+  return (fc & 0x03) === 0 && zcl[commandAt] === 0x00;
 }

@@ -28,21 +28,24 @@ const triage = {
   opticalUnlockTimeout: duration.optional(),
 };
 
+const prepayment = z
+  .strictObject({
+    initialCredit: z.number().optional(),
+    /** Pence per kWh (ESME) or per m3 (GSME). */
+    pricePerKwh: z.number().optional(),
+    emergencyCreditLimit: z.number().optional(),
+    emergencyCreditThreshold: z.number().optional(),
+    lowCreditThreshold: z.number().optional(),
+    maxCredit: z.number().optional(),
+  })
+  .optional();
+
 const EsmeSchema = z.strictObject({
   ...joinerConfig,
   ...triage,
   loadW: z.number().min(0).optional(),
   initialWh: z.number().min(0).optional(),
-  prepayment: z
-    .strictObject({
-      initialCredit: z.number().optional(),
-      pricePerKwh: z.number().optional(),
-      emergencyCreditLimit: z.number().optional(),
-      emergencyCreditThreshold: z.number().optional(),
-      lowCreditThreshold: z.number().optional(),
-      maxCredit: z.number().optional(),
-    })
-    .optional(),
+  prepayment,
 });
 
 const GsmeSchema = z.strictObject({
@@ -52,6 +55,7 @@ const GsmeSchema = z.strictObject({
   initialLitres: z.number().min(0).optional(),
   reportPeriod: duration.optional(),
   pollPeriod: duration.optional(),
+  prepayment,
 });
 
 /** The optical port (device triage), through the control path. */
@@ -150,7 +154,7 @@ export const esmeKind: DeviceKind<EsmeDeviceConfig, Esme> = {
 export const gsmeKind: DeviceKind<GsmeDeviceConfig, Gsme> = {
   type: 'gsme',
   gbType: 'GSME',
-  description: 'gas smart meter (sleepy, reports to the GPF)',
+  description: 'gas smart meter (sleepy, reports to the GPF, GB-HGRP tunnel client of the GPF)',
   processOptions,
   config: GsmeSchema,
   resolveConfig: resolveMeter(['joinRetry', 'reportPeriod', 'pollPeriod', 'opticalUnlockTimeout']),

@@ -34,11 +34,12 @@ export const METER_TRACE_EVENTS = defineTraceEvents(
       fields: { watts: z.number() },
     },
     'supply-interrupted': {
-      description: 'The ESME cut the supply (credit and emergency credit exhausted).',
+      description:
+        'The meter cut the supply (credit and emergency credit exhausted; the GSME closes its valve).',
       fields: {},
     },
     'supply-restored': {
-      description: 'The ESME restored the supply (a top-up or emergency credit).',
+      description: 'The meter restored the supply (a top-up or emergency credit).',
       fields: {},
     },
     'credit-exhausted': {
@@ -82,6 +83,34 @@ export const METER_TRACE_EVENTS = defineTraceEvents(
       description: 'The GSME woke and reported its register to the GPF.',
       fields: { summation: z.number().describe('litres') },
     },
+    'gsme-tunnel': {
+      description: "The GSME's GB-HGRP tunnel to the GPF (the GSME is tunnel client).",
+      fields: {
+        state: z.enum(['requested', 'open', 'failed', 'lost']),
+        why: z
+          .string()
+          .optional()
+          .describe(
+            '`after-cbke`, `joined`, `wake` (requested); `no-response`, `status-<n>`, `send-<status>` (failed); the ZCL notice (lost)',
+          ),
+        tunnelId: z.number().int().optional().describe('(open)'),
+      },
+    },
+    'gsme-get': {
+      description: 'The GSME sent GET (`01`) through its tunnel: the GPF answers with the next GBCS message.',
+      fields: {
+        why: z
+          .enum(['wake', 'tunnel-open', 'remaining'])
+          .describe('a wake-up, the tunnel just opened, or the last GET-RESPONSE said more wait'),
+      },
+    },
+    'gsme-get-response': {
+      description: 'A GET-RESPONSE (`02`) from the GPF reached the GSME (its message is checked next).',
+      fields: {
+        remaining: z.number().int().describe('messages still waiting at the GPF'),
+        octets: z.number().int().describe('size of the GBCS message'),
+      },
+    },
     optical: {
       description: 'A request on the optical port was answered.',
       fields: {
@@ -106,6 +135,53 @@ export const METER_TRACE_EVENTS = defineTraceEvents(
         keptHash: z.string().describe('SHA-256 of the other keys'),
         removedLinkKeys: z.array(z.string()).describe('peers whose link keys went'),
         removedDeviceLogEntries: z.array(z.string()),
+      },
+    },
+    'gbcs-command-executed': {
+      description:
+        'A GBCS Remote Party command passed every check (MAC, signature when critical, recipient, originator counter) and ran; its counter was persisted first.',
+      fields: {
+        from: eui64Field.describe('the device that carried it (the CH for the tunnel)'),
+        via: z.enum(['tunnel', 'han']),
+        useCase: z.string().describe('GBCS use case, e.g. `CS01a`'),
+        originator: z.string().describe("the business originator's system title (hex)"),
+        counter: z.string().describe('originator counter (decimal)'),
+        result: z.string().describe('what it did, e.g. `accepted 500`, `load-switch-open`'),
+      },
+    },
+    'gbcs-command-refused': {
+      description:
+        'A GBCS command (or a bare ZCL frame where GBCS is required) was refused and not run; it is in the Security Log and alerted.',
+      fields: {
+        from: eui64Field,
+        via: z.enum(['tunnel', 'han']),
+        reason: z.enum([
+          'malformed',
+          'not-a-command',
+          'wrong-recipient',
+          'unknown-originator',
+          'unknown-use-case',
+          'bad-mac',
+          'unsigned-critical',
+          'bad-signature',
+          'stale-counter',
+          'not-gbcs',
+        ]),
+        detail: z.string(),
+        field: z.string().optional().describe('for `malformed`: the layer.field that failed to decode'),
+        alertCode: z.number().int().describe('GB alert code raised (0x8F1E, 0x8F30, 0x8F3D or 0x8F53)'),
+      },
+    },
+    'load-switch': {
+      description: 'A remote command opened (ECS43) or closed (ECS42) the load switch.',
+      fields: { state: z.enum(['open', 'closed']), by: eui64Field },
+    },
+    'meter-clock-set': {
+      description: 'ECS70 (ESME) or GCS28 (GSME) set the meter clock.',
+      fields: {
+        epochSeconds: z.number().int().describe('the time set (Unix seconds)'),
+        offsetS: z.number().int().describe('meter clock minus virtual UTC, seconds'),
+        by: eui64Field,
       },
     },
     'device-log-ch-added': {

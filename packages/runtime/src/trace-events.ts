@@ -52,6 +52,13 @@ export const APP_DROP_REASONS = {
   'tunnel-wrong-device': "Transfer Data on another client's tunnel",
   'tunnel-data-overflow': 'Transfer Data longer than the tunnel takes',
   'chf-is-tunnel-client': 'a tunnel request to the CHF, which is only a client',
+  'gsme-is-tunnel-client': "a tunnel request to the GSME, which is only the GPF's client",
+  'tunnel-notice-unknown-tunnel':
+    'a Transfer Data Error / Closure Notification for a tunnel the GSME does not have open',
+  // GBCS
+  'bad-gbcs-tunnel': 'a GB-HGRP frame (GET / GET-RESPONSE / PUT) that did not decode',
+  'no-gbcs-path': 'GBCS in the tunnel to a hub without a DCC',
+  'not-gbcs': 'a tunnelled command without GBCS to a meter without GBCS credentials',
   'unexpected-request-tunnel-response': 'a Request Tunnel Response nobody waits for',
   'transfer-data-unknown-tunnel': 'Transfer Data from a server on a tunnel the CHF does not have open',
   'bad-tunnel-payload': 'tunnelled data that is no tunnelled ZCL frame (CHF)',

@@ -5,7 +5,8 @@
  * that could not complete.
  */
 import { Command, CommanderError } from 'commander';
-import { runBusCommand } from './bus-command.js';
+import { CliError, runBusCommand } from './bus-command.js';
+import { type DccCommandOptions, runDccCommand } from './dcc-command.js';
 import { runDeviceCommand } from './device-command.js';
 import { type InstallCodeOptions, runInstallCodeCommand } from './install-code-command.js';
 import { type OpticalCommandOptions, runOpticalCommand } from './optical-command.js';
@@ -106,6 +107,19 @@ program
   .option('--manufacturer-key <hex>', 'unlock: sign with this P-256 secret key')
   .action(async (command: string, opts: OpticalCommandOptions) => {
     process.exitCode = (await runOpticalCommand(command, opts)).code;
+  });
+
+program
+  .command('dcc')
+  .description('play the DCC against a hub process run with --wan-port N')
+  .argument('<command>', 'send')
+  .requiredOption('--port <port>', "the hub process's --wan-port")
+  .option('--host <host>', 'address of the hub process', '127.0.0.1')
+  .option('--hex <gbcs>', 'raw GBCS bytes (General Ciphering), sent to the meter the message names')
+  .option('--json <command>', 'a DCC command, e.g. {"action":"top-up","target":"<eui64>","code":"<UTRN>"}')
+  .action(async (command: string, opts: DccCommandOptions) => {
+    if (command !== 'send') throw new CliError(`unknown dcc command '${command}' (send)`);
+    process.exitCode = (await runDccCommand(opts)).code;
   });
 
 program

@@ -1,0 +1,231 @@
+/**
+ * The DCC's GBCS path through the CH: a DCC request becomes a Remote Party command built,
+ * signed (as the Supplier, when critical) and MAC'd (as the ACB) by the `Dcc` of
+ * `@gbhan/gbcs`, carried to the meter in a GB-HGRP PUT through the tunnel; the meter's
+ * response comes back the same way and is checked (MAC or signature) before it is traced for
+ * the DCC. The CH itself checks nothing of the command: the meter does.
+ *
+ * A GSME sleeps and talks only to the GPF: its commands wait in the GPF's queue
+ * (`gpf.enqueueGbcs`) until its GET, and its response comes back as a PUT to the GPF; both
+ * are checked here the same way (`fromDevice`).
+ *
+ * For tests of the meter's checks a request may carry a `forge` (wrong signer, chosen
+ * counter, one bit flipped, wrong MAC key), raw bytes (`gbcs`), or replay the last command
+ * sent to a meter (`gbcs-replay`): a compromised WAN or head-end, in the field's terms.
+ */
+import {
+  type BuiltCommand,
+  type Dcc,
+  type DccRequest,
+  decodeAccessResponse,
+  decodeGbcsMessage,
+  decodeGbz,
+  decodeTunnelCommand,
+  encodeTunnelCommand,
+  type Forgery,
+  fromHex,
+  GbcsError,
+  toHex,
+  useCaseByCode,
+} from '@gbhan/gbcs';
+import type { ApplicationHost } from '@gbhan/stack';
+import { traceHub } from './trace-events.js';
+import { TunnelError, type TunnelManager } from './tunnel-manager.js';
+import { jsonSafe, WanError } from './wan-errors.js';
+
+export interface ForgeSpec {
+  signAs?: 'supplier' | 'supplier2' | 'acb' | 'network-operator';
+  macAs?: 'supplier' | 'supplier2' | 'acb' | 'network-operator';
+  counter?: number | string;
+  flipBit?: number;
+}
+
+export interface WanGbcsOptions {
+  host: ApplicationHost;
+  dcc: Dcc;
+  tunnels: TunnelManager;
+  /** Virtual time as Unix milliseconds (the DCC's counters follow it). */
+  nowUnixMs: () => number;
+  wanUp: () => boolean;
+  /** True for a GSME: its commands go to the GPF's queue, not a tunnel of the CHF. */
+  isGsme?: (eui64: string) => boolean;
+  /** The GPF's queue of GBCS commands for its GSMEs. */
+  gpf?: { enqueueGbcs(gsme: string, entry: { message: Uint8Array; tag: string }): void };
+}
+
+export class WanGbcs {
+  /** The last command sent to each meter (for `gbcs-replay`). */
+  private readonly last = new Map<string, Uint8Array>();
+  /** `${meter}/${counter}` -> request id, until the response comes. */
+  private readonly pending = new Map<string, string>();
+
+  constructor(private readonly o: WanGbcsOptions) {}
+
+  /** Build a command for `target` and send it through the tunnel. */
+  request(
+    target: string,
+    req: DccRequest,
+    requestId: string,
+    opts: { as?: 'supplier' | 'supplier2'; forge?: ForgeSpec },
+  ): void {
+    let built: BuiltCommand;
+    try {
+      built = this.o.dcc.command(target, req, {
+        nowUnixMs: this.o.nowUnixMs(),
+        ...(opts.as ? { as: opts.as } : {}),
+        ...(opts.forge ? { forge: forgery(opts.forge) } : {}),
+      });
+    } catch (e) {
+      if (e instanceof GbcsError) throw new WanError('WAN_BAD_COMMAND', e.message);
+      throw e;
+    }
+    this.send(target, built.bytes, requestId, opts.forge !== undefined);
+  }
+
+  /** Raw GBCS bytes (hex), to the recipient the message names. */
+  raw(hex: string, requestId: string, isTarget: (eui64: string) => void): void {
+    if (typeof hex !== 'string' || !/^([0-9a-fA-F]{2})+$/.test(hex))
+      throw new WanError('WAN_BAD_COMMAND', 'gbcs: hex digits expected');
+    const bytes = fromHex(hex);
+    let target: string;
+    try {
+      target = toHex(decodeGbcsMessage(bytes).signing.recipient);
+    } catch (e) {
+      throw new WanError('WAN_BAD_COMMAND', `gbcs: ${(e as Error).message}`);
+    }
+    isTarget(target);
+    this.send(target, bytes, requestId, false);
+  }
+
+  /** The last command sent to `target`, again, byte for byte. */
+  replay(target: string, requestId: string): void {
+    const bytes = this.last.get(target);
+    if (!bytes) throw new WanError('WAN_BAD_COMMAND', `no GBCS command was sent to ${target} yet`);
+    this.send(target, bytes, requestId, true);
+  }
+
+  private send(target: string, bytes: Uint8Array, requestId: string, forged: boolean): void {
+    const g = decodeGbcsMessage(bytes).signing;
+    if (this.o.isGsme?.(target)) {
+      if (!this.o.gpf) throw new WanError('WAN_BAD_COMMAND', 'this hub has no GPF queue for GBCS');
+      this.o.gpf.enqueueGbcs(target, { message: bytes, tag: requestId });
+    } else {
+      try {
+        this.o.tunnels.send(target, encodeTunnelCommand({ command: 'PUT', message: bytes }));
+      } catch (e) {
+        if (e instanceof TunnelError) throw new WanError('WAN_NO_TUNNEL', e.message);
+        throw e;
+      }
+    }
+    if (!forged) this.last.set(target, bytes);
+    this.pending.set(`${target}/${g.originatorCounter}`, requestId);
+    traceHub(this.o.host, {
+      type: 'gbcs-command-sent',
+      requestId,
+      target,
+      useCase: useCaseByCode(g.messageCode)?.name ?? `0x${g.messageCode.toString(16)}`,
+      originator: toHex(g.originator),
+      counter: g.originatorCounter.toString(),
+      octets: bytes.length,
+      forged,
+    });
+  }
+
+  /** A GB-HGRP frame from a meter's tunnel: its response (or alert), checked for the DCC. */
+  fromTunnel(peer: string, frame: Uint8Array): void {
+    let message: Uint8Array;
+    try {
+      const t = decodeTunnelCommand(frame);
+      if (t.command === 'GET') return;
+      message = t.message;
+    } catch (e) {
+      traceHub(this.o.host, {
+        type: 'app-drop',
+        from: peer,
+        reason: 'bad-gbcs-tunnel',
+        detail: (e as Error).message,
+      });
+      return;
+    }
+    this.fromDevice(peer, message);
+  }
+
+  /** A device's GBCS message (the ESME's PUT in the CHF's tunnel, the GSME's PUT to the GPF), checked for the DCC. */
+  fromDevice(peer: string, message: Uint8Array): void {
+    const v = this.o.dcc.verifyFromDevice(message, peer);
+    if (!v.ok) {
+      traceHub(this.o.host, {
+        type: 'gbcs-response',
+        requestId: null,
+        from: peer,
+        useCase: null,
+        counter: null,
+        authenticated: false,
+        refusal: v.reason,
+        results: [],
+        data: null,
+        delivered: false,
+      });
+      return;
+    }
+    const g = v.message.signing;
+    const key = `${peer}/${g.originatorCounter}`;
+    const requestId = this.pending.get(key) ?? null;
+    this.pending.delete(key);
+    let results: number[] = [];
+    let data: unknown = null;
+    try {
+      const r = decodeAccessResponse(g.content);
+      results = r.results.map((x) => x.result);
+      data = jsonSafe(r.data);
+    } catch {
+      // Not DLMS: a GSME's GBZ, or an empty answer to a use case the meter did not run.
+      const gbz = gbzResults(g.content);
+      if (gbz) ({ results, data } = gbz);
+    }
+    traceHub(this.o.host, {
+      type: 'gbcs-response',
+      requestId,
+      from: peer,
+      useCase: useCaseByCode(g.messageCode)?.name ?? `0x${g.messageCode.toString(16)}`,
+      counter: g.originatorCounter.toString(),
+      authenticated: true,
+      refusal: null,
+      results,
+      data,
+      // ASSUMPTION: with the WAN down an answer is traced but not delivered (no store and forward).
+      delivered: this.o.wanUp(),
+    });
+  }
+}
+
+/**
+ * A GBZ response's outcome per component: a ZCL Default Response's status, else the first
+ * payload octet (the Consumer Top Up Response's result type); null when not GBZ.
+ */
+function gbzResults(content: Uint8Array): { results: number[]; data: unknown } | null {
+  try {
+    const components = decodeGbz(content);
+    return {
+      results: components.map(
+        (c) => ((c.frameControl & 0x03) === 0 && c.commandId === 0x0b ? c.payload[1] : c.payload[0]) ?? 0xff,
+      ),
+      data: components.map((c) => ({
+        clusterId: c.clusterId,
+        commandId: c.commandId,
+        payload: toHex(c.payload),
+      })),
+    };
+  } catch {
+    return null;
+  }
+}
+
+function forgery(f: ForgeSpec): Forgery {
+  const out: Forgery = {};
+  if (f.signAs) out.signAs = f.signAs;
+  if (f.macAs) out.macAs = f.macAs;
+  if (f.flipBit !== undefined) out.flipBit = f.flipBit;
+  if (f.counter !== undefined) out.counter = BigInt(f.counter);
+  return out;
+}

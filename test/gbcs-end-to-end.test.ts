@@ -1,0 +1,184 @@
+/**
+ * `scenarios/gbcs-end-to-end.yaml` run once in-process, then judged from its outputs: Wireshark's
+ * GBCS dissector reads every GBCS message in the capture (0 malformed frames), the commands and
+ * responses it sees are, in order, the ones the trace says the DCC sent and checked; no forged
+ * command ever ran; and the ESME's credit holds exactly the one genuine top-up.
+ */
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { gbhan, malformedCount, tsharkFields } from '@gbhan/testing';
+import { beforeAll, describe, expect, it } from 'vitest';
+
+const SCENARIO = 'gbcs-end-to-end';
+const CH = '00124b0000c0ffee';
+const ESME = '00124b0000e5e5e5';
+/** GBCS message codes of the use cases the scenario sends. */
+const MESSAGE_CODE: Record<string, string> = {
+  CS01a: '0x0007',
+  ECS70: '0x0062',
+  ECS19: '0x002d',
+  ECS42: '0x004f',
+  ECS43: '0x0050',
+};
+const TOPUP_AMOUNT = 500;
+const INITIAL_CREDIT = 1000;
+
+const dir = mkdtempSync(join(tmpdir(), 'gbhan-gbcs-e2e-'));
+const out = (file: string) => join(dir, SCENARIO, file);
+
+type Event = Record<string, unknown> & { type: string };
+type Line = { t: number; type: string; radio?: string; event?: Event };
+let run: { code: number | null; out: string };
+let lines: Line[] = [];
+/** Device events of one radio and type, in trace order. */
+const events = (radio: string, type: string) =>
+  lines
+    .filter((l) => l.type === 'device' && l.radio === radio && l.event?.type === type)
+    .map((l) => l.event!);
+
+/** tshark options giving it the run's key file (`zigbee_pc_keys` rows). */
+const keyOptions = () =>
+  readFileSync(out('keys'), 'utf8')
+    .trim()
+    .split('\n')
+    .filter((l) => l.length > 0)
+    .flatMap((l) => ['-o', `uat:zigbee_pc_keys:${l}`]);
+
+/** "90:b3:d5:1f:30:01:00:00" -> "90b3d51f30010000" */
+const eui = (s: string) => s.replaceAll(':', '').toLowerCase();
+
+beforeAll(async () => {
+  run = await gbhan(['run', `scenarios/${SCENARIO}.yaml`, '--out', dir]);
+  lines = readFileSync(out('trace.jsonl'), 'utf8')
+    .split('\n')
+    .filter((l) => l.length > 0)
+    .map((l) => JSON.parse(l) as Line);
+}, 300_000);
+
+describe('the gbcs-end-to-end scenario', () => {
+  it('holds every expectation', () => {
+    expect(run.code, run.out).toBe(0);
+    expect(run.out).toMatch(/all 1 scenario\(s\) held every expectation/);
+  });
+
+  it('tshark dissects every GBCS message, 0 malformed, and sees the commands and responses of the trace in order', () => {
+    const pcap = out('capture.pcap');
+    const keys = keyOptions();
+    expect(malformedCount(pcap, keys)).toBe(0);
+    const rows = tsharkFields(
+      pcap,
+      [
+        'gbcs_message.grouping_header.cra_flag',
+        'gbcs_message.grouping_header.originator_counter',
+        'gbcs_message.grouping_header.message_code',
+        'gbcs_message.grouping_header.business_originator_id',
+        'gbcs_message.grouping_header.business_target_id',
+      ],
+      [...keys, '-Y', 'gbcs_message'],
+    ).map(([cra, counter, code, originator, target]) => ({
+      cra: cra!,
+      counter: counter!,
+      code: code!,
+      originator: eui(originator!),
+      target: eui(target!),
+    }));
+    // Without the key file the tunnel is encrypted: no GBCS message can be seen at all.
+    expect(tsharkFields(pcap, ['frame.number'], ['-Y', 'gbcs_message'])).toEqual([]);
+    for (const r of rows) {
+      expect(r.cra).toMatch(/^0x0[123]$/);
+      expect(r.counter).toMatch(/^\d+$/);
+      expect(r.code).toMatch(/^0x[0-9a-f]{4}$/);
+    }
+
+    const sent = events(CH, 'gbcs-command-sent');
+    expect(sent.length).toBe(12);
+    const commands = rows.filter((r) => r.cra === '0x01');
+    expect(commands).toEqual(
+      sent.map((e) => ({
+        cra: '0x01',
+        counter: e.counter,
+        code: MESSAGE_CODE[e.useCase as string],
+        originator: e.originator,
+        target: e.target,
+      })),
+    );
+    // The trace's replay is byte for byte the ECS42 before it: it shows as the same command.
+    const responses = rows.filter((r) => r.cra === '0x02');
+    const answered = events(CH, 'gbcs-response');
+    expect(answered.length).toBe(6);
+    for (const a of answered) expect(a).toMatchObject({ from: ESME, authenticated: true, refusal: null });
+    expect(responses).toEqual(
+      answered.map((e) => {
+        const cmd = sent.find((s) => s.requestId === e.requestId)!;
+        return {
+          cra: '0x02',
+          counter: e.counter,
+          code: MESSAGE_CODE[e.useCase as string],
+          originator: ESME,
+          target: cmd.originator,
+        };
+      }),
+    );
+    // Each response answers a command with the same counter that was sent just before it.
+    for (const e of answered) expect(sent.find((s) => s.requestId === e.requestId)?.counter).toBe(e.counter);
+  });
+
+  it('no forged command ever runs: each is followed by a refusal, and the executed ones are exactly the genuine', () => {
+    const sent = events(CH, 'gbcs-command-sent');
+    const executed = events(ESME, 'gbcs-command-executed');
+    const refused = events(ESME, 'gbcs-command-refused');
+    const forged = sent.filter((e) => e.forged === true);
+    expect(forged.length).toBe(5);
+    // Genuine sends from the Supplier ran, once each, in order; supplier2's ECS43 is genuine
+    // but from a party this meter does not trust.
+    const genuine = sent.filter((e) => e.forged === false && e.originator === '90b3d51f30010000');
+    expect(executed.map((e) => [e.useCase, e.counter, e.originator])).toEqual(
+      genuine.map((e) => [e.useCase, e.counter, e.originator]),
+    );
+    expect(new Set(executed.map((e) => e.counter)).size).toBe(executed.length);
+    // A forged command's counter, when new (not a replay of a genuine one's), never ran.
+    const genuineCounters = new Set(genuine.map((e) => e.counter));
+    for (const f of forged)
+      if (!genuineCounters.has(f.counter)) expect(executed.map((e) => e.counter)).not.toContain(f.counter);
+    // Between each forged (or untrusted) send and the next send: a refusal, no execution.
+    const deviceLines = lines.filter((l) => l.type === 'device' && l.event !== undefined);
+    const sends = deviceLines.filter((l) => l.radio === CH && l.event!.type === 'gbcs-command-sent');
+    let refusalsSeen = 0;
+    for (const [i, s] of sends.entries()) {
+      if (s.event!.forged === false && s.event!.originator === '90b3d51f30010000') continue;
+      const until = sends[i + 1]?.t ?? Number.POSITIVE_INFINITY;
+      const between = deviceLines.filter((l) => l.radio === ESME && l.t >= s.t && l.t < until);
+      expect(between.filter((l) => l.event!.type === 'gbcs-command-executed')).toEqual([]);
+      expect(between.filter((l) => l.event!.type === 'gbcs-command-refused')).toHaveLength(1);
+      refusalsSeen++;
+    }
+    expect(refusalsSeen).toBe(6);
+    expect(refused.map((e) => e.reason)).toEqual([
+      'stale-counter',
+      'bad-mac',
+      'bad-signature',
+      'stale-counter',
+      'bad-mac',
+      'unknown-originator',
+    ]);
+  });
+
+  it("the ESME's credit holds exactly one top-up", () => {
+    const topUps = events(ESME, 'top-up-accepted');
+    expect(topUps).toHaveLength(1);
+    expect(topUps[0]).toMatchObject({ amount: TOPUP_AMOUNT, code: '00000000000001000500' });
+    const atTopUp = topUps.at(-1)!.credit as number;
+    // Less a little for the 2 kW load since the start; a second top-up would add 500 or more.
+    expect(atTopUp).toBeGreaterThan(INITIAL_CREDIT + TOPUP_AMOUNT - 50);
+    expect(atTopUp).toBeLessThanOrEqual(INITIAL_CREDIT + TOPUP_AMOUNT);
+    // The last ECS19 read (after every forgery) answers with the credit less the load since.
+    const reads = events(CH, 'gbcs-response').filter((e) => e.useCase === 'ECS19');
+    expect(reads).toHaveLength(2);
+    const last = reads.at(-1)!.data as { type: string; value: number }[];
+    expect(last).toHaveLength(1);
+    expect(last[0]!.type).toBe('double-long');
+    expect(last[0]!.value).toBeLessThanOrEqual(atTopUp);
+    expect(last[0]!.value).toBeGreaterThan(INITIAL_CREDIT + TOPUP_AMOUNT - 50);
+  });
+});
