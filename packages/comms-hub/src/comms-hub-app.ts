@@ -44,6 +44,8 @@ export interface CommsHubAppConfig {
   interPanWindowUs?: number | 'unlimited';
   /** The DCC that builds GBCS commands for the WAN side (the run's remote parties). */
   dcc?: Dcc;
+  /** SECMP0038: route GBCS commands an enhanced PPMID passes onto the HAN (default false: refused). */
+  secmp0038?: boolean;
 }
 
 /** The hosts of the CHF beyond its `ApplicationHost` (the CH's node provides both). */
@@ -163,6 +165,11 @@ export class CommsHubApplication {
               wanUp: () => this.wan.up,
               isGsme,
               gpf: this.gpf,
+              hanCommands: {
+                secmp0038: config.secmp0038 === true,
+                deviceType: (e) => this.deviceLog.get(e)?.deviceType,
+                alertLog: hosts.alertLog,
+              },
             }),
           }
         : {}),

@@ -44,6 +44,8 @@ export interface CommsHubConfig {
    * 'unlimited' models SECMP0037 (always open).
    */
   interPanWindowUs?: number | 'unlimited';
+  /** SECMP0038: route GBCS commands an enhanced PPMID passes onto the HAN (default false: today's rule, refused). */
+  secmp0038?: boolean;
 }
 
 export interface CommsHubOptions {
@@ -141,6 +143,7 @@ export class CommsHub implements CoordinatorApplication {
         cbke: this.cbke,
         dcc: this.remoteParties,
         ...(this.config.tunnel ? { tunnel: this.config.tunnel } : {}),
+        ...(this.config.secmp0038 !== undefined ? { secmp0038: this.config.secmp0038 } : {}),
         ...(this.config.interPanWindowUs !== undefined
           ? { interPanWindowUs: this.config.interPanWindowUs }
           : {}),

@@ -38,6 +38,8 @@ const CommsHubSchema = z.strictObject({
       ]),
     )
     .optional(),
+  /** SECMP0038: route GBCS commands an enhanced PPMID passes onto the HAN (default false: refused, today's rule). */
+  secmp0038: z.boolean().optional(),
   /** Inter-PAN window from each power-on (default 60m, GBCS); `unlimited` = SECMP0037. */
   interPanWindow: z.union([duration, z.literal('unlimited')]).optional(),
   tunnel: z

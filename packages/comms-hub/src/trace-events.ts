@@ -77,6 +77,31 @@ export const COMMS_HUB_TRACE_EVENTS = defineTraceEvents(
         forged: z.boolean().describe('built wrong on purpose (`forge`) or replayed'),
       },
     },
+    'gbcs-han-command': {
+      description:
+        'A GBCS command came up a tunnel from the HAN side (an enhanced PPMID, SECMP0038): routed to its meter as a WAN one, or refused (Security Log, alert 0x8F30).',
+      fields: {
+        from: eui64,
+        target: z.string().describe('recipient system title (hex)'),
+        useCase: z.string(),
+        counter: z.string().describe('originator counter (decimal)'),
+        routed: z.boolean(),
+        requestId: z.string().optional().describe('`han-<n>`, which its `gbcs-response` names'),
+        reason: z
+          .enum(['secmp0038-off', 'not-a-ppmid', 'unknown-target', 'no-route'])
+          .optional()
+          .describe("why it was refused (`secmp0038-off`: today's GB rule)"),
+      },
+    },
+    'gbcs-response-to-ppmid': {
+      description: "A meter's response to a command a PPMID passed on went back to that PPMID (SECMP0038).",
+      fields: {
+        ppmid: eui64,
+        from: eui64.describe('the meter'),
+        counter: z.string(),
+        sent: z.boolean().describe('false: no tunnel to the PPMID'),
+      },
+    },
     'gbcs-response': {
       description:
         "A meter's GBCS response (the ESME's PUT through the CHF's tunnel, the GSME's PUT to the GPF), as the DCC checked it (MAC or signature).",

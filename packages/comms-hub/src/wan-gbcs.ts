@@ -51,13 +51,38 @@ export interface WanGbcsOptions {
   isGsme?: (eui64: string) => boolean;
   /** The GPF's queue of GBCS commands for its GSMEs. */
   gpf?: { enqueueGbcs(gsme: string, entry: { message: Uint8Array; tag: string }): void };
+  /**
+   * SECMP0038: route GBCS commands an enhanced PPMID passes onto the HAN as WAN ones. Off
+   * (today's GB rule) such commands are refused. Without it the CH takes none from the HAN.
+   */
+  hanCommands?: HanCommandRoute;
 }
+
+/** What the CH needs to take a command from the HAN side (SECMP0038). */
+export interface HanCommandRoute {
+  secmp0038: boolean;
+  /** The device's type in the Device Log, if it is there. */
+  deviceType: (eui64: string) => string | undefined;
+  /** The CH's Security Log (a refusal is recorded and alerted). */
+  alertLog: {
+    record(event: string, detail?: Record<string, string | number | boolean>, alertCode?: number): void;
+  };
+}
+
+/**
+ * Alert for a refused HAN-side command. ASSUMPTION: 0x8F30 "Source does not have Authority for
+ * Command" - without SECMP0038 no HAN device may originate Remote Party traffic.
+ */
+export const HAN_COMMAND_REFUSED_ALERT = 0x8f30;
 
 export class WanGbcs {
   /** The last command sent to each meter (for `gbcs-replay`). */
   private readonly last = new Map<string, Uint8Array>();
   /** `${meter}/${counter}` -> request id, until the response comes. */
   private readonly pending = new Map<string, string>();
+  /** `${meter}/${counter}` -> the PPMID that passed the command on (its answer goes back there). */
+  private readonly viaPpmid = new Map<string, string>();
+  private hanSeq = 0;
 
   constructor(private readonly o: WanGbcsOptions) {}
 
@@ -147,7 +172,71 @@ export class WanGbcs {
       });
       return;
     }
+    // A command (CRA 01) coming up a tunnel: an enhanced PPMID passing one on (SECMP0038).
+    if (isCommand(message)) {
+      this.fromHan(peer, message);
+      return;
+    }
     this.fromDevice(peer, message);
+  }
+
+  /** SECMP0038: a command from the HAN side, routed as a WAN one or refused. The CH checks nothing else: the meter does. */
+  private fromHan(peer: string, message: Uint8Array): void {
+    let target: string;
+    let useCase: string;
+    let counter: string;
+    try {
+      const g = decodeGbcsMessage(message).signing;
+      target = toHex(g.recipient);
+      useCase = useCaseByCode(g.messageCode)?.name ?? `0x${g.messageCode.toString(16)}`;
+      counter = g.originatorCounter.toString();
+    } catch (e) {
+      traceHub(this.o.host, {
+        type: 'app-drop',
+        from: peer,
+        reason: 'bad-gbcs-tunnel',
+        detail: (e as Error).message,
+      });
+      return;
+    }
+    const route = this.o.hanCommands;
+    const refuse = (reason: 'secmp0038-off' | 'not-a-ppmid' | 'unknown-target' | 'no-route') => {
+      traceHub(this.o.host, {
+        type: 'gbcs-han-command',
+        from: peer,
+        target,
+        useCase,
+        counter,
+        routed: false,
+        reason,
+      });
+      route?.alertLog.record(
+        'gbcs-han-command-refused',
+        { from: peer, target, reason },
+        HAN_COMMAND_REFUSED_ALERT,
+      );
+    };
+    if (!route?.secmp0038) return refuse('secmp0038-off');
+    if (route.deviceType(peer) !== 'PPMID') return refuse('not-a-ppmid');
+    const type = route.deviceType(target);
+    if (type !== 'ESME' && type !== 'GSME') return refuse('unknown-target');
+    const requestId = `han-${++this.hanSeq}`;
+    try {
+      this.send(target, message, requestId, false);
+    } catch (e) {
+      if (e instanceof WanError) return refuse('no-route');
+      throw e;
+    }
+    this.viaPpmid.set(`${target}/${counter}`, peer);
+    traceHub(this.o.host, {
+      type: 'gbcs-han-command',
+      from: peer,
+      target,
+      useCase,
+      counter,
+      routed: true,
+      requestId,
+    });
   }
 
   /** A device's GBCS message (the ESME's PUT in the CHF's tunnel, the GSME's PUT to the GPF), checked for the DCC. */
@@ -172,6 +261,25 @@ export class WanGbcs {
     const key = `${peer}/${g.originatorCounter}`;
     const requestId = this.pending.get(key) ?? null;
     this.pending.delete(key);
+    const ppmid = this.viaPpmid.get(key);
+    if (ppmid !== undefined) {
+      this.viaPpmid.delete(key);
+      // The answer to a command the PPMID passed on goes back the way it came.
+      let back = true;
+      try {
+        this.o.tunnels.send(ppmid, encodeTunnelCommand({ command: 'PUT', message }));
+      } catch (e) {
+        if (!(e instanceof TunnelError)) throw e;
+        back = false;
+      }
+      traceHub(this.o.host, {
+        type: 'gbcs-response-to-ppmid',
+        ppmid,
+        from: peer,
+        counter: g.originatorCounter.toString(),
+        sent: back,
+      });
+    }
     let results: number[] = [];
     let data: unknown = null;
     try {
@@ -218,6 +326,15 @@ function gbzResults(content: Uint8Array): { results: number[]; data: unknown } |
     };
   } catch {
     return null;
+  }
+}
+
+/** True for a message whose CRA flag says command (a device never sends one). */
+function isCommand(message: Uint8Array): boolean {
+  try {
+    return decodeGbcsMessage(message).signing.cra === 'command';
+  } catch {
+    return false;
   }
 }
 

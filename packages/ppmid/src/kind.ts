@@ -24,6 +24,8 @@ const PpmidSchema = z.strictObject({
   readGas: z.boolean().optional(),
   /** SECMP0037: not in the Device Log, pair over Inter-PAN (like an HHT) before joining. */
   pairOverInterPan: z.boolean().optional(),
+  /** SECMP0038 "enhanced PPMID": passes GBCS commands from the alternative channel onto the HAN. */
+  enhanced: z.boolean().optional(),
 });
 
 export const PPMID_ACTIONS = z.discriminatedUnion('action', [
@@ -31,6 +33,8 @@ export const PPMID_ACTIONS = z.discriminatedUnion('action', [
   action('top-up', { code: z.string() }),
   action('read-meter'),
   action('emergency-credit'),
+  /** A GBCS command arriving on the alternative channel (SECMP0038), as hex. */
+  action('alt-channel-command', { hex: z.string().regex(/^([0-9a-fA-F]{2})+$/, 'hex digits') }),
 ]);
 export type PpmidAction = z.output<typeof PPMID_ACTIONS>;
 

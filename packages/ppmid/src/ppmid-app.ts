@@ -19,6 +19,7 @@
  * confirms them.
  */
 import type { Timer } from '@gbhan/clock';
+import { isGbcsTunnelData } from '@gbhan/gbcs';
 import {
   type AlertPathConfig,
   alertPathOptions,
@@ -43,6 +44,7 @@ import {
   encodeZclCommand,
   type ReadAttributeRecord,
 } from '@gbhan/zigbee';
+import { AltChannelRelay } from './alt-channel.js';
 import { tracePpmid } from './trace-events.js';
 
 const METERING = 0x0702;
@@ -61,6 +63,10 @@ export interface PpmidConfig extends AlertPathConfig {
   readPeriodUs?: number;
   /** Read the gas mirror on the CH too (default true). */
   readGas?: boolean;
+  /** SECMP0038 "enhanced PPMID": passes GBCS commands from the alternative channel to the CH. */
+  enhanced?: boolean;
+  /** Out to the alternative channel: GBCS responses and alerts the CH sent back. */
+  onToChannel?: (message: Uint8Array) => void;
 }
 
 export interface PpmidDisplay {
@@ -86,6 +92,8 @@ export class PpmidApplication {
   readonly tunnel: TunnelServer;
   /** The alert path through the tunnel to the CH. */
   readonly alerts: TunnelAlertSender;
+  /** SECMP0038: GBCS commands from the alternative channel to the CH and back. */
+  readonly altChannel: AltChannelRelay;
   readonly display: PpmidDisplay = {
     credit: null,
     emergencyCredit: null,
@@ -123,6 +131,10 @@ export class PpmidApplication {
       acceptClient: (c) => c === config.chEui64,
       // ASSUMPTION: nothing the DCC sends to a PPMID is modelled yet; requests get a Default Response.
       onData: (client, data) => {
+        if (isGbcsTunnelData(data)) {
+          this.altChannel.fromCh(client, data);
+          return null;
+        }
         let req: ReturnType<typeof decodeTunnelledZcl>;
         try {
           req = decodeTunnelledZcl(data);
@@ -154,6 +166,13 @@ export class PpmidApplication {
       tunnel: this.tunnel,
       ch: () => config.chEui64,
       ...alertPathOptions(config),
+    });
+    this.altChannel = new AltChannelRelay({
+      host,
+      tunnel: this.tunnel,
+      ch: () => config.chEui64,
+      enhanced: config.enhanced === true,
+      ...(config.onToChannel ? { onToChannel: config.onToChannel } : {}),
     });
   }
 

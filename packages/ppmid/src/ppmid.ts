@@ -77,6 +77,7 @@ export class Ppmid {
           cbke,
           ...(c.readPeriodUs !== undefined ? { readPeriodUs: c.readPeriodUs } : {}),
           ...(c.readGas !== undefined ? { readGas: c.readGas } : {}),
+          ...(c.enhanced !== undefined ? { enhanced: c.enhanced } : {}),
           flushAlerts: () => void this.node.securityLog.flush(),
           ...(c.alertConfirmTimeoutUs !== undefined
             ? { alertConfirmTimeoutUs: c.alertConfirmTimeoutUs }
@@ -102,6 +103,7 @@ export class Ppmid {
         'top-up': (c) => app!.topUp(c.code),
         'read-meter': () => app!.readNow(),
         'emergency-credit': () => app!.selectEmergencyCredit(),
+        'alt-channel-command': (c) => void app!.altChannel.fromChannel(Buffer.from(c.hex, 'hex')),
       },
     });
   }

@@ -53,6 +53,30 @@ export const PPMID_TRACE_EVENTS = defineTraceEvents(
       description: "The ESME's answer to the emergency credit request.",
       fields: { accepted: z.boolean() },
     },
+    'alt-channel-command': {
+      description:
+        "SECMP0038: a GBCS command came off the alternative channel; passed unchanged to the CH (PUT in the PPMID's tunnel) or refused.",
+      fields: {
+        octets: z.number().int(),
+        useCase: z.string().nullable().describe('from the grouping header (null: not GBCS)'),
+        counter: z.string().nullable().describe('originator counter (decimal)'),
+        target: z.string().nullable().describe('recipient system title (hex)'),
+        forwarded: z.boolean(),
+        reason: z
+          .enum(['not-enhanced', 'not-gbcs', 'too-large', 'no-tunnel', 'send-failed'])
+          .optional()
+          .describe('why it was not passed on'),
+      },
+    },
+    'alt-channel-response': {
+      description: 'SECMP0038: a GBCS response or alert from the CH, for the alternative channel.',
+      fields: {
+        octets: z.number().int(),
+        useCase: z.string().nullable(),
+        counter: z.string().nullable(),
+        target: z.string().nullable().describe('recipient system title (hex)'),
+      },
+    },
     'ppmid-partner-key': {
       description: 'The partner link key request to the Trust Centre (for CBKE with the ESME) ended.',
       fields: {
