@@ -87,7 +87,7 @@ const TopSchema = z.strictObject({
   duration,
   // A matrix link names devices by id or EUI64: resolved once the devices are known.
   medium: mediumConfigFields(z.string())
-    .omit({ seed: true, expectRadios: true, idleTimeoutMs: true })
+    .omit({ seed: true, expectRadios: true, idleTimeoutMs: true, links: true })
     .superRefine(checkMediumModel)
     .optional(),
   devices: z.array(z.record(z.string(), z.unknown())).min(1),
