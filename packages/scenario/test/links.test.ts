@@ -104,5 +104,11 @@ describe('scenario links', () => {
       { t: 6_000_000, type: 'link-state', link: 'wlan-home-a', up: false, cause: 'outage' },
       { t: 7_000_000, type: 'link-state', link: 'wlan-home-a', up: true, cause: 'outage' },
     ]);
-  });
+    // Each device in its own process: the same trace, byte for byte.
+    const p = await runScenario(parseScenario(SCENARIO, 'wlan.yaml'), {
+      outRoot: mkdtempSync(join(tmpdir(), 'gbhan-links-p-')),
+      processes: true,
+    });
+    expect(readFileSync(p.outputs.trace!, 'utf8')).toBe(readFileSync(r.outputs.trace!, 'utf8'));
+  }, 60_000);
 });
