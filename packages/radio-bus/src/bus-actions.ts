@@ -1,5 +1,5 @@
 /**
- * The actions radios send (tx, cca, set-channel, power, trace): bounded as they arrive, and
+ * The actions radios send (tx, cca, set-channel, power, trace, link-send): bounded as they arrive, and
  * applied at the barrier.
  *
  * The bounds are the bus's defence against a client that keeps working at one instant (it
@@ -100,6 +100,9 @@ export class BusActions {
         });
         return;
       }
+      case 'link-send':
+        s.netLinks.send(radio, a);
+        return;
       case 'trace':
         s.emit({ t: s.now, type: 'device', radio: radio.eui64, event: a.event });
         return;

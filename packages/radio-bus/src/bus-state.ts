@@ -15,6 +15,7 @@ import type { BusLockStep } from './bus-lockstep.js';
 import type { BusWallClock } from './bus-wall-clock.js';
 import type { CapturedFrame } from './capture.js';
 import type { DutyCycleMeter, DutyCycleThresholds } from './duty-cycle.js';
+import type { BusLinks } from './links.js';
 import type { BandModel, Position } from './medium.js';
 import type { Band, PhyTiming } from './phy.js';
 import type { ClientMessage } from './protocol.js';
@@ -141,6 +142,8 @@ export class BusState {
   lockStep!: BusLockStep;
   air!: BusAir;
   wall!: BusWallClock;
+  /** The wired/IP links (not `links`, which are the clients' connections). */
+  netLinks!: BusLinks;
 
   constructor(
     readonly settings: BusSettings,

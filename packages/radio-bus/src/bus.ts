@@ -15,6 +15,7 @@
  *   bus-lockstep.ts     the scheduler loop: barrier, wakes, advancing virtual time
  *   bus-air.ts          transmissions, delivery and drops, carrier sense, duty cycle
  *   bus-wall-clock.ts   real-time pacing and the idle watchdog
+ *   links.ts            wired/IP links between radios (opaque bytes, latency, loss, bandwidth)
  */
 
 import { BusActions } from './bus-actions.js';
@@ -26,6 +27,8 @@ import { BusWallClock } from './bus-wall-clock.js';
 import type { CapturedFrame } from './capture.js';
 import { BusConfigError, mediumModelIssue } from './config.js';
 import { DEFAULT_DUTY_CYCLE, type DutyCycleThresholds } from './duty-cycle.js';
+import type { LatencyModel, LinkConfig } from './link-config.js';
+import { BusLinks } from './links.js';
 import { type BandModel, DEFAULT_BAND_MODELS, type Wall } from './medium.js';
 import { type Band, defaultTiming, isValidChannel, type PhyTiming } from './phy.js';
 import {
@@ -70,6 +73,8 @@ export interface RadioBusConfig {
   interference?: InterferenceModel;
   dutyCycle?: Partial<DutyCycleThresholds>;
   jammers?: JammerConfig[];
+  /** Wired/IP links by name (opaque bytes between member radios; see links.ts). */
+  links?: Record<string, LinkConfig>;
   /** Pace virtual time to the wall clock (speed 1 = real time). Omitted: as fast as possible. */
   realTime?: { speed: number };
   /** Wall-clock ms a radio may stay awaiting before it is timed out and dropped (0 = never). */
@@ -150,6 +155,7 @@ export class RadioBus {
     );
     s.links = new BusConnections(s, config.maxSendBacklogBytes ?? DEFAULT_MAX_SEND_BACKLOG_BYTES);
     s.lockStep = new BusLockStep(s);
+    s.netLinks = new BusLinks(s, config.links ?? {}, config.seed ?? 1);
     this.s = s;
     for (const [i, j] of s.jammers.entries()) this.scheduleJammer(j, i);
   }
@@ -198,6 +204,34 @@ export class RadioBus {
    */
   scheduleControl(eui64: string, atUs: number, command: Record<string, unknown>): void {
     this.s.push({ t: Math.max(this.s.now, Math.round(atUs)), kind: 'control', eui64, command });
+    this.s.lockStep.kick();
+  }
+
+  /**
+   * Bring wired/IP link `link` up or down at virtual time `atUs` (default now), in order with
+   * the bus's other events; traced `link-state` when its state changes. Throws BusConfigError
+   * for a link the bus does not have.
+   */
+  linkState(link: string, up: boolean, atUs = this.s.now): void {
+    this.scheduleLinkChange(link, { up }, atUs);
+  }
+
+  /**
+   * Change link `link`'s latency and/or loss from virtual time `atUs` (default now); messages
+   * already sent keep their draws. Traced `link-set`.
+   */
+  linkSet(link: string, change: { latency?: LatencyModel | number; loss?: number }, atUs = this.s.now): void {
+    this.scheduleLinkChange(link, change, atUs);
+  }
+
+  private scheduleLinkChange(
+    link: string,
+    change: { up?: boolean; latency?: LatencyModel | number; loss?: number },
+    atUs: number,
+  ): void {
+    this.s.netLinks.check(link, change);
+    const t = Math.max(this.s.now, Math.round(atUs));
+    this.s.push({ t, kind: 'callback', fn: () => this.s.netLinks.change(link, change) });
     this.s.lockStep.kick();
   }
 

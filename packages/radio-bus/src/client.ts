@@ -6,7 +6,13 @@
  */
 import { ManualClock, type Timer } from '@gbhan/clock';
 import type { Band } from './phy.js';
-import { type BusMessage, type DutyCycleStateName, PROTOCOL_VERSION, type TxStatus } from './protocol.js';
+import {
+  type BusMessage,
+  type DutyCycleStateName,
+  type LinkDoneStatus,
+  PROTOCOL_VERSION,
+  type TxStatus,
+} from './protocol.js';
 import type { ClientTransport } from './transport.js';
 
 export interface RadioRegistration {
@@ -36,6 +42,24 @@ export interface TxResult {
   status: TxStatus;
   airtimeUs: number;
   /** Virtual time the transmission ended (or was refused). */
+  t: number;
+}
+
+/** Bytes that arrived over a wired/IP link. */
+export interface LinkMessage {
+  link: string;
+  /** The sending member's EUI64. */
+  from: string;
+  data: Uint8Array;
+  /** Virtual time of arrival (= now when the handler runs). */
+  t: number;
+}
+
+export interface LinkResult {
+  status: LinkDoneStatus;
+  /** Why it was dropped: a link drop reason, or `closed` (this radio left the bus first). */
+  reason?: string;
+  /** Virtual time it was delivered or dropped. */
   t: number;
 }
 
@@ -72,6 +96,9 @@ export class BusRadio {
   private dutyHandlers: Handler<{ state: DutyCycleStateName; percent: number }>[] = [];
   private closeHandlers: ((reason: string) => void)[] = [];
   private controlHandlers: Handler<Record<string, unknown>>[] = [];
+  private linkHandlers: Handler<LinkMessage>[] = [];
+  private linkId = 0;
+  private readonly pendingLinks = new Map<number, (r: LinkResult) => void>();
   private wakeSeq = 0;
   private readonly pendingWakes = new Map<
     number,
@@ -125,6 +152,21 @@ export class BusRadio {
   /** Commands from the run's controller (a scenario timeline), delivered at their virtual time. */
   onControl(handler: Handler<Record<string, unknown>>): void {
     this.controlHandlers.push(handler);
+  }
+
+  /** Bytes arriving over the wired/IP links this radio is a member of. */
+  onLink(handler: Handler<LinkMessage>): void {
+    this.linkHandlers.push(handler);
+  }
+
+  /**
+   * Send `data` (1..2048 octets) to member `to` over wired/IP link `link` (applied at the bus's
+   * next barrier); resolves when it is delivered or dropped (virtual time: the arrival instant).
+   */
+  linkSend(link: string, to: string, data: Uint8Array): Promise<LinkResult> {
+    const id = this.linkId++;
+    this.post({ type: 'link-send', link, to, data: Buffer.from(data).toString('base64'), id });
+    return new Promise((resolve) => this.pendingLinks.set(id, resolve));
   }
 
   /** Put a device event in the run's trace, stamped with the current virtual time. */
@@ -273,6 +315,26 @@ export class BusRadio {
       case 'control':
         for (const h of this.controlHandlers) this.track(h(msg.command));
         break;
+      case 'link-rx': {
+        const m: LinkMessage = {
+          link: msg.link,
+          from: msg.from,
+          data: new Uint8Array(Buffer.from(msg.data, 'base64')),
+          t: msg.t,
+        };
+        for (const h of this.linkHandlers) this.track(h(m));
+        break;
+      }
+      case 'link-done': {
+        const resolve = this.pendingLinks.get(msg.id);
+        this.pendingLinks.delete(msg.id);
+        resolve?.({
+          status: msg.status,
+          ...(msg.reason === undefined ? {} : { reason: msg.reason }),
+          t: msg.t,
+        });
+        break;
+      }
       case 'error':
         this.lastError = { code: msg.code, message: msg.message };
         break;
@@ -318,6 +380,9 @@ export class BusRadio {
     this.pendingTx.clear();
     for (const resolve of this.pendingCca.values()) resolve(true);
     this.pendingCca.clear();
+    for (const resolve of this.pendingLinks.values())
+      resolve({ status: 'dropped', reason: 'closed', t: this.clock.now() });
+    this.pendingLinks.clear();
     for (const w of this.pendingWakes.values())
       w.reject(new BusClientError(this.lastError?.code ?? 'BUS_CLIENT_CLOSED', why));
     this.pendingWakes.clear();

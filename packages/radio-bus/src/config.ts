@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import type { RadioBusConfig } from './bus.js';
+import { linksConfigFields } from './link-config.js';
 import { BANDS, type Band } from './phy.js';
 import type { MatrixLink, PropagationModelName } from './propagation.js';
 
@@ -105,6 +106,8 @@ export function mediumConfigFields(radio: z.ZodType<string> = radioEui64) {
         defaultLossDb: z.number().min(0).optional(),
       })
       .optional(),
+    /** Wired/IP links (members are EUI64s here; a scenario has its own `links:` section). */
+    links: linksConfigFields(radio).optional(),
   });
 }
 

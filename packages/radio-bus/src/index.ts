@@ -3,6 +3,7 @@ export * from './capture.js';
 export * from './client.js';
 export * from './config.js';
 export * from './duty-cycle.js';
+export * from './link-config.js';
 export * from './medium.js';
 export * from './outputs.js';
 export * from './path-loss-table.js';

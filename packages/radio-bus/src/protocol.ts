@@ -4,6 +4,7 @@
  * The package README is the prose version of this file.
  */
 import { z } from 'zod';
+import { LINK_DROP_REASONS, type LinkDropReason, linkName } from './link-config.js';
 import { BANDS } from './phy.js';
 
 export const PROTOCOL_VERSION = 1;
@@ -53,6 +54,17 @@ const ClientMessageSchema = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('wake'), id: int.nonnegative() }),
   /** A device's own trace event; the bus stamps it with the virtual time and the radio. */
   z.strictObject({ type: z.literal('trace'), event: z.record(z.string(), z.unknown()) }),
+  /**
+   * Send opaque bytes to `to` over the wired/IP link `link` (applied at the barrier); with `id`,
+   * answered by `link-done` once it is delivered or dropped.
+   */
+  z.strictObject({
+    type: z.literal('link-send'),
+    link: linkName,
+    to: eui64,
+    data: base64,
+    id: int.nonnegative().optional(),
+  }),
 ]);
 
 export type HelloMessage = z.infer<typeof HelloSchema> & { band: import('./phy.js').Band };
@@ -66,6 +78,9 @@ export type ClientMessage =
 
 export const TX_STATUSES = ['sent', 'duty-cycle', 'busy', 'off'] as const;
 export type TxStatus = (typeof TX_STATUSES)[number];
+export const LINK_DONE_STATUSES = ['delivered', 'dropped'] as const;
+export type LinkDoneStatus = (typeof LINK_DONE_STATUSES)[number];
+export { LINK_DROP_REASONS, type LinkDropReason };
 export const DUTY_CYCLE_STATES = ['normal', 'limited', 'critical', 'suspended'] as const;
 export type DutyCycleStateName = (typeof DUTY_CYCLE_STATES)[number];
 
@@ -79,6 +94,10 @@ export type BusMessage =
   | { type: 'cca-result'; t: number; id: number; busy: boolean }
   | { type: 'duty-cycle'; t: number; state: DutyCycleStateName; percent: number }
   | { type: 'control'; t: number; command: Record<string, unknown> }
+  /** Bytes that arrived over a wired/IP link, from the member `from`. */
+  | { type: 'link-rx'; t: number; link: string; from: string; data: string }
+  /** The fate of your `link-send` with this `id`: at its arrival instant, or at once when refused. */
+  | { type: 'link-done'; t: number; id: number; status: LinkDoneStatus; reason?: LinkDropReason }
   | { type: 'error'; t: number; code: BusErrorCode; message: string };
 
 /** Stable error codes; every one ends that client's connection. */
@@ -93,6 +112,7 @@ export const BUS_ERROR_CODES = [
   'BUS_DUPLICATE_EUI64',
   'BUS_BAD_CHANNEL',
   'BUS_PSDU_TOO_LONG',
+  'BUS_LINK_DATA_TOO_LONG',
   'BUS_IDLE_TIMEOUT',
   'BUS_TIME_STUCK',
   'BUS_INSTANT_LIMIT',
@@ -112,7 +132,18 @@ export class BusProtocolError extends Error {
   }
 }
 
-const KNOWN_TYPES = new Set(['hello', 'set-channel', 'tx', 'cca', 'power', 'idle', 'bye', 'trace', 'wake']);
+const KNOWN_TYPES = new Set([
+  'hello',
+  'set-channel',
+  'tx',
+  'cca',
+  'power',
+  'idle',
+  'bye',
+  'trace',
+  'wake',
+  'link-send',
+]);
 
 /** Validate one decoded client message; throws BusProtocolError naming the field at fault. */
 export function parseClientMessage(value: unknown): ClientMessage {

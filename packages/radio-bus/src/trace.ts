@@ -4,6 +4,7 @@
  * The events are declared once, in `BUS_TRACE_EVENTS`; `BusTraceEvent` is derived from it.
  */
 import { z } from 'zod';
+import { LINK_DROP_REASONS } from './link-config.js';
 import { BANDS } from './phy.js';
 import { BUS_ERROR_CODES, DUTY_CYCLE_STATES } from './protocol.js';
 import { defineTraceEvents, eui64Field, listedEnum, type TraceEventOf } from './trace-catalogue.js';
@@ -26,6 +27,12 @@ const radio = eui64.describe('the radio (EUI64)');
 const band = z.enum(BANDS as readonly ['2.4GHz', 'GB868']);
 const page = z.number().int().min(0).describe('channel page (0: 2.4 GHz, 28-31: GB868)');
 const channel = z.number().int().min(0);
+const link = z.string().describe('the link (its name in the bus config)');
+const linkMsg = z
+  .number()
+  .int()
+  .min(0)
+  .describe("the bus's number for the link message, in `link-send` order");
 const frame = z.number().int().min(0).describe("the bus's number for the transmission (its `tx` event)");
 
 export const BUS_TRACE_EVENTS = defineTraceEvents(
@@ -151,10 +158,57 @@ export const BUS_TRACE_EVENTS = defineTraceEvents(
         delivered: z.boolean().describe('false when the radio was not on the bus'),
       },
     },
+    'link-delivered': {
+      description: 'A message sent over a wired/IP link reached its addressee (`link-rx`).',
+      fields: {
+        link,
+        msg: linkMsg,
+        from: eui64.describe('the sender'),
+        to: eui64.describe('the addressee'),
+        octets: z.number().int().min(1).describe('the data, octets'),
+        delayUs: z
+          .number()
+          .int()
+          .min(0)
+          .describe('from `link-send` to delivery: queueing + serialization + latency, us'),
+      },
+    },
+    'link-drop': {
+      description:
+        'A message sent over a wired/IP link was not delivered (each message: one delivered or one drop).',
+      fields: {
+        link: z.string().describe('the link named in `link-send` (it may not exist)'),
+        msg: linkMsg,
+        from: eui64.describe('the sender'),
+        to: eui64.describe('the addressee'),
+        reason: listedEnum(LINK_DROP_REASONS).describe('a link drop reason (below)'),
+      },
+    },
+    'link-state': {
+      description: 'A wired/IP link went down or came back up (a control, or its outage schedule).',
+      fields: {
+        link,
+        up: z.boolean(),
+        cause: z
+          .enum(['control', 'outage'])
+          .describe('`control`: link-state/wlan-up/wlan-down; `outage`: its schedule'),
+      },
+    },
+    'link-set': {
+      description: "A wired/IP link's latency or loss was changed at run time (messages from now on).",
+      fields: {
+        link,
+        latency: z
+          .record(z.string(), z.unknown())
+          .optional()
+          .describe('the new latency distribution, `{kind, ...}` (milliseconds)'),
+        loss: z.number().min(0).max(1).optional().describe('the new loss probability'),
+      },
+    },
   },
   {
     common: { t: z.number().int().min(0).describe('virtual time, microseconds') },
-    lists: { 'bus drop reasons': BUS_DROP_REASONS },
+    lists: { 'bus drop reasons': BUS_DROP_REASONS, 'link drop reasons': LINK_DROP_REASONS },
   },
 );
 

@@ -119,6 +119,10 @@ describe('trace event catalogues', () => {
       'error',
       'device',
       'control',
+      'link-delivered',
+      'link-drop',
+      'link-state',
+      'link-set',
     ]);
     const drop = {
       t: 5,

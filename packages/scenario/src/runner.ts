@@ -210,6 +210,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
 
   const bus = new RadioBus({
     ...scenario.medium,
+    ...(Object.keys(scenario.links).length === 0 ? {} : { links: scenario.links }),
     seed: /^-?\d+$/.test(seed) ? Number(seed) : seed,
     ...(processes ? { expectRadios: scenario.devices.length, idleTimeoutMs: 30_000 } : {}),
   });
@@ -343,6 +344,10 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
             failRun(err instanceof Error ? err : new Error(String(err)));
           });
       });
+    } else if (e.kind === 'link') {
+      const { up, ...set } = e.change;
+      if (up !== undefined) bus.linkState(e.link, up, e.at);
+      if (set.latency !== undefined || set.loss !== undefined) bus.linkSet(e.link, set, e.at);
     } else if (e.kind === 'device') bus.scheduleControl(e.eui64, e.at, e.command);
   }
 

@@ -10,6 +10,8 @@ import {
   type Band,
   checkMediumModel,
   isValidChannel,
+  type LinkChange,
+  type LinkConfig,
   mediumConfigFields,
   mediumModelIssue,
   type RadioBusConfig,
@@ -20,6 +22,7 @@ import { z } from 'zod';
 import { ScenarioError, type ScenarioErrorCode } from './errors.js';
 import { formatTime } from './expect.js';
 import { deviceType, deviceTypes, noArgs, type ResolveContext, type ScenarioPeer } from './registry.js';
+import { LINK_ACTIONS, LinksSectionSchema, linkChange, resolveLinks } from './schema-links.js';
 import { checkMatch } from './trace-events.js';
 
 export type Path = (string | number)[];
@@ -87,10 +90,12 @@ const TopSchema = z.strictObject({
   duration,
   // A matrix link names devices by id or EUI64: resolved once the devices are known.
   medium: mediumConfigFields(z.string())
-    .omit({ seed: true, expectRadios: true, idleTimeoutMs: true })
+    .omit({ seed: true, expectRadios: true, idleTimeoutMs: true, links: true })
     .superRefine(checkMediumModel)
     .optional(),
   devices: z.array(z.record(z.string(), z.unknown())).min(1),
+  /** Wired/IP links between devices (a consumer's Wi-Fi and internet): see schema-links.ts. */
+  links: LinksSectionSchema.optional(),
   timeline: z.array(z.record(z.string(), z.unknown())).default([]),
   expect: z.array(z.record(z.string(), z.unknown())).default([]),
   outputs: OutputsSchema,
@@ -157,6 +162,8 @@ export type TimelineEntry =
       line: number | null;
     }
   | { at: number; kind: 'jam'; args: z.output<typeof JamArgs>; line: number | null }
+  /** A wired/IP link changed: up/down, latency, loss (`wlan-down`, `link-delay` ...). */
+  | { at: number; kind: 'link'; link: string; change: LinkChange; line: number | null }
   /** The runner's own device actions: the device dies (no clean shutdown) or starts again from its NVM. */
   | { at: number; kind: 'crash' | 'restart'; device: string; eui64: string; line: number | null };
 
@@ -188,6 +195,8 @@ export interface Scenario {
   seed: string;
   durationUs: number;
   medium: RadioBusConfig;
+  /** Wired/IP links, members resolved to EUI64s (the bus config's `links`). */
+  links: Record<string, LinkConfig>;
   devices: ScenarioDeviceSpec[];
   timeline: TimelineEntry[];
   expect: Expectation[];
@@ -564,6 +573,15 @@ export function parseScenario(text: string, file: string, limits: Partial<Scenar
     if (issue !== null) throw at.error('SCENARIO_SCHEMA', ['medium', ...issue.path], issue.message);
   }
 
+  // Links: members become EUI64s of devices.
+  const links = resolveLinks(
+    (top.links ?? {}) as Record<string, LinkConfig>,
+    (value, path) => context([]).device(value, path).eui64,
+    (path, message) => {
+      throw at.error('SCENARIO_SCHEMA', path, message);
+    },
+  );
+
   // Timeline.
   const timeline: TimelineEntry[] = [];
   for (const [i, raw] of top.timeline.entries()) {
@@ -576,13 +594,24 @@ export function parseScenario(text: string, file: string, limits: Partial<Scenar
         [...path, 'at'],
         `${formatTime(e.at)} is after the end of the scenario (duration ${formatTime(top.duration)}): it would never happen`,
       );
+    if (e.device === undefined && Object.hasOwn(LINK_ACTIONS, e.action)) {
+      const args = at.parse(LINK_ACTIONS[e.action]!, e.args, [...path, 'args']);
+      if (!Object.hasOwn(links, args.link))
+        throw at.error(
+          'SCENARIO_UNKNOWN_REFERENCE',
+          [...path, 'args', 'link'],
+          `no link ${JSON.stringify(args.link)} (links: ${Object.keys(links).join(', ') || 'none'})`,
+        );
+      timeline.push({ at: e.at, kind: 'link', link: args.link, change: linkChange(args), line });
+      continue;
+    }
     if (e.device === undefined) {
       const schema = BUS_ACTIONS[e.action];
       if (schema === undefined)
         throw at.error(
           'SCENARIO_UNKNOWN_ACTION',
           [...path, 'action'],
-          `unknown action ${JSON.stringify(e.action)} without a device (radio faults: ${Object.keys(BUS_ACTIONS).join(', ')}; device actions need device:)`,
+          `unknown action ${JSON.stringify(e.action)} without a device (radio faults: ${Object.keys(BUS_ACTIONS).join(', ')}; links: ${Object.keys(LINK_ACTIONS).join(', ')}; device actions need device:)`,
         );
       const args = at.parse(schema, e.args, [...path, 'args']) as z.output<typeof JamArgs>;
       const page = args.page ?? (args.band === 'GB868' ? 28 : 0);
@@ -710,6 +739,7 @@ export function parseScenario(text: string, file: string, limits: Partial<Scenar
     seed: String(top.seed),
     durationUs: top.duration,
     medium,
+    links,
     devices,
     timeline,
     expect,
