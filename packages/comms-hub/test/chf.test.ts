@@ -127,32 +127,33 @@ describe('CHF', () => {
     const tsn = decodeZclFrame(only(host.take()).frame.zcl, { cluster: TUNNELING_CLUSTER }).header
       .transactionSequenceNumber;
     host.deliver(HostDouble.incoming(ESME, TUNNELING_CLUSTER, tunnelRsp(tsn, 0, 4)));
-    const id = app.dcc({ kind: 'top-up', target: ESME, code: '12345678901234000100' });
+    // (top-ups are GBCS now - gpf-gbcs.test.ts, packages/meter; a register read stays tunnelled ZCL)
+    const id = app.dcc({ kind: 'read-meter', target: ESME });
     const td = decodeZclFrame(only(host.take()).frame.zcl, { cluster: TUNNELING_CLUSTER });
     expect(td.payload).toMatchObject({ tunnelId: 4 });
     const inner = decodeTunnelledZcl((td.payload as { data: Uint8Array }).data);
-    const topUp = decodeZclFrame(inner.zcl, { cluster: inner.clusterId });
-    expect(topUp.commandName).toBe('consumerTopUp');
+    const read = decodeZclFrame(inner.zcl, { cluster: inner.clusterId });
+    expect(read.commandName).toBe('read');
     // the ESME's answer comes back through the tunnel
-    const answer = encodeZclCommand({
-      cluster: 0x0705,
-      command: 'consumerTopUpResponse',
+    const answer = encodeZclGlobalCommand({
+      command: 'readRsp',
       direction: 'serverToClient',
-      payload: { resultType: 0, topUpValue: 100, sourceOfTopUp: 0, creditRemaining: 1100 },
-      tsn: topUp.header.transactionSequenceNumber,
+      payload: [{ attrId: 0, status: 0, dataType: 0x25, attrData: 1100 }],
+      tsn: read.header.transactionSequenceNumber,
+      disableDefaultResponse: true,
     });
     const back = encodeZclCommand({
       cluster: TUNNELING_CLUSTER,
       command: 'transferData',
       direction: 'serverToClient',
-      payload: { tunnelId: 4, data: encodeTunnelledZcl({ clusterId: 0x0705, zcl: answer }) },
+      payload: { tunnelId: 4, data: encodeTunnelledZcl({ clusterId: 0x0702, zcl: answer }) },
       tsn: 1,
     });
     host.deliver(HostDouble.incoming(ESME, TUNNELING_CLUSTER, back));
     expect(host.tracesOf('wan-response').at(-1)).toMatchObject({
       requestId: id,
-      command: 'consumerTopUpResponse',
-      payload: { creditRemaining: 1100 },
+      command: 'readRsp',
+      payload: [{ attrData: 1100 }],
     });
     app.wan.setUp(false);
     let err: unknown;
