@@ -37,7 +37,7 @@ function hub() {
   const app = new CommsHubApplication(
     host,
     { cbke: cbkeConfig(CH), dcc: runDcc(SEED) },
-    { securityLog: () => {} },
+    { alertLog: { record: () => {}, queueAlert: () => {}, flush: async () => {} } },
   );
   host.onZcl((m) => app.handle(m));
   app.deviceLog.add({ eui64: GSME, deviceType: 'GSME', installCode: CODE });
