@@ -13,6 +13,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 const SCENARIO = 'gbcs-end-to-end';
 const CH = '00124b0000c0ffee';
 const ESME = '00124b0000e5e5e5';
+const GSME = '00124b0000065e5e';
+const METERS = [ESME, GSME];
 /** GBCS message codes of the use cases the scenario sends. */
 const MESSAGE_CODE: Record<string, string> = {
   CS01a: '0x0007',
@@ -20,6 +22,8 @@ const MESSAGE_CODE: Record<string, string> = {
   ECS19: '0x002d',
   ECS42: '0x004f',
   ECS43: '0x0050',
+  CS01b: '0x0097',
+  GCS28: '0x007f',
 };
 const TOPUP_AMOUNT = 500;
 const INITIAL_CREDIT = 1000;
@@ -92,7 +96,8 @@ describe('the gbcs-end-to-end scenario', () => {
     }
 
     const sent = events(CH, 'gbcs-command-sent');
-    expect(sent.length).toBe(12);
+    // 12 to the ESME, 3 to the GSME (through the GPF).
+    expect(sent.length).toBe(15);
     const commands = rows.filter((r) => r.cra === '0x01');
     expect(commands).toEqual(
       sent.map((e) => ({
@@ -106,8 +111,9 @@ describe('the gbcs-end-to-end scenario', () => {
     // The trace's replay is byte for byte the ECS42 before it: it shows as the same command.
     const responses = rows.filter((r) => r.cra === '0x02');
     const answered = events(CH, 'gbcs-response');
-    expect(answered.length).toBe(6);
-    for (const a of answered) expect(a).toMatchObject({ from: ESME, authenticated: true, refusal: null });
+    expect(answered.length).toBe(8);
+    for (const a of answered) expect(a).toMatchObject({ authenticated: true, refusal: null });
+    expect(answered.filter((a) => a.from === GSME).map((a) => a.useCase)).toEqual(['CS01b', 'GCS28']);
     expect(responses).toEqual(
       answered.map((e) => {
         const cmd = sent.find((s) => s.requestId === e.requestId)!;
@@ -115,7 +121,7 @@ describe('the gbcs-end-to-end scenario', () => {
           cra: '0x02',
           counter: e.counter,
           code: MESSAGE_CODE[e.useCase as string],
-          originator: ESME,
+          originator: e.from,
           target: cmd.originator,
         };
       }),
@@ -126,15 +132,19 @@ describe('the gbcs-end-to-end scenario', () => {
 
   it('no forged command ever runs: each is followed by a refusal, and the executed ones are exactly the genuine', () => {
     const sent = events(CH, 'gbcs-command-sent');
-    const executed = events(ESME, 'gbcs-command-executed');
-    const refused = events(ESME, 'gbcs-command-refused');
+    const onMeters = (type: string) =>
+      lines
+        .filter((l) => l.type === 'device' && METERS.includes(l.radio!) && l.event?.type === type)
+        .map((l) => ({ ...l.event!, meter: l.radio }) as Record<string, unknown>);
+    const executed = onMeters('gbcs-command-executed');
+    const refused = onMeters('gbcs-command-refused');
     const forged = sent.filter((e) => e.forged === true);
-    expect(forged.length).toBe(5);
+    expect(forged.length).toBe(6);
     // Genuine sends from the Supplier ran, once each, in order; supplier2's ECS43 is genuine
     // but from a party this meter does not trust.
     const genuine = sent.filter((e) => e.forged === false && e.originator === '90b3d51f30010000');
-    expect(executed.map((e) => [e.useCase, e.counter, e.originator])).toEqual(
-      genuine.map((e) => [e.useCase, e.counter, e.originator]),
+    expect(executed.map((e) => [e.meter, e.useCase, e.counter, e.originator])).toEqual(
+      genuine.map((e) => [e.target, e.useCase, e.counter, e.originator]),
     );
     expect(new Set(executed.map((e) => e.counter)).size).toBe(executed.length);
     // A forged command's counter, when new (not a replay of a genuine one's), never ran.
@@ -147,20 +157,23 @@ describe('the gbcs-end-to-end scenario', () => {
     let refusalsSeen = 0;
     for (const [i, s] of sends.entries()) {
       if (s.event!.forged === false && s.event!.originator === '90b3d51f30010000') continue;
-      const until = sends[i + 1]?.t ?? Number.POSITIVE_INFINITY;
-      const between = deviceLines.filter((l) => l.radio === ESME && l.t >= s.t && l.t < until);
+      // The GSME takes its commands at its next wake-up: look until its next GET answer, at most.
+      const until =
+        s.event!.target === GSME ? Number.POSITIVE_INFINITY : (sends[i + 1]?.t ?? Number.POSITIVE_INFINITY);
+      const between = deviceLines.filter((l) => l.radio === s.event!.target && l.t >= s.t && l.t < until);
       expect(between.filter((l) => l.event!.type === 'gbcs-command-executed')).toEqual([]);
       expect(between.filter((l) => l.event!.type === 'gbcs-command-refused')).toHaveLength(1);
       refusalsSeen++;
     }
-    expect(refusalsSeen).toBe(6);
-    expect(refused.map((e) => e.reason)).toEqual([
-      'stale-counter',
-      'bad-mac',
-      'bad-signature',
-      'stale-counter',
-      'bad-mac',
-      'unknown-originator',
+    expect(refusalsSeen).toBe(7);
+    expect(refused.map((e) => [e.meter, e.reason])).toEqual([
+      [ESME, 'stale-counter'],
+      [ESME, 'bad-mac'],
+      [ESME, 'bad-signature'],
+      [ESME, 'stale-counter'],
+      [ESME, 'bad-mac'],
+      [ESME, 'unknown-originator'],
+      [GSME, 'bad-mac'],
     ]);
   });
 
