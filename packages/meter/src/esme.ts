@@ -127,7 +127,10 @@ export class EsmeApplication {
       ch: () => config.chEui64,
       ...alertPathOptions(config),
     });
-    this.clusters.register(METERING_CLUSTER, { readAttributes: (ids) => this.register.readAttributes(ids) });
+    this.clusters.register(METERING_CLUSTER, {
+      readAttributes: (ids) => this.register.readAttributes(ids),
+      command: (f, origin) => this.meteringCommand(f, origin),
+    });
     if (this.prepayment) {
       const pp = this.prepayment;
       this.clusters.register(PREPAYMENT_CLUSTER, {
@@ -287,8 +290,15 @@ export class EsmeApplication {
     const p = f.payload as Record<string, unknown>;
     const tsn = f.header.transactionSequenceNumber;
     switch (f.commandName) {
-      case 'selectAvailableEmergencyCredit':
-        return pp.selectEmergencyCredit();
+      case 'selectAvailableEmergencyCredit': {
+        const status = pp.selectEmergencyCredit();
+        this.localCommand(
+          'PECS02',
+          origin,
+          status === ZclStatus.SUCCESS ? 'emergency-credit-activated' : 'refused',
+        );
+        return status;
+      }
       case 'consumerTopUp': {
         const out = pp.consumerTopUp(p.topUpCode as Uint8Array, p.originatingDevice as number);
         traceMeter(this.host, {
@@ -297,6 +307,7 @@ export class EsmeApplication {
           resultType: out.resultType,
           value: out.topUpValue,
         });
+        this.localCommand('PECS01', origin, out.resultType === 0 ? `accepted ${out.topUpValue}` : 'refused');
         return encodeZclCommand({
           cluster: PREPAYMENT_CLUSTER,
           command: 'consumerTopUpResponse',
@@ -349,6 +360,38 @@ export class EsmeApplication {
       default:
         return ZclStatus.UNSUP_CLUSTER_COMMAND;
     }
+  }
+
+  /**
+   * A PPMID's request on the HAN (GBCS PECS01-PECS03): ZCL from the PPMID, APS-secured with its
+   * CBKE key - not a Remote Party command, so no GBCS checks apply; traced under its use case.
+   * The CH's own requests (through the tunnel) are not local commands.
+   */
+  private localCommand(useCase: 'PECS01' | 'PECS02' | 'PECS03', from: string, result: string): void {
+    if (from === this.config.chEui64) return;
+    traceMeter(this.host, { type: 'gbcs-local-command', useCase, from, result });
+  }
+
+  /**
+   * PECS03 "Request to Enable ESME Supply from PPMID" as the Metering cluster's Local Change
+   * Supply (SE 1.4 D.3.2.3.1.12, proposed status 2 = on). ASSUMPTION: it cannot override the
+   * Supplier - a load switch opened remotely (ECS43) stays open - nor enable a supply that
+   * prepayment has cut for want of credit; otherwise the supply is already on.
+   */
+  private meteringCommand(f: DecodedZclFrame, origin: string): number {
+    if (f.commandName !== 'localChangeSupply') return ZclStatus.UNSUP_CLUSTER_COMMAND;
+    const proposed = (f.payload as { proposedSupplyStatus?: number }).proposedSupplyStatus;
+    if (proposed !== 2) {
+      this.localCommand('PECS03', origin, `refused: proposed status ${proposed}`);
+      return ZclStatus.INVALID_VALUE;
+    }
+    const why = this.loadSwitchOpen
+      ? 'refused: disabled by the supplier'
+      : this.prepayment && !this.prepayment.supplyOn
+        ? 'refused: no credit'
+        : null;
+    this.localCommand('PECS03', origin, why ?? 'supply-on');
+    return why ? ZclStatus.FAILURE : ZclStatus.SUCCESS;
   }
 
   private supply(on: boolean): void {

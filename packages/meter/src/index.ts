@@ -5,7 +5,10 @@
 
 export * from './devices.js';
 export * from './esme.js';
+export * from './esme-gbcs.js';
+export * from './gbcs-endpoint.js';
 export * from './gsme.js';
+export * from './gsme-gbcs.js';
 export * from './kind.js';
 export * from './manufacturer.js';
 export * from './metering.js';

@@ -172,6 +172,17 @@ export const METER_TRACE_EVENTS = defineTraceEvents(
         alertCode: z.number().int().describe('GB alert code raised (0x8F1E, 0x8F30, 0x8F3D or 0x8F53)'),
       },
     },
+    'gbcs-local-command': {
+      description:
+        'A PPMID request on the HAN, under its GBCS use case: PECS01 top-up, PECS02 emergency credit, PECS03 supply enable (ZCL, not a Remote Party command).',
+      fields: {
+        useCase: z.enum(['PECS01', 'PECS02', 'PECS03']),
+        from: eui64Field,
+        result: z
+          .string()
+          .describe('`accepted <pence>`, `emergency-credit-activated`, `supply-on`, `refused...`'),
+      },
+    },
     'load-switch': {
       description: 'A remote command opened (ECS43) or closed (ECS42) the load switch.',
       fields: { state: z.enum(['open', 'closed']), by: eui64Field },

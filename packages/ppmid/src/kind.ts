@@ -33,6 +33,8 @@ export const PPMID_ACTIONS = z.discriminatedUnion('action', [
   action('top-up', { code: z.string() }),
   action('read-meter'),
   action('emergency-credit'),
+  /** PECS03: ask the ESME to enable the supply. */
+  action('supply-enable'),
   /** A GBCS command arriving on the alternative channel (SECMP0038), as hex. */
   action('alt-channel-command', { hex: z.string().regex(/^([0-9a-fA-F]{2})+$/, 'hex digits') }),
 ]);

@@ -109,6 +109,8 @@ export class PpmidApplication {
   private tsn = 0;
   /** The Select Available Emergency Credit awaiting its Default Response. */
   private emergencyCreditTsn: number | null = null;
+  /** The Local Change Supply (PECS03) awaiting its Default Response. */
+  private supplyEnableTsn: number | null = null;
   private stopped = false;
 
   constructor(
@@ -258,6 +260,30 @@ export class PpmidApplication {
     );
   }
 
+  /**
+   * PECS03: the consumer asks the ESME to enable the supply (Metering Local Change Supply,
+   * proposed status 2 = on); the ESME's Default Response is traced `ppmid-supply-enable`.
+   */
+  requestSupplyEnable(): void {
+    if (this.stopped) return;
+    const tsn = this.nextTsn();
+    this.supplyEnableTsn = tsn;
+    const zcl = encodeZclCommand({
+      cluster: METERING,
+      command: 'localChangeSupply',
+      direction: 'clientToServer',
+      payload: { proposedSupplyStatus: 2 },
+      tsn,
+    });
+    tracePpmid(this.host, { type: 'ppmid-supply-enable-request' });
+    void sendTraced(
+      this.host,
+      { eui64: this.config.esmeEui64 },
+      { clusterId: METERING, zcl, security: 'aps-link' },
+      'supply-enable',
+    );
+  }
+
   /** Read everything now (also on the read period). */
   readNow(): void {
     if (this.stopped) return;
@@ -351,6 +377,14 @@ export class PpmidApplication {
             accepted: p.statusCode === ZclStatus.SUCCESS,
           });
           this.readNow();
+        }
+        if (
+          msg.clusterId === METERING &&
+          p.cmdId === 0x0c &&
+          frame.header.transactionSequenceNumber === this.supplyEnableTsn
+        ) {
+          this.supplyEnableTsn = null;
+          tracePpmid(this.host, { type: 'ppmid-supply-enable', accepted: p.statusCode === ZclStatus.SUCCESS });
         }
         return;
       }

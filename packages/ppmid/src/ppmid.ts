@@ -103,6 +103,7 @@ export class Ppmid {
         'top-up': (c) => app!.topUp(c.code),
         'read-meter': () => app!.readNow(),
         'emergency-credit': () => app!.selectEmergencyCredit(),
+        'supply-enable': () => app!.requestSupplyEnable(),
         'alt-channel-command': (c) => void app!.altChannel.fromChannel(Buffer.from(c.hex, 'hex')),
       },
     });

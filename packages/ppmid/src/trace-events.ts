@@ -77,6 +77,14 @@ export const PPMID_TRACE_EVENTS = defineTraceEvents(
         target: z.string().nullable().describe('recipient system title (hex)'),
       },
     },
+    'ppmid-supply-enable-request': {
+      description: 'The consumer asked the ESME to enable the supply (PECS03, Local Change Supply).',
+      fields: {},
+    },
+    'ppmid-supply-enable': {
+      description: "The ESME's answer to the supply-enable request.",
+      fields: { accepted: z.boolean() },
+    },
     'ppmid-partner-key': {
       description: 'The partner link key request to the Trust Centre (for CBKE with the ESME) ended.',
       fields: {
