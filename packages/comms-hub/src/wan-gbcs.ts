@@ -216,16 +216,26 @@ export class WanGbcs {
         HAN_COMMAND_REFUSED_ALERT,
       );
     };
-    if (!route?.secmp0038) return refuse('secmp0038-off');
-    if (route.deviceType(peer) !== 'PPMID') return refuse('not-a-ppmid');
+    if (!route?.secmp0038) {
+      refuse('secmp0038-off');
+      return;
+    }
+    if (route.deviceType(peer) !== 'PPMID') {
+      refuse('not-a-ppmid');
+      return;
+    }
     const type = route.deviceType(target);
-    if (type !== 'ESME' && type !== 'GSME') return refuse('unknown-target');
+    if (type !== 'ESME' && type !== 'GSME') {
+      refuse('unknown-target');
+      return;
+    }
     const requestId = `han-${++this.hanSeq}`;
     try {
       this.send(target, message, requestId, false);
     } catch (e) {
-      if (e instanceof WanError) return refuse('no-route');
-      throw e;
+      if (!(e instanceof WanError)) throw e;
+      refuse('no-route');
+      return;
     }
     this.viaPpmid.set(`${target}/${counter}`, peer);
     traceHub(this.o.host, {

@@ -384,7 +384,10 @@ export class PpmidApplication {
           frame.header.transactionSequenceNumber === this.supplyEnableTsn
         ) {
           this.supplyEnableTsn = null;
-          tracePpmid(this.host, { type: 'ppmid-supply-enable', accepted: p.statusCode === ZclStatus.SUCCESS });
+          tracePpmid(this.host, {
+            type: 'ppmid-supply-enable',
+            accepted: p.statusCode === ZclStatus.SUCCESS,
+          });
         }
         return;
       }

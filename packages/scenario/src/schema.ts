@@ -4,7 +4,6 @@
  * zod issue path (or a path found by the checks that need the whole document: device types,
  * actions, references) maps back to the line it came from.
  */
-import { closeSync, fstatSync, openSync, readSync, type Stats, statSync } from 'node:fs';
 import { basename, extname } from 'node:path';
 import {
   type Band,
