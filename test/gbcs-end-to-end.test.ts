@@ -126,6 +126,18 @@ describe('the gbcs-end-to-end scenario', () => {
         };
       }),
     );
+    // GBZ (the GSME's payloads): Wireshark's gbcs_gbz reads the CS01b commands (the tampered
+    // one too: its flipped bit is in the payload) and responses, and the GCS28 response.
+    const gbz = tsharkFields(
+      pcap,
+      ['gbcs_message.grouping_header.message_code', 'gbcs_gbz.profile_id'],
+      [...keys, '-Y', 'gbcs_gbz'],
+    );
+    expect(gbz.length).toBeGreaterThanOrEqual(4);
+    for (const [code, profile] of gbz) {
+      expect(['0x0097', '0x007f']).toContain(code);
+      expect(profile).toBe('0x0109');
+    }
     // Each response answers a command with the same counter that was sent just before it.
     for (const e of answered) expect(sent.find((s) => s.requestId === e.requestId)?.counter).toBe(e.counter);
   });
