@@ -206,4 +206,28 @@ describe('the gbcs-end-to-end scenario', () => {
     expect(last[0]!.value).toBeLessThanOrEqual(atTopUp);
     expect(last[0]!.value).toBeGreaterThan(INITIAL_CREDIT + TOPUP_AMOUNT - 50);
   });
+
+  it("its risk table: the forgeries attempted, none executed, each detected, with the alert's delay", () => {
+    const summary = JSON.parse(readFileSync(out('summary.json'), 'utf8'));
+    const risk = (id: string) => summary.risks.find((r: { id: string }) => r.id === id);
+    const sent = events(CH, 'gbcs-command-sent');
+    // the attacks the timeline sends the ESME between 5m and 8m, and the tampered one for the GSME
+    const esmeAttacks = sent.filter((e) => e.target === ESME && e.forged === true);
+    expect(risk('forged-wan-command')).toMatchObject({
+      category: 'dcc-user-infrastructure',
+      exercised: true,
+      attempts: 6,
+      executed: 0,
+      detected: 6,
+      delay: { samples: 6, unmatched: 0 },
+      // (2 + 4 x 4) x max(2, 5, 5)
+      scores: { score: 90, rating: 'High' },
+    });
+    expect(esmeAttacks).toHaveLength(5); // the sixth is a genuine command from an unknown supplier
+    expect(risk('forged-wan-command').delay.maxS).toBeLessThan(1);
+    expect(risk('forged-gsme-command')).toMatchObject({ attempts: 1, executed: 0, detected: 1 });
+    expect(risk('forged-gsme-command').delay.medianS).toBeGreaterThan(30); // waits for the wake-up
+    expect(risk('alt-channel-command')).toMatchObject({ category: 'alternative-channel', exercised: false });
+    expect(run.out).toMatch(/Alternative Channel\n.*\n +alt-channel-command +75\* +High +0 +not +exercised/);
+  });
 });

@@ -4,9 +4,11 @@ export * from './events-command.js';
 export * from './expect.js';
 export * from './radio-device.js';
 export * from './registry.js';
+export * from './risks.js';
 export * from './run-command.js';
 export * from './runner.js';
 export * from './schema.js';
+export * from './schema-risks.js';
 export * from './trace-events.js';
 export * from './trace-events-doc.js';
 

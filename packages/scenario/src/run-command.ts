@@ -9,6 +9,7 @@ import { parseDuration } from '@gbhan/clock';
 import { CliError } from './bus-command.js';
 import { ScenarioError } from './errors.js';
 import { formatTime } from './expect.js';
+import { riskLines } from './risks.js';
 import { type RunOptions, runScenario, type ScenarioResult } from './runner.js';
 import { DEFAULT_SCENARIO_LIMITS, loadScenario, type Scenario, type ScenarioLimits } from './schema.js';
 import './builtin.js';
@@ -126,6 +127,7 @@ export function resultLines(r: ScenarioResult): string[] {
     const where = x.line === null ? '' : ` (${r.file}:${x.line})`;
     lines.push(`  FAIL ${x.text}: ${x.detail}${ev}${where}`);
   }
+  lines.push(...riskLines(r.risks));
   return lines;
 }
 

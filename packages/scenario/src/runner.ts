@@ -26,6 +26,7 @@ import {
 import { MemoryNvStore } from '@gbhan/stack';
 import { type ExpectationResult, evaluate } from './expect.js';
 import { type DeviceSpec, defaultProcessArgs, deviceType, type ScenarioDevice } from './registry.js';
+import { measureRisks, type RiskResult } from './risks.js';
 import type { Scenario, ScenarioDeviceSpec } from './schema.js';
 
 export const GBHAN_BIN = fileURLToPath(new URL('../bin/gbhan.js', import.meta.url));
@@ -66,6 +67,8 @@ export interface ScenarioResult {
   /** Wall-clock milliseconds the run took (for the summary table only). */
   wallMs: number;
   expectations: ExpectationResult[];
+  /** The scenario's `risks:` measured over the trace (risks.ts); no part of the verdict. */
+  risks: RiskResult[];
   held: number;
   total: number;
   passed: boolean;
@@ -428,6 +431,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
     durationUs,
     wallMs,
     expectations,
+    risks: measureRisks(scenario.risks, trace),
     held,
     total: expectations.length,
     passed: held === expectations.length,

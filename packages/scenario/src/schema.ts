@@ -28,6 +28,7 @@ import {
   type ScenarioLimits,
 } from './scenario-file.js';
 import { LINK_ACTIONS, LinksSectionSchema, linkChange, resolveLinks } from './schema-links.js';
+import { type Risk, RisksSectionSchema, resolveRisks } from './schema-risks.js';
 import { checkMatch } from './trace-events.js';
 
 export type Path = (string | number)[];
@@ -103,6 +104,8 @@ const TopSchema = z.strictObject({
   links: LinksSectionSchema.optional(),
   timeline: z.array(z.record(z.string(), z.unknown())).default([]),
   expect: z.array(z.record(z.string(), z.unknown())).default([]),
+  /** The SECMP0038 risks the run measures: see schema-risks.ts. */
+  risks: RisksSectionSchema,
   outputs: OutputsSchema,
 });
 
@@ -205,6 +208,8 @@ export interface Scenario {
   devices: ScenarioDeviceSpec[];
   timeline: TimelineEntry[];
   expect: Expectation[];
+  /** Risks measured over the trace (risks.ts), matchers resolved like the expectations'. */
+  risks: Risk[];
   outputs: { trace: boolean; pcap: boolean; keys: boolean; pcapFcs: boolean };
 }
 
@@ -646,6 +651,15 @@ export function parseScenario(text: string, file: string, limits: Partial<Scenar
     }
   }
 
+  const risks = resolveRisks(
+    top.risks,
+    resolveMatch,
+    (p) => at.line(p),
+    (code, path, message) => {
+      throw at.error(code, path, message);
+    },
+  );
+
   return {
     file,
     name: top.name ?? basename(file, extname(file)),
@@ -658,6 +672,7 @@ export function parseScenario(text: string, file: string, limits: Partial<Scenar
     devices,
     timeline,
     expect,
+    risks,
     outputs: top.outputs,
   };
 }
