@@ -43,7 +43,7 @@ describe('gbhan start (the main job: gbhan run scenarios/)', () => {
     expect(await run.exit, run.out()).toBe(0);
     expect(run.out()).toMatch(/scenario\s+expectations\s+simulated\s+wall\s+capture/);
     expect(run.out()).toMatch(/air-demo\s+8\/8\s+1h00m00s\s+\d+\.\d\ds\s+\S+air-demo\/capture\.pcap/);
-    expect(run.out()).toMatch(/install-and-commission\s+17\/17\s+14m00s\s+\d+\.\d\ds\s+\S+capture\.pcap/);
+    expect(run.out()).toMatch(/install-and-commission\s+19\/19\s+14m00s\s+\d+\.\d\ds\s+\S+capture\.pcap/);
     expect(run.out()).toMatch(/meter-crash-restart\s+10\/10\s+9m00s\s+\d+\.\d\ds\s+\S+capture\.pcap/);
     const scenarios = readdirSync(new URL('../scenarios', import.meta.url).pathname).filter((f) =>
       f.endsWith('.yaml'),

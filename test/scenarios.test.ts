@@ -64,7 +64,7 @@ describe('a GB868 home', () => {
     writeFileSync(file, yaml);
     const r = await gbhan(['run', file, '--out', dir]);
     expect(r.code, r.out).toBe(0);
-    expect(r.out).toMatch(/install-and-commission-gb868\s+17\/17/);
+    expect(r.out).toMatch(/install-and-commission-gb868\s+19\/19/);
     const pcap = join(dir, 'install-and-commission-gb868', 'capture.pcap');
     expect(new Set(tsharkFields(pcap, ['wpan-tap.ch_page']).map((x) => x[0]))).toEqual(new Set(['28']));
     expect(malformedCount(pcap)).toBe(0);
