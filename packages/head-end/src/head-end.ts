@@ -129,17 +129,22 @@ export class HeadEnd {
         this.policy.fromPpmid(home, body);
         return;
       }
-      if (m.data[0] === ENVELOPE.refusal) return; // traced by the PPMID; the next attempt retries
-      return drop('bad-envelope');
+      // A refusal is traced by the PPMID; the next attempt retries.
+      if (m.data[0] !== ENVELOPE.refusal) drop('bad-envelope');
+      return;
     }
     let reply: { requestId?: unknown } & DccReply;
     try {
       reply = JSON.parse(new TextDecoder().decode(m.data)) as typeof reply;
     } catch {
-      return drop('not-json');
+      drop('not-json');
+      return;
     }
     const resolve = typeof reply.requestId === 'string' ? this.pending.get(reply.requestId) : undefined;
-    if (!resolve) return drop('unknown-request-id');
+    if (!resolve) {
+      drop('unknown-request-id');
+      return;
+    }
     this.pending.delete(reply.requestId as string);
     resolve(reply);
   }

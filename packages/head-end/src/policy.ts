@@ -211,8 +211,10 @@ export class HeadEndPolicy {
   }
 
   private retryOrFail(c: Command): void {
-    if (c.attempts >= this.cfg.maxAttempts)
-      return this.finish(c, 'failed', null, `no delivery after ${c.attempts} attempts`);
+    if (c.attempts >= this.cfg.maxAttempts) {
+      this.finish(c, 'failed', null, `no delivery after ${c.attempts} attempts`);
+      return;
+    }
     c.timer = this.ports.clock.setTimerAt(c.requestedAtUs + c.attempts * this.cfg.retryEveryUs, () => {
       void this.attempt(c);
     });

@@ -4,9 +4,7 @@
  * (a FIFO, /dev/zero, a directory) with a one-line ScenarioError.
  */
 import { closeSync, fstatSync, openSync, readSync, type Stats, statSync } from 'node:fs';
-import { basename, extname } from 'node:path';
 import { ScenarioError, type ScenarioErrorCode } from './errors.js';
-import { formatTime } from './expect.js';
 // ---- limits -------------------------------------------------------------------------------
 
 /**
