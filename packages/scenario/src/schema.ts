@@ -1,3 +1,9 @@
+/**
+ * Scenario files: YAML checked against a schema, with every error naming the file, the line
+ * and the field. The document is parsed with `yaml`'s `parseDocument` + `LineCounter`, so a
+ * zod issue path (or a path found by the checks that need the whole document: device types,
+ * actions, references) maps back to the line it came from.
+ */
 import { basename, extname } from 'node:path';
 import {
   type Band,
