@@ -19,6 +19,7 @@ import {
   ZigbeeNode,
 } from '@gbhan/stack';
 import { type CommsHubAppConfig, CommsHubApplication } from './comms-hub-app.js';
+import { handleDccLinkRequest } from './dcc-link.js';
 import { DEFAULT_INTERPAN_WINDOW_US } from './interpan-window.js';
 import { COMMS_HUB_ACTIONS } from './kind.js';
 import { traceHub } from './trace-events.js';
@@ -109,6 +110,11 @@ export class CommsHub implements CoordinatorApplication {
     this.node.setCoordinatorApplication(this);
     o.radio.onControl((cmd) => {
       this.control(cmd);
+    });
+    // The DCC User interface over a wired/IP link (a head-end on the bus): JSON requests, answered to the sender.
+    o.radio.onLink((m) => {
+      const reply = handleDccLinkRequest(this.node, this.app?.wan ?? null, m.from, m.data);
+      void o.radio.linkSend(m.link, m.from, reply);
     });
     if (o.autoPowerOn ?? true) void this.powerOn();
   }

@@ -6,6 +6,7 @@
 
 export * from './comms-hub.js';
 export * from './comms-hub-app.js';
+export * from './dcc-link.js';
 export * from './device-log.js';
 export * from './gpf.js';
 export * from './interpan-window.js';

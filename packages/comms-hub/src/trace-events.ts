@@ -77,6 +77,27 @@ export const COMMS_HUB_TRACE_EVENTS = defineTraceEvents(
         forged: z.boolean().describe('built wrong on purpose (`forge`) or replayed'),
       },
     },
+    'gbcs-command-built': {
+      description:
+        "SECMP0038: the DCC built a GBCS command (signed when critical, MAC'd by the ACB) for a head-end's `build` request over the DCC link, not sent: the head-end carries it through an enhanced PPMID.",
+      fields: {
+        requestId: z.string(),
+        target: eui64,
+        useCase: z.string(),
+        counter: z.string().describe('originator counter (decimal)'),
+        octets: z.number().int(),
+      },
+    },
+    'dcc-link-refused': {
+      description:
+        'A request over the DCC link (from a head-end) was refused before the WAN side: not JSON, not a request, or the CH is off. The sender gets `{requestId, ok: false, code, message}`.',
+      fields: {
+        from: eui64.describe('the sending member (the head-end)'),
+        requestId: z.union([z.string(), z.number()]).nullable(),
+        code: z.enum(['DCC_BAD_JSON', 'DCC_BAD_REQUEST', 'DCC_CH_OFF', 'DCC_REPLY_TOO_LARGE']),
+        message: z.string(),
+      },
+    },
     'gbcs-han-command': {
       description:
         'A GBCS command came up a tunnel from the HAN side (an enhanced PPMID, SECMP0038): routed to its meter as a WAN one, or refused (Security Log, alert 0x8F30).',

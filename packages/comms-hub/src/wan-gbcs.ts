@@ -93,6 +93,34 @@ export class WanGbcs {
     requestId: string,
     opts: { as?: 'supplier' | 'supplier2'; forge?: ForgeSpec },
   ): void {
+    this.send(target, this.built(target, req, opts), requestId, opts.forge !== undefined);
+  }
+
+  /** SECMP0038: build a command for `target` without sending it (the head-end carries it via a PPMID). */
+  build(
+    target: string,
+    req: DccRequest,
+    requestId: string,
+    opts: { as?: 'supplier' | 'supplier2'; forge?: ForgeSpec },
+  ): Uint8Array {
+    const bytes = this.built(target, req, opts);
+    const g = decodeGbcsMessage(bytes).signing;
+    traceHub(this.o.host, {
+      type: 'gbcs-command-built',
+      requestId,
+      target,
+      useCase: useCaseByCode(g.messageCode)?.name ?? `0x${g.messageCode.toString(16)}`,
+      counter: g.originatorCounter.toString(),
+      octets: bytes.length,
+    });
+    return bytes;
+  }
+
+  private built(
+    target: string,
+    req: DccRequest,
+    opts: { as?: 'supplier' | 'supplier2'; forge?: ForgeSpec },
+  ): Uint8Array {
     let built: BuiltCommand;
     try {
       built = this.o.dcc.command(target, req, {
@@ -104,7 +132,7 @@ export class WanGbcs {
       if (e instanceof GbcsError) throw new WanError('WAN_BAD_COMMAND', e.message);
       throw e;
     }
-    this.send(target, built.bytes, requestId, opts.forge !== undefined);
+    return built.bytes;
   }
 
   /** Raw GBCS bytes (hex), to the recipient the message names. */
@@ -181,7 +209,7 @@ export class WanGbcs {
   }
 
   /** SECMP0038: a command from the HAN side, routed as a WAN one or refused. The CH checks nothing else: the meter does. */
-  private fromHan(peer: string, message: Uint8Array): void {
+  private fromHan(peer: string, message: Uint8Array): null {
     let target: string;
     let useCase: string;
     let counter: string;
@@ -197,10 +225,10 @@ export class WanGbcs {
         reason: 'bad-gbcs-tunnel',
         detail: (e as Error).message,
       });
-      return;
+      return null;
     }
     const route = this.o.hanCommands;
-    const refuse = (reason: 'secmp0038-off' | 'not-a-ppmid' | 'unknown-target' | 'no-route') => {
+    const refuse = (reason: 'secmp0038-off' | 'not-a-ppmid' | 'unknown-target' | 'no-route'): null => {
       traceHub(this.o.host, {
         type: 'gbcs-han-command',
         from: peer,
@@ -215,27 +243,24 @@ export class WanGbcs {
         { from: peer, target, reason },
         HAN_COMMAND_REFUSED_ALERT,
       );
+      return null;
     };
     if (!route?.secmp0038) {
-      refuse('secmp0038-off');
-      return;
+      return refuse('secmp0038-off');
     }
     if (route.deviceType(peer) !== 'PPMID') {
-      refuse('not-a-ppmid');
-      return;
+      return refuse('not-a-ppmid');
     }
     const type = route.deviceType(target);
     if (type !== 'ESME' && type !== 'GSME') {
-      refuse('unknown-target');
-      return;
+      return refuse('unknown-target');
     }
     const requestId = `han-${++this.hanSeq}`;
     try {
       this.send(target, message, requestId, false);
     } catch (e) {
       if (!(e instanceof WanError)) throw e;
-      refuse('no-route');
-      return;
+      return refuse('no-route');
     }
     this.viaPpmid.set(`${target}/${counter}`, peer);
     traceHub(this.o.host, {
@@ -247,6 +272,7 @@ export class WanGbcs {
       routed: true,
       requestId,
     });
+    return null;
   }
 
   /** A device's GBCS message (the ESME's PUT in the CHF's tunnel, the GSME's PUT to the GPF), checked for the DCC. */

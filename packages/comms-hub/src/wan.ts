@@ -41,6 +41,12 @@ export type DccCommand =
   /** The last GBCS command sent to `target`, again. */
   | { kind: 'gbcs-replay'; target: string };
 
+/** The DCC commands that are one GBCS use case for a meter (what `build` can build). */
+type UseCaseCommand = Extract<
+  DccCommand,
+  { kind: 'read-credit' | 'top-up' | 'set-clock' | 'supply' | 'emergency-credit' }
+>;
+
 /** Options of a GBCS request: which Supplier signs, and a forgery for tests of the meter's checks. */
 export interface GbcsOptions {
   as?: 'supplier' | 'supplier2';
@@ -211,28 +217,14 @@ export class WanSide {
         return;
       }
       case 'read-credit':
-        this.gbcs(cmd.target, { useCase: 'ECS19' }, requestId, {});
-        return;
-      case 'top-up': {
-        if (typeof cmd.code !== 'string') throw new WanError('WAN_BAD_COMMAND', 'top-up needs a code');
-        const gsme = this.isGsme(cmd.target);
-        this.gbcs(cmd.target, { useCase: gsme ? 'CS01b' : 'CS01a', utrn: cmd.code }, requestId, cmd, gsme);
-        return;
-      }
-      case 'set-clock': {
-        const epochSeconds = cmd.epochSeconds ?? Math.floor(this.nowUnixMs() / 1000);
-        const gsme = this.isGsme(cmd.target);
-        this.gbcs(cmd.target, { useCase: gsme ? 'GCS28' : 'ECS70', epochSeconds }, requestId, cmd, gsme);
-        return;
-      }
+      case 'top-up':
+      case 'set-clock':
       case 'supply':
-        if (cmd.state !== 'enable' && cmd.state !== 'disable')
-          throw new WanError('WAN_BAD_COMMAND', 'supply: state is enable or disable');
-        this.gbcs(cmd.target, { useCase: cmd.state === 'enable' ? 'ECS42' : 'ECS43' }, requestId, cmd);
+      case 'emergency-credit': {
+        const u = this.useCase(cmd);
+        this.gbcs(cmd.target, u.req, requestId, u.opts, u.gsme);
         return;
-      case 'emergency-credit':
-        this.gbcs(cmd.target, { useCase: 'ECS09' }, requestId, cmd);
-        return;
+      }
       case 'gbcs':
         this.gbcsPath().raw(cmd.hex, requestId, (e) => this.target(e, ['ESME', 'GSME']));
         return;
@@ -246,6 +238,62 @@ export class WanSide {
           'WAN_BAD_COMMAND',
           `unknown DCC command ${JSON.stringify((cmd as { kind?: unknown }).kind)}`,
         );
+    }
+  }
+
+  /**
+   * SECMP0038: the GBCS command a use-case request would send, fully formed (built, signed,
+   * MAC'd by the DCC) but not sent - for the head-end to carry through an enhanced PPMID. Works
+   * with the WAN down (the DCC is not behind it); the target must be in the Device Log.
+   * Throws WanError (traced as `wan-command-failed`).
+   */
+  build(cmd: DccCommand): { requestId: string; bytes: Uint8Array } {
+    const requestId = `dcc-${++this.seq}`;
+    try {
+      if (cmd === null || typeof cmd !== 'object') throw new WanError('WAN_BAD_COMMAND', 'not a command');
+      const kinds = ['read-credit', 'top-up', 'set-clock', 'supply', 'emergency-credit'];
+      if (!kinds.includes(cmd.kind))
+        throw new WanError(
+          'WAN_BAD_COMMAND',
+          `cannot build ${JSON.stringify(cmd.kind)} (only ${kinds.join(', ')})`,
+        );
+      const u = this.useCase(cmd as UseCaseCommand);
+      const entry = this.target((cmd as UseCaseCommand).target, u.gsme ? ['GSME'] : ['ESME']);
+      const bytes = this.gbcsPath().build(entry.eui64, u.req, requestId, u.opts);
+      return { requestId, bytes };
+    } catch (e) {
+      const err = e instanceof WanError ? e : new WanError('WAN_BAD_COMMAND', (e as Error).message);
+      traceHub(this.o.host, {
+        type: 'wan-command-failed',
+        requestId,
+        code: err.code,
+        message: err.message,
+        command: jsonSafe(cmd),
+      });
+      throw err;
+    }
+  }
+
+  /** A use-case request's GBCS request (ESME or GSME flavour) and options. */
+  private useCase(cmd: UseCaseCommand): { req: DccRequest; opts: GbcsOptions; gsme: boolean } {
+    const opts: GbcsOptions = cmd.kind === 'read-credit' ? {} : cmd;
+    const gsme = this.isGsme(cmd.target);
+    switch (cmd.kind) {
+      case 'read-credit':
+        return { req: { useCase: 'ECS19' }, opts, gsme: false };
+      case 'top-up':
+        if (typeof cmd.code !== 'string') throw new WanError('WAN_BAD_COMMAND', 'top-up needs a code');
+        return { req: { useCase: gsme ? 'CS01b' : 'CS01a', utrn: cmd.code }, opts, gsme };
+      case 'set-clock': {
+        const epochSeconds = cmd.epochSeconds ?? Math.floor(this.nowUnixMs() / 1000);
+        return { req: { useCase: gsme ? 'GCS28' : 'ECS70', epochSeconds }, opts, gsme };
+      }
+      case 'supply':
+        if (cmd.state !== 'enable' && cmd.state !== 'disable')
+          throw new WanError('WAN_BAD_COMMAND', 'supply: state is enable or disable');
+        return { req: { useCase: cmd.state === 'enable' ? 'ECS42' : 'ECS43' }, opts, gsme: false };
+      case 'emergency-credit':
+        return { req: { useCase: 'ECS09' }, opts, gsme: false };
     }
   }
 

@@ -24,7 +24,14 @@ import { tracePpmid } from './trace-events.js';
 /** Largest command passed on (ASSUMPTION: the tunnel's 1500-octet maximum transfer less the PUT byte). */
 export const ALT_CHANNEL_MAX_OCTETS = 1499;
 
-export type AltChannelRefusal = 'not-enhanced' | 'not-gbcs' | 'too-large' | 'no-tunnel' | 'send-failed';
+export type AltChannelRefusal =
+  | 'not-enhanced'
+  | 'not-gbcs'
+  | 'too-large'
+  | 'no-tunnel'
+  | 'send-failed'
+  | 'bad-envelope'
+  | 'powered-off';
 
 export interface AltChannelRelayOptions {
   host: ApplicationHost;
@@ -36,11 +43,23 @@ export interface AltChannelRelayOptions {
   onToChannel?: (message: Uint8Array) => void;
 }
 
-function header(bytes: Uint8Array): {
+export interface Header {
   useCase: string | null;
   counter: string | null;
   target: string | null;
-} {
+}
+
+/** An `alt-channel-command` that was not passed on. */
+export function traceRefusal(
+  host: ApplicationHost,
+  message: Uint8Array,
+  reason: AltChannelRefusal,
+  h: Header = header(message),
+): void {
+  tracePpmid(host, { type: 'alt-channel-command', octets: message.length, ...h, forwarded: false, reason });
+}
+
+export function header(bytes: Uint8Array): Header {
   try {
     const g = decodeGbcsMessage(bytes).signing;
     return {
@@ -58,16 +77,23 @@ export class AltChannelRelay {
 
   /** A command from the alternative channel: passed to the CH unchanged, or refused (traced). */
   async fromChannel(message: Uint8Array): Promise<AltChannelRefusal | null> {
+    const s = this.submit(message);
+    return 'refusal' in s ? s.refusal : s.sent;
+  }
+
+  /**
+   * The same in two steps: the checks at once (a refusal, traced), else the send under way
+   * (its outcome later, in virtual time). A local endpoint answers from the first step.
+   */
+  submit(
+    message: Uint8Array,
+  ):
+    | { refusal: AltChannelRefusal; header: Header }
+    | { sent: Promise<AltChannelRefusal | null>; header: Header } {
     const h = header(message);
-    const refuse = (reason: AltChannelRefusal): AltChannelRefusal => {
-      tracePpmid(this.o.host, {
-        type: 'alt-channel-command',
-        octets: message.length,
-        ...h,
-        forwarded: false,
-        reason,
-      });
-      return reason;
+    const refuse = (reason: AltChannelRefusal) => {
+      traceRefusal(this.o.host, message, reason, h);
+      return { refusal: reason, header: h };
     };
     if (!this.o.enhanced) return refuse('not-enhanced');
     // Only the framing is looked at: a General Ciphering or General Signing tag.
@@ -75,10 +101,16 @@ export class AltChannelRelay {
     if (message.length > ALT_CHANNEL_MAX_OCTETS) return refuse('too-large');
     const ch = this.o.ch();
     if (this.o.tunnel.tunnelOf(ch) === undefined) return refuse('no-tunnel');
-    const ok = await this.o.tunnel.sendToClient(ch, encodeTunnelCommand({ command: 'PUT', message }));
-    if (!ok) return refuse('send-failed');
-    tracePpmid(this.o.host, { type: 'alt-channel-command', octets: message.length, ...h, forwarded: true });
-    return null;
+    const sent = (async () => {
+      const ok = await this.o.tunnel.sendToClient(ch, encodeTunnelCommand({ command: 'PUT', message }));
+      if (!ok) {
+        traceRefusal(this.o.host, message, 'send-failed', h);
+        return 'send-failed' as const;
+      }
+      tracePpmid(this.o.host, { type: 'alt-channel-command', octets: message.length, ...h, forwarded: true });
+      return null;
+    })();
+    return { sent, header: h };
   }
 
   /** GB-HGRP data from the CH: a response or alert for the alternative channel. */

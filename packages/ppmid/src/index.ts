@@ -3,6 +3,7 @@
  * GPF mirror, shows credit and readings (traced as `ppmid-display`), performs consumer top-ups.
  */
 
+export * from './alt-channel-port.js';
 export * from './kind.js';
 export * from './ppmid.js';
 export * from './ppmid-app.js';

@@ -3,6 +3,7 @@
  * `Ppmid.control` dispatches on), trace events, construction and the process entry. The
  * device code is loaded when a PPMID is built.
  */
+import { DeviceArgsError } from '@gbhan/runtime';
 import {
   action,
   type DeviceKind,
@@ -44,6 +45,10 @@ export const ppmidKind: DeviceKind<PpmidDeviceConfig, Ppmid> = {
   type: 'ppmid',
   gbType: 'PPMID',
   description: 'Prepayment Meter Interface Device (reads the ESME, shows credit, tops up)',
+  processOptions: {
+    '--alt-channel-port <port>':
+      'SECMP0038: serve the alternative channel (POST /gbcs {hex}) as a local JSON endpoint on 127.0.0.1',
+  },
   config: PpmidSchema,
   resolveConfig(config, ctx) {
     const { ch, esme, ...c } = config as z.output<typeof PpmidSchema>;
@@ -56,5 +61,23 @@ export const ppmidKind: DeviceKind<PpmidDeviceConfig, Ppmid> = {
   async create({ radio, nvm, seed, config, onKeyExport, autoPowerOn }) {
     const { Ppmid } = await import('./ppmid.js');
     return new Ppmid({ radio, nvm, seed, config, onKeyExport, autoPowerOn });
+  },
+  // `--alt-channel-port N`: wall-clock driven (like the meter's optical port), not reproducible.
+  async serve(ppmid, radio, option) {
+    const port = option('--alt-channel-port');
+    if (port === undefined) return null;
+    const n = Number(port);
+    if (!Number.isInteger(n) || n < 1 || n > 65535)
+      throw new DeviceArgsError(`--alt-channel-port must be 1..65535, got ${port}`);
+    const { startAltChannelEndpoint } = await import('./alt-channel-port.js');
+    let sink: (m: Uint8Array) => void = () => {};
+    const { target } = ppmid.attachEndpoint((m) => sink(m));
+    const { server, toClient } = await startAltChannelEndpoint(n, {
+      target,
+      wake: () => radio.wake(),
+      nowMs: () => Date.now(),
+    });
+    sink = toClient;
+    return server;
   },
 };

@@ -4,7 +4,7 @@
  * through `radio.onControl` (the actions of `ppmidKind`, kind.ts).
  */
 import type { CryptoSuite, TimingMode } from '@gbhan/cbke';
-import type { BusRadio } from '@gbhan/radio-bus';
+import type { BusRadio, LinkMessage } from '@gbhan/radio-bus';
 import { type CbkeConfig, InterPanPairing, JoinerRuntime, runCbkeConfig } from '@gbhan/runtime';
 import {
   type ChannelSpec,
@@ -14,6 +14,8 @@ import {
   type NvStore,
   type ZigbeeNode,
 } from '@gbhan/stack';
+import { header, traceRefusal } from './alt-channel.js';
+import { ALT_ENVELOPE, encodeAltEnvelope, refusalEnvelope } from './alt-channel-port.js';
 import { PPMID_ACTIONS } from './kind.js';
 import { PpmidApplication, type PpmidConfig } from './ppmid-app.js';
 
@@ -46,9 +48,16 @@ export class Ppmid {
   readonly runtime: JoinerRuntime<PpmidApplication>;
   /** The Inter-PAN pairing under way (SECMP0037), if any. */
   private pairing: InterPanPairing | null = null;
+  /** SECMP0038: where the CH's messages go - the link member that sent the last command. */
+  private channelPeer: { link: string; to: string } | null = null;
+  /** SECMP0038: the local endpoint's client (process mode), when the last command came from it. */
+  private endpointSink: ((message: Uint8Array) => void) | null = null;
+  private lastFromEndpoint = false;
+  private readonly radio: BusRadio;
 
   constructor(o: PpmidOptions) {
     const c = o.config;
+    this.radio = o.radio;
     const cbke = c.cbke ?? runCbkeConfig(o.seed, o.radio.eui64, c.cbkeTiming, c.cbkeSuite);
     this.runtime = new JoinerRuntime(
       {
@@ -79,6 +88,7 @@ export class Ppmid {
           ...(c.readGas !== undefined ? { readGas: c.readGas } : {}),
           ...(c.enhanced !== undefined ? { enhanced: c.enhanced } : {}),
           flushAlerts: () => void this.node.securityLog.flush(),
+          onToChannel: (m) => this.toChannel(m),
           ...(c.alertConfirmTimeoutUs !== undefined
             ? { alertConfirmTimeoutUs: c.alertConfirmTimeoutUs }
             : {}),
@@ -88,6 +98,66 @@ export class Ppmid {
     // them through.
     this.node.setAlertSender((alert) => this.runtime.app?.sendAlert(alert) ?? false);
     o.radio.onControl((cmd) => this.control(cmd));
+    o.radio.onLink((m) => {
+      this.fromLink(m);
+    });
+  }
+
+  /**
+   * SECMP0038: a message over a wired/IP link (the alternative channel, `alt-channel-port.ts`
+   * for the envelope): a command is passed on to the CH, a refusal goes back to the sender.
+   */
+  private fromLink(m: LinkMessage): null {
+    const body = m.data.subarray(1);
+    const back = (reason: Parameters<typeof refusalEnvelope>[0], counter: string | null): null => {
+      void this.radio.linkSend(m.link, m.from, refusalEnvelope(reason, counter));
+      return null;
+    };
+    if (m.data[0] !== ALT_ENVELOPE.command || body.length === 0) {
+      traceRefusal(this.node, m.data, 'bad-envelope', { useCase: null, counter: null, target: null });
+      return back('bad-envelope', null);
+    }
+    const app = this.runtime.app;
+    if (app === null) {
+      traceRefusal(this.node, body, 'powered-off');
+      return back('powered-off', header(body).counter);
+    }
+    this.channelPeer = { link: m.link, to: m.from };
+    this.lastFromEndpoint = false;
+    const s = app.altChannel.submit(body);
+    if ('refusal' in s) return back(s.refusal, s.header.counter);
+    void s.sent.then((refusal) => {
+      if (refusal !== null) back(refusal, s.header.counter);
+    });
+    return null;
+  }
+
+  /** SECMP0038: what the CH sent back, to whoever sent the last command. */
+  private toChannel(message: Uint8Array): void {
+    if (this.lastFromEndpoint && this.endpointSink) this.endpointSink(message);
+    else if (this.channelPeer)
+      void this.radio.linkSend(
+        this.channelPeer.link,
+        this.channelPeer.to,
+        encodeAltEnvelope(ALT_ENVELOPE.message, message),
+      );
+  }
+
+  /** The local endpoint (`--alt-channel-port`): its commands, and where the CH's answers go. */
+  attachEndpoint(sink: (message: Uint8Array) => void) {
+    this.endpointSink = sink;
+    return {
+      target: () => {
+        const app = this.runtime.app;
+        if (app === null) return null;
+        return {
+          submit: (bytes: Uint8Array) => {
+            this.lastFromEndpoint = true;
+            return app.altChannel.submit(bytes);
+          },
+        };
+      },
+    };
   }
 
   /** A scenario command, through `PPMID_ACTIONS`. Never throws: refusals are traced. */

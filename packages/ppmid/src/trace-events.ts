@@ -63,7 +63,15 @@ export const PPMID_TRACE_EVENTS = defineTraceEvents(
         target: z.string().nullable().describe('recipient system title (hex)'),
         forwarded: z.boolean(),
         reason: z
-          .enum(['not-enhanced', 'not-gbcs', 'too-large', 'no-tunnel', 'send-failed'])
+          .enum([
+            'not-enhanced',
+            'not-gbcs',
+            'too-large',
+            'no-tunnel',
+            'send-failed',
+            'bad-envelope',
+            'powered-off',
+          ])
           .optional()
           .describe('why it was not passed on'),
       },

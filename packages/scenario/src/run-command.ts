@@ -127,6 +127,10 @@ export function resultLines(r: ScenarioResult): string[] {
     const where = x.line === null ? '' : ` (${r.file}:${x.line})`;
     lines.push(`  FAIL ${x.text}: ${x.detail}${ev}${where}`);
   }
+  if (r.supplyOff)
+    lines.push(
+      `  time off supply: ${r.supplyOff.map((m) => `${m.id} ${formatTime(m.offUs)} (${m.interruptions}x)`).join(', ')}`,
+    );
   lines.push(...riskLines(r.risks));
   return lines;
 }

@@ -87,6 +87,11 @@ export interface ScenarioResult {
   drops: Record<string, number>;
   radios: { id: string; type: string; eui64: string; tx: number; rx: number }[];
   keys: number;
+  /**
+   * Meters that lost supply in the run (from `supply-interrupted` / `supply-restored`): total
+   * time off, to the end of the run if not restored. Absent when no meter lost supply.
+   */
+  supplyOff?: { id: string; eui64: string; offUs: number; interruptions: number }[];
 }
 
 export class ScenarioRunError extends Error {
@@ -411,8 +416,23 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
   const perRadio = new Map(
     scenario.devices.map((d) => [d.eui64, { id: d.id, type: d.type, eui64: d.eui64, tx: 0, rx: 0 }]),
   );
+  const supply = new Map<string, { offSince: number | null; offUs: number; interruptions: number }>();
   for (const e of trace) {
     counts[e.type] = (counts[e.type] ?? 0) + 1;
+    if (
+      e.type === 'device' &&
+      (e.event.type === 'supply-interrupted' || e.event.type === 'supply-restored')
+    ) {
+      const m = supply.get(e.radio) ?? { offSince: null, offUs: 0, interruptions: 0 };
+      if (e.event.type === 'supply-interrupted' && m.offSince === null) {
+        m.offSince = e.t;
+        m.interruptions++;
+      } else if (e.event.type === 'supply-restored' && m.offSince !== null) {
+        m.offUs += e.t - m.offSince;
+        m.offSince = null;
+      }
+      supply.set(e.radio, m);
+    }
     if (e.type === 'drop') drops[e.reason] = (drops[e.reason] ?? 0) + 1;
     if (e.type === 'tx') {
       const r = perRadio.get(e.radio);
@@ -442,6 +462,13 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
     radios: [...perRadio.values()],
     keys: keyLines.length,
   };
+  if (supply.size > 0)
+    result.supplyOff = [...supply].map(([eui64, m]) => ({
+      id: perRadio.get(eui64)?.id ?? eui64,
+      eui64,
+      offUs: m.offUs + (m.offSince === null ? 0 : durationUs - m.offSince),
+      interruptions: m.interruptions,
+    }));
   writeFileSync(files.summary, `${JSON.stringify(result, null, 2)}\n`);
   return result;
 }

@@ -66,7 +66,7 @@ const ORDER = [
   ['cbke', 'gbcs'],
   ['stack'],
   ['runtime'],
-  ['comms-hub', 'meter', 'ppmid', 'hht', 'attacker'],
+  ['comms-hub', 'meter', 'ppmid', 'hht', 'attacker', 'head-end'],
   ['scenario'],
   ['testing'],
 ].map((level) => level.map((d) => `@gbhan/${d}`));
