@@ -18,6 +18,7 @@
  *   links.ts            wired/IP links between radios (opaque bytes, latency, loss, bandwidth)
  */
 
+import type { NonDeliveries } from './air-index.js';
 import { BusActions } from './bus-actions.js';
 import { BusAir } from './bus-air.js';
 import { BusConnections, Port } from './bus-connections.js';
@@ -146,6 +147,7 @@ export class RadioBus {
       interference: config.interference ?? (capture === null ? ANY_AUDIBLE_OVERLAP : captureEffect(capture)),
       lossRate: config.lossRate ?? 0,
       timings,
+      trace: 'full',
     });
     s.wall = new BusWallClock(s, config.realTime ?? null, config.idleTimeoutMs ?? 10_000);
     s.actions = new BusActions(
@@ -167,6 +169,15 @@ export class RadioBus {
 
   get radioCount(): number {
     return this.s.sorted.length;
+  }
+
+  /**
+   * Per radio (EUI64, also radios gone): frames sent on its channel that arrived below its
+   * sensitivity (`out-of-range`), and frames it could have heard but was on another channel
+   * (`wrong-channel` drops of a radio not on the frame's channel), so far.
+   */
+  nonDeliveries(): Map<string, NonDeliveries> {
+    return this.s.air.nonDeliveries();
   }
 
   onTrace(listener: TraceListener): void {
