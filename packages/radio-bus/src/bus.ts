@@ -76,6 +76,13 @@ export interface RadioBusConfig {
   jammers?: JammerConfig[];
   /** Wired/IP links by name (opaque bytes between member radios; see links.ts). */
   links?: Record<string, LinkConfig>;
+  /**
+   * `full` (default): every non-delivery is a `drop` event, also to each radio a frame did not
+   * reach (`out-of-range`) and to each radio that heard it on another channel (`wrong-channel`);
+   * `compact`: those two are only counted per radio (`nonDeliveries()`), so the trace grows
+   * with the frames rather than frames x radios. Other drops are traced either way.
+   */
+  trace?: 'full' | 'compact';
   /** Pace virtual time to the wall clock (speed 1 = real time). Omitted: as fast as possible. */
   realTime?: { speed: number };
   /** Wall-clock ms a radio may stay awaiting before it is timed out and dropped (0 = never). */
@@ -147,7 +154,7 @@ export class RadioBus {
       interference: config.interference ?? (capture === null ? ANY_AUDIBLE_OVERLAP : captureEffect(capture)),
       lossRate: config.lossRate ?? 0,
       timings,
-      trace: 'full',
+      trace: config.trace ?? 'full',
     });
     s.wall = new BusWallClock(s, config.realTime ?? null, config.idleTimeoutMs ?? 10_000);
     s.actions = new BusActions(

@@ -105,6 +105,12 @@ const TopSchema = z.strictObject({
   timeline: z.array(z.record(z.string(), z.unknown())).default([]),
   expect: z.array(z.record(z.string(), z.unknown())).default([]),
   outputs: OutputsSchema,
+  /**
+   * `compact` (default): frames that arrive below a radio's sensitivity on its channel, or
+   * that it could have heard on another channel, are counted per radio in summary.json, not
+   * traced as `drop` events one by one; `full`: traced as well (N^2 lines for N radios).
+   */
+  trace: z.enum(['full', 'compact']).default('compact'),
 });
 
 /** Radio faults: timeline actions without a `device`, applied through the bus API. */
@@ -207,6 +213,8 @@ export interface Scenario {
   timeline: TimelineEntry[];
   expect: Expectation[];
   outputs: { trace: boolean; pcap: boolean; keys: boolean; pcapFcs: boolean };
+  /** Out-of-range and other-channel non-deliveries: traced (`full`) or only counted (`compact`). */
+  trace: 'full' | 'compact';
 }
 
 export {
@@ -660,6 +668,7 @@ export function parseScenario(text: string, file: string, limits: Partial<Scenar
     timeline,
     expect,
     outputs: top.outputs,
+    trace: top.trace,
   };
 }
 
