@@ -86,10 +86,12 @@ export class BusActions {
           );
           return;
         }
+        const oldBand = radio.band;
         if (band !== radio.band) this.switchBand(radio, band);
         radio.page = a.page;
         radio.channel = a.channel;
         radio.channelSince = s.now;
+        s.air.retuned(radio, oldBand);
         s.emit({
           t: s.now,
           type: 'channel',

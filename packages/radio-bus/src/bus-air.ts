@@ -6,6 +6,7 @@
  * It is the only part of the bus that draws from the PRNG (loss, shadowing), so the order of
  * its calls (receivers in EUI64 order) is part of what makes a run repeat byte for byte.
  */
+import { AirIndex, channelKey, type NonDeliveries } from './air-index.js';
 import type { BusState, Radio, Transmission } from './bus-state.js';
 import { lqiFor, type Position } from './medium.js';
 import { PathLossTable } from './path-loss-table.js';
@@ -21,6 +22,11 @@ export interface AirConfig {
   /** Probability that a frame a receiver would otherwise get is lost (0..1). */
   lossRate: number;
   timings: Record<Band, PhyTiming>;
+  /**
+   * `full`: every non-delivery traced, also to radios out of range or on another channel;
+   * `compact`: those two only counted per radio (`nonDeliveries()`).
+   */
+  trace: 'full' | 'compact';
 }
 
 /** Is `j` (a jammer or a transmission) on the band, page and channel of `x`? */
@@ -42,6 +48,8 @@ export class BusAir {
   /** Radios gone from the bus whose frames are still on the air: their path losses are kept until then. */
   private retiring: Radio[] = [];
   private maxAirtime = 0;
+  private readonly index: AirIndex;
+  private readonly fullTrace: boolean;
 
   constructor(
     private readonly s: BusState,
@@ -55,6 +63,33 @@ export class BusAir {
     this.pathLoss = new PathLossTable(this.propagation.reciprocal);
     this.lossRate = c.lossRate;
     this.interference = c.interference;
+    this.fullTrace = c.trace === 'full';
+    const { bandModels } = s.settings;
+    const d = (b: Band) => ({
+      txPowerDbm: bandModels[b].defaultTxPowerDbm,
+      sensitivityDbm: bandModels[b].defaultSensitivityDbm,
+    });
+    this.index = new AirIndex(this.propagation, { '2.4GHz': d('2.4GHz'), GB868: d('GB868') });
+  }
+
+  /** A radio registered: into the index. */
+  addRadio(radio: Radio): void {
+    this.index.add(radio);
+  }
+
+  /** A radio left: out of the index, its counts kept under its EUI64. */
+  removeRadio(radio: Radio): void {
+    this.index.remove(radio);
+  }
+
+  /** A radio changed channel (and perhaps band, from `oldBand`). */
+  retuned(radio: Radio, oldBand: Band): void {
+    this.index.retuned(radio, oldBand);
+  }
+
+  /** Per radio (EUI64): frames on its channel it could not hear, frames it heard on another channel. */
+  nonDeliveries(): Map<string, NonDeliveries> {
+    return this.index.all(this.s.sorted);
   }
 
   /** A path-loss slot for a radio joining the bus. */
@@ -154,17 +189,34 @@ export class BusAir {
     const activeJammers = s.jammers.filter(
       (j) => sameChannel(j, tx) && j.startUs < tx.end && j.endUs > tx.start,
     );
-    for (const r of s.sorted) {
+    const key = channelKey(tx.band, tx.page, tx.channel);
+    const senderOnBus = s.isRegistered(tx.from);
+    this.index.frameEnded(key, tx.from, senderOnBus);
+    // With an index: the radios within the frame's reach, and with a full trace every radio
+    // (those beyond reach are below sensitivity without asking the model). Without: every radio.
+    const reach = this.index.reachable(tx.from, tx.txPowerDbm, tx.band);
+    const receivers = reach === null || this.fullTrace ? s.sorted : reach.radios;
+    for (const r of receivers) {
       if (r === tx.from || r.band !== tx.band) continue;
-      const rssi = this.receivedPower(tx.from, r, tx.txPowerDbm, tx.band);
-      const audible = rssi >= r.sensitivityDbm;
       const onChannel = r.page === tx.page && r.channel === tx.channel;
-      if (!audible) {
-        if (onChannel) this.drop(tx, r, 'out-of-range');
+      if (reach !== null && r.reachMark !== reach.mark) {
+        if (onChannel && this.fullTrace) this.drop(tx, r, 'out-of-range');
         continue;
       }
+      const rssi = this.receivedPower(tx.from, r, tx.txPowerDbm, tx.band);
+      const audible = rssi >= r.sensitivityDbm;
+      if (!audible) {
+        if (onChannel && this.fullTrace) this.drop(tx, r, 'out-of-range');
+        continue;
+      }
+      if (!onChannel) {
+        r.hear.otherChannel++;
+        if (this.fullTrace) this.drop(tx, r, 'wrong-channel');
+        continue;
+      }
+      r.hear.audible++;
       let reason: DropReason | null = null;
-      if (!onChannel || r.channelSince > tx.start) reason = 'wrong-channel';
+      if (r.channelSince > tx.start) reason = 'wrong-channel';
       else if (!r.powered || r.poweredSince > tx.start) reason = 'receiver-off';
       else if (r.txIntervals.some((i) => i.start < tx.end && i.end > tx.start)) reason = 'receiver-busy';
       else if (

@@ -136,6 +136,9 @@ export class BusConnections {
       eui64: msg.eui64,
       name: msg.name,
       port,
+      order: -1,
+      reachMark: 0,
+      hear: { key: 0, base: 0, earlier: 0, own: 0, audible: 0, otherChannel: 0 },
       slot: s.air.acquireSlot(),
       band: msg.band,
       page: msg.page,
@@ -167,8 +170,8 @@ export class BusConnections {
     };
     port.radio = radio;
     s.byEui.set(radio.eui64, radio);
-    s.sorted.push(radio);
-    s.sorted.sort((a, b) => (a.eui64 < b.eui64 ? -1 : a.eui64 > b.eui64 ? 1 : 0));
+    s.setSorted([...s.sorted, radio].sort((a, b) => (a.eui64 < b.eui64 ? -1 : a.eui64 > b.eui64 ? 1 : 0)));
+    s.air.addRadio(radio);
     s.emit({
       t: s.now,
       type: 'attach',
@@ -212,7 +215,8 @@ export class BusConnections {
       }
       s.byEui.delete(radio.eui64);
       s.wakers.delete(radio);
-      s.sorted = s.sorted.filter((r) => r !== radio);
+      s.setSorted(s.sorted.filter((r) => r !== radio));
+      s.air.removeRadio(radio);
       s.air.retire(radio);
       s.emit({ t: s.now, type: 'detach', radio: radio.eui64, reason });
     }

@@ -8,6 +8,7 @@
  * other through it as well (`s.links.send`, `s.lockStep.kick` ...); RadioBus wires them.
  */
 import { MinHeap } from '@gbhan/clock';
+import type { HearStats } from './air-index.js';
 import type { BusActions } from './bus-actions.js';
 import type { BusAir } from './bus-air.js';
 import type { BusConnections, Port } from './bus-connections.js';
@@ -35,6 +36,12 @@ export interface Radio {
   eui64: string;
   name: string | undefined;
   port: Port;
+  /** Index in `BusState.sorted` (the bus's canonical order), kept by `BusState.setSorted`. */
+  order: number;
+  /** Mark of the last frame whose reach it was found in (air-index.ts). */
+  reachMark: number;
+  /** Non-delivery counting (air-index.ts). */
+  hear: HearStats;
   /** Index in the path-loss table while registered (and while its frames may still be heard); -1 after. */
   slot: number;
   band: Band;
@@ -159,6 +166,12 @@ export class BusState {
 
   emit(event: BusTraceEvent): void {
     for (const l of this.traceListeners) l(event);
+  }
+
+  /** Set the registered radios (sorted by EUI64) and number them in that order. */
+  setSorted(radios: Radio[]): void {
+    this.sorted = radios;
+    for (const [i, r] of radios.entries()) r.order = i;
   }
 
   /** Is `radio` still the one registered under its EUI64 (not detached meanwhile)? */

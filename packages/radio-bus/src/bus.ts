@@ -18,6 +18,7 @@
  *   links.ts            wired/IP links between radios (opaque bytes, latency, loss, bandwidth)
  */
 
+import type { NonDeliveries } from './air-index.js';
 import { BusActions } from './bus-actions.js';
 import { BusAir } from './bus-air.js';
 import { BusConnections, Port } from './bus-connections.js';
@@ -75,6 +76,13 @@ export interface RadioBusConfig {
   jammers?: JammerConfig[];
   /** Wired/IP links by name (opaque bytes between member radios; see links.ts). */
   links?: Record<string, LinkConfig>;
+  /**
+   * `full` (default): every non-delivery is a `drop` event, also to each radio a frame did not
+   * reach (`out-of-range`) and to each radio that heard it on another channel (`wrong-channel`);
+   * `compact`: those two are only counted per radio (`nonDeliveries()`), so the trace grows
+   * with the frames rather than frames x radios. Other drops are traced either way.
+   */
+  trace?: 'full' | 'compact';
   /** Pace virtual time to the wall clock (speed 1 = real time). Omitted: as fast as possible. */
   realTime?: { speed: number };
   /** Wall-clock ms a radio may stay awaiting before it is timed out and dropped (0 = never). */
@@ -146,6 +154,7 @@ export class RadioBus {
       interference: config.interference ?? (capture === null ? ANY_AUDIBLE_OVERLAP : captureEffect(capture)),
       lossRate: config.lossRate ?? 0,
       timings,
+      trace: config.trace ?? 'full',
     });
     s.wall = new BusWallClock(s, config.realTime ?? null, config.idleTimeoutMs ?? 10_000);
     s.actions = new BusActions(
@@ -167,6 +176,15 @@ export class RadioBus {
 
   get radioCount(): number {
     return this.s.sorted.length;
+  }
+
+  /**
+   * Per radio (EUI64, also radios gone): frames sent on its channel that arrived below its
+   * sensitivity (`out-of-range`), and frames it could have heard but was on another channel
+   * (`wrong-channel` drops of a radio not on the frame's channel), so far.
+   */
+  nonDeliveries(): Map<string, NonDeliveries> {
+    return this.s.air.nonDeliveries();
   }
 
   onTrace(listener: TraceListener): void {

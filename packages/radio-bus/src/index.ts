@@ -1,3 +1,4 @@
+export type { NonDeliveries } from './air-index.js';
 export * from './bus.js';
 export * from './capture.js';
 export * from './client.js';

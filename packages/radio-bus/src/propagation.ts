@@ -34,6 +34,13 @@ export interface PropagationModel {
    * bus's seeded PRNG) or 0 without drawing. Called once each time the bus needs that power.
    */
   shadowingDb(tx: PathEnd, rx: PathEnd, band: Band, random: RandomSource): number;
+  /**
+   * Optional: the largest distance, metres, at which `pathLossDb` on `band` can be at most
+   * `budgetDb` for any pair of places (walls only add loss); null when there is no such bound
+   * or when `shadowingDb` draws on this band. With it the bus visits only the radios within
+   * reach of each frame (air-index.ts); without it, every radio on the band.
+   */
+  reachM?(band: Band, budgetDb: number): number | null;
 }
 
 /**
@@ -65,6 +72,14 @@ export class LogDistanceModel implements PropagationModel {
   shadowingDb(_tx: PathEnd, _rx: PathEnd, band: Band, random: RandomSource): number {
     const sigma = this.bands[band].shadowingSigmaDb;
     return sigma > 0 ? sigma * random.gaussian() : 0;
+  }
+
+  /** Inverse of the log-distance loss; none with shadowing (a draw per pair, unbounded). */
+  reachM(band: Band, budgetDb: number): number | null {
+    const m = this.bands[band];
+    if (m.shadowingSigmaDb > 0 || !(m.pathLossExponent > 0)) return null;
+    if (budgetDb < m.referenceLossDb) return 0;
+    return m.referenceDistanceM * 10 ** ((budgetDb - m.referenceLossDb) / (10 * m.pathLossExponent));
   }
 }
 
@@ -109,6 +124,12 @@ export class FreeSpaceModel implements PropagationModel {
 
   shadowingDb(): number {
     return 0;
+  }
+
+  /** Inverse of Friis (0 when even 1 m loses more than the budget). */
+  reachM(band: Band, budgetDb: number): number | null {
+    const d = (10 ** (budgetDb / 20) * C) / (4 * Math.PI * this.frequencyMHz[band] * 1e6);
+    return d < 1 ? 0 : d;
   }
 }
 

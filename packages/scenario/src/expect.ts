@@ -1,5 +1,5 @@
 /**
- * Expectations, judged over the whole trace after the run: each one held or failed, with the
+ * Expectations, judged over the trace as it streams by: each one held or failed, with the
  * event that proves it (the first match, or the offending one) as time + a one-line summary.
  */
 import type { BusTraceEvent } from '@gbhan/radio-bus';
@@ -83,74 +83,139 @@ function windowText(x: Expectation): string {
   return '';
 }
 
+/**
+ * Expectations judged as the events go by, keeping only what each one needs (its first hit,
+ * a count, the step an order has reached), so a run never holds its trace in memory.
+ */
+export class ExpectationWatch {
+  private readonly states: State[];
+
+  constructor(
+    private readonly expectations: readonly Expectation[],
+    private readonly names: ReadonlyMap<string, string>,
+  ) {
+    this.states = expectations.map((x) =>
+      x.kind === 'order'
+        ? {
+            hit: undefined,
+            first: undefined,
+            n: 0,
+            step: 0,
+            last: undefined,
+            any: x.matches.map(() => undefined),
+          }
+        : { hit: undefined, first: undefined, n: 0, step: 0, last: undefined, any: [] },
+    );
+  }
+
+  push(e: BusTraceEvent): void {
+    for (const [i, x] of this.expectations.entries()) {
+      const st = this.states[i]!;
+      switch (x.kind) {
+        case 'event':
+          if (st.hit !== undefined) break;
+          if (st.first === undefined && matches(x.match, e)) st.first = e;
+          if (inWindow(e.t, x) && matches(x.match, e)) st.hit = e;
+          break;
+        case 'never':
+          if (st.hit === undefined && inWindow(e.t, x) && matches(x.match, e)) st.hit = e;
+          break;
+        case 'count':
+          if (!inWindow(e.t, x) || !matches(x.match, e)) break;
+          st.n++;
+          if (x.max !== undefined && st.n === x.max + 1) st.hit = e;
+          break;
+        default: {
+          // 'order': the first event of each step, anywhere, for the failure message
+          for (const [j, m] of x.matches.entries())
+            if (st.any[j] === undefined && matches(m, e)) st.any[j] = e;
+          if (st.step < x.matches.length && inWindow(e.t, x) && matches(x.matches[st.step], e)) {
+            st.step++;
+            st.last = e;
+          }
+        }
+      }
+    }
+  }
+
+  results(): ExpectationResult[] {
+    const ev = (e: BusTraceEvent) => ({ t: e.t, summary: summarizeEvent(e, this.names) });
+    return this.expectations.map((x, i): ExpectationResult => {
+      const st = this.states[i]!;
+      const base = { text: x.text, line: x.line };
+      switch (x.kind) {
+        case 'event': {
+          const hit = st.hit;
+          if (hit) return { ...base, held: true, detail: `at ${formatTime(hit.t)}`, event: ev(hit) };
+          const late = st.first;
+          return late
+            ? {
+                ...base,
+                held: false,
+                detail: `happened at ${formatTime(late.t)}, not${windowText(x)}`,
+                event: ev(late),
+              }
+            : { ...base, held: false, detail: `never happened${windowText(x)}` };
+        }
+        case 'never': {
+          const hit = st.hit;
+          return hit
+            ? { ...base, held: false, detail: `happened at ${formatTime(hit.t)}`, event: ev(hit) }
+            : { ...base, held: true, detail: `did not happen${windowText(x)}` };
+        }
+        case 'count': {
+          const n = st.n;
+          const held = (x.min === undefined || n >= x.min) && (x.max === undefined || n <= x.max);
+          const range = `${x.min ?? 0}..${x.max ?? '∞'}`;
+          return {
+            ...base,
+            held,
+            detail: `${n} (expected ${range})${windowText(x)}`,
+            ...(st.hit === undefined ? {} : { event: ev(st.hit) }),
+          };
+        }
+        default: {
+          if (st.step === x.matches.length)
+            return {
+              ...base,
+              held: true,
+              detail: `in order, last at ${formatTime(st.last!.t)}`,
+              event: ev(st.last!),
+            };
+          const any = st.any[st.step];
+          return {
+            ...base,
+            held: false,
+            detail: any
+              ? `step ${st.step + 1} first happened at ${formatTime(any.t)}, not after step ${st.step}${windowText(x)}`
+              : `step ${st.step + 1} never happened`,
+            ...(any === undefined ? {} : { event: ev(any) }),
+          };
+        }
+      }
+    });
+  }
+}
+
+interface State {
+  /** event/never: the first in-window match; count: the (max+1)th. */
+  hit: BusTraceEvent | undefined;
+  /** event: the first match anywhere. */
+  first: BusTraceEvent | undefined;
+  n: number;
+  /** order: steps done, the last step's event, each step's first match anywhere. */
+  step: number;
+  last: BusTraceEvent | undefined;
+  any: (BusTraceEvent | undefined)[];
+}
+
+/** Judge `expectations` over a whole trace (what `ExpectationWatch` does as a run goes). */
 export function evaluate(
   expectations: readonly Expectation[],
   trace: readonly BusTraceEvent[],
   names: ReadonlyMap<string, string>,
 ): ExpectationResult[] {
-  const ev = (e: BusTraceEvent) => ({ t: e.t, summary: summarizeEvent(e, names) });
-  return expectations.map((x): ExpectationResult => {
-    const base = { text: x.text, line: x.line };
-    switch (x.kind) {
-      case 'event': {
-        const hit = trace.find((e) => inWindow(e.t, x) && matches(x.match, e));
-        if (hit) return { ...base, held: true, detail: `at ${formatTime(hit.t)}`, event: ev(hit) };
-        const late = trace.find((e) => matches(x.match, e));
-        return late
-          ? {
-              ...base,
-              held: false,
-              detail: `happened at ${formatTime(late.t)}, not${windowText(x)}`,
-              event: ev(late),
-            }
-          : { ...base, held: false, detail: `never happened${windowText(x)}` };
-      }
-      case 'never': {
-        const hit = trace.find((e) => inWindow(e.t, x) && matches(x.match, e));
-        return hit
-          ? { ...base, held: false, detail: `happened at ${formatTime(hit.t)}`, event: ev(hit) }
-          : { ...base, held: true, detail: `did not happen${windowText(x)}` };
-      }
-      case 'count': {
-        let n = 0;
-        let nth: BusTraceEvent | undefined;
-        for (const e of trace) {
-          if (!inWindow(e.t, x) || !matches(x.match, e)) continue;
-          n++;
-          if (x.max !== undefined && n === x.max + 1) nth = e;
-        }
-        const held = (x.min === undefined || n >= x.min) && (x.max === undefined || n <= x.max);
-        const range = `${x.min ?? 0}..${x.max ?? '∞'}`;
-        return {
-          ...base,
-          held,
-          detail: `${n} (expected ${range})${windowText(x)}`,
-          ...(nth === undefined ? {} : { event: ev(nth) }),
-        };
-      }
-      default: {
-        // 'order'
-        let prev: BusTraceEvent | undefined;
-        let from = 0;
-        for (const [i, m] of x.matches.entries()) {
-          const index = trace.findIndex((e, j) => j >= from && inWindow(e.t, x) && matches(m, e));
-          const hit = index < 0 ? undefined : trace[index];
-          if (hit === undefined) {
-            const any = trace.find((e) => matches(m, e));
-            return {
-              ...base,
-              held: false,
-              detail: any
-                ? `step ${i + 1} first happened at ${formatTime(any.t)}, not after step ${i}${windowText(x)}`
-                : `step ${i + 1} never happened`,
-              ...(any === undefined ? {} : { event: ev(any) }),
-            };
-          }
-          prev = hit;
-          from = index + 1;
-        }
-        return { ...base, held: true, detail: `in order, last at ${formatTime(prev!.t)}`, event: ev(prev!) };
-      }
-    }
-  });
+  const watch = new ExpectationWatch(expectations, names);
+  for (const e of trace) watch.push(e);
+  return watch.results();
 }

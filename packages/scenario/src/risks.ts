@@ -123,6 +123,20 @@ function measureDelay(
 }
 
 /** Every risk measured over the trace, in the file's order. */
+/**
+ * True when `e` can change some risk's measurement: a run keeps only these (a streamed trace
+ * is not held), and `measureRisks` over them gives what it gives over the whole trace.
+ */
+export function riskRelevant(risks: readonly Risk[], e: BusTraceEvent): boolean {
+  return risks.some(
+    (r) =>
+      matches(r.attempts, e) ||
+      matches(r.executed, e) ||
+      matches(r.detected, e) ||
+      (r.delay !== undefined && (matches(r.delay.from, e) || matches(r.delay.to, e))),
+  );
+}
+
 export function measureRisks(risks: readonly Risk[], trace: readonly BusTraceEvent[]): RiskResult[] {
   return risks.map((r): RiskResult => {
     let attempts = 0;

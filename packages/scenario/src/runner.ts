@@ -15,7 +15,6 @@ import {
   type BusTraceEvent,
   DEFAULT_EPOCH_US,
   InProcessTransport,
-  JsonlWriter,
   LINKTYPE_IEEE802_15_4_TAP,
   LINKTYPE_IEEE802_15_4_WITHFCS,
   PcapWriter,
@@ -24,9 +23,10 @@ import {
   startBusServer,
 } from '@gbhan/radio-bus';
 import { MemoryNvStore } from '@gbhan/stack';
-import { type ExpectationResult, evaluate } from './expect.js';
+import type { ExpectationResult } from './expect.js';
 import { type DeviceSpec, defaultProcessArgs, deviceType, type ScenarioDevice } from './registry.js';
 import { measureRisks, type RiskResult } from './risks.js';
+import { isStartEvent, KeyCollector, RunTrace, sortStart } from './run-trace.js';
 import type { Scenario, ScenarioDeviceSpec } from './schema.js';
 
 export const GBHAN_BIN = fileURLToPath(new URL('../bin/gbhan.js', import.meta.url));
@@ -84,8 +84,23 @@ export interface ScenarioResult {
     manufacturerSecretKey?: string;
   };
   events: Record<string, number>;
+  /** Drops by reason: traced, plus (trace: compact) the out-of-range and other-channel ones counted. */
   drops: Record<string, number>;
-  radios: { id: string; type: string; eui64: string; tx: number; rx: number }[];
+  /** `compact`: out-of-range and other-channel drops counted, not traced (`drops` and `radios` have them). */
+  trace: 'full' | 'compact';
+  /**
+   * Per device: frames sent and received, frames on its channel it could not hear
+   * (`outOfRange`) and frames it heard on another channel (`otherChannel`), traced or not.
+   */
+  radios: {
+    id: string;
+    type: string;
+    eui64: string;
+    tx: number;
+    rx: number;
+    outOfRange: number;
+    otherChannel: number;
+  }[];
   keys: number;
   /**
    * Meters that lost supply in the run (from `supply-interrupted` / `supply-restored`): total
@@ -123,12 +138,9 @@ function registration(d: ScenarioDeviceSpec): RadioRegistration {
  * order), so the trace file is the same byte for byte either way.
  */
 export function canonicalizeStart(events: BusTraceEvent[]): BusTraceEvent[] {
-  const startTypes = new Set(['attach', 'device', 'power', 'channel']);
   let n = 0;
-  while (n < events.length && events[n]!.t === 0 && startTypes.has(events[n]!.type)) n++;
-  const head = events.slice(0, n).map((e, i) => ({ e, i, r: (e as { radio?: string }).radio ?? '' }));
-  head.sort((a, b) => (a.r < b.r ? -1 : a.r > b.r ? 1 : a.i - b.i));
-  return [...head.map((h) => h.e), ...events.slice(n)];
+  while (n < events.length && isStartEvent(events[n]!)) n++;
+  return [...sortStart(events.slice(0, n)), ...events.slice(n)];
 }
 
 /**
@@ -140,24 +152,9 @@ export function wiresharkKeys(
   events: readonly BusTraceEvent[],
   names: ReadonlyMap<string, string>,
 ): string[] {
-  const seen = new Set<string>();
-  const lines: string[] = [];
-  for (const e of events) {
-    if (e.type !== 'device') continue;
-    const ev = e.event;
-    if (ev.type !== 'key-export' && ev.type !== 'key') continue;
-    const raw = [ev.key, ev.linkKey, ev.networkKey].find((k) => typeof k === 'string') as string | undefined;
-    const hex = raw?.replace(/[^0-9a-fA-F]/g, '').toLowerCase();
-    if (hex === undefined || hex.length !== 32 || seen.has(hex)) continue;
-    seen.add(hex);
-    const parts = ['kind', 'origin', 'suite', 'initiator', 'responder', 'peer']
-      .filter((k) => ev[k] !== undefined)
-      .map((k) => `${k}=${String(ev[k])}`);
-    const made = `${names.get(e.radio) ?? e.radio} ${parts.join(' ')} t=${e.t}us`.trim();
-    const label = (typeof ev.label === 'string' ? ev.label : made).replace(/"/g, "'");
-    lines.push(`"${hex}","Normal","${label}"`);
-  }
-  return lines;
+  const keys = new KeyCollector(names);
+  for (const e of events) keys.push(e);
+  return keys.lines;
 }
 
 /**
@@ -220,15 +217,28 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
     ...scenario.medium,
     ...(Object.keys(scenario.links).length === 0 ? {} : { links: scenario.links }),
     seed: /^-?\d+$/.test(seed) ? Number(seed) : seed,
+    trace: scenario.trace,
     ...(processes ? { expectRadios: scenario.devices.length, idleTimeoutMs: 30_000 } : {}),
   });
   // Record only until the duration is reached: what devices do while the run is being torn
   // down (and the order sockets close in) is not part of the run.
   let recording = true;
-  const events: BusTraceEvent[] = [];
+  const trace = new RunTrace(
+    scenario.outputs.trace ? files.trace : null,
+    scenario.expect,
+    names,
+    scenario.devices,
+    scenario.risks,
+  );
   bus.onTrace((e) => {
-    if (recording) events.push(e);
+    if (recording) trace.push(e);
   });
+  let nonDeliveries: ReturnType<RadioBus['nonDeliveries']> = new Map();
+  const stopRecording = () => {
+    if (!recording) return;
+    recording = false;
+    nonDeliveries = bus.nonDeliveries();
+  };
   const pcap = scenario.outputs.pcap
     ? new PcapWriter(files.pcap, LINKTYPE_IEEE802_15_4_TAP, DEFAULT_EPOCH_US)
     : null;
@@ -365,15 +375,10 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
       mkdirSync(stateDir, { recursive: true });
     }
     for (const spec of specs) await startDevice(spec);
-    await Promise.race([
-      bus.runUntil(durationUs).then(() => {
-        recording = false;
-      }),
-      failed,
-    ]);
-    recording = false;
+    await Promise.race([bus.runUntil(durationUs).then(stopRecording), failed]);
+    stopRecording();
   } finally {
-    recording = false;
+    stopRecording();
     if (progress !== null) clearInterval(progress);
     for (const d of live.values()) await d.close();
     bus.close();
@@ -389,59 +394,39 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
     }
     pcap?.close();
     pcapFcs?.close();
+    trace.close();
   }
   const wallMs = Math.round(performance.now() - wallStart);
   options.onProgress?.(durationUs, durationUs);
 
-  const trace = canonicalizeStart(events);
   const outputs: ScenarioResult['outputs'] = { summary: files.summary, ...manufacturer?.files };
-  if (scenario.outputs.trace) {
-    const w = new JsonlWriter(files.trace);
-    for (const e of trace) w.write(e);
-    w.close();
-    outputs.trace = files.trace;
-  }
+  if (scenario.outputs.trace) outputs.trace = files.trace;
   if (pcap) outputs.pcap = files.pcap;
   if (pcapFcs) outputs.pcapFcs = files.pcapFcs;
-  const keyLines = wiresharkKeys(trace, names);
+  const keyLines = trace.keys.lines;
   if (scenario.outputs.keys) {
     writeFileSync(files.keys, keyLines.map((l) => `${l}\n`).join(''));
     outputs.keys = files.keys;
   }
 
-  const expectations = evaluate(scenario.expect, trace, names);
+  const expectations = trace.watch.results();
   const held = expectations.filter((x) => x.held).length;
-  const counts: Record<string, number> = {};
-  const drops: Record<string, number> = {};
-  const perRadio = new Map(
-    scenario.devices.map((d) => [d.eui64, { id: d.id, type: d.type, eui64: d.eui64, tx: 0, rx: 0 }]),
-  );
-  const supply = new Map<string, { offSince: number | null; offUs: number; interruptions: number }>();
-  for (const e of trace) {
-    counts[e.type] = (counts[e.type] ?? 0) + 1;
-    if (
-      e.type === 'device' &&
-      (e.event.type === 'supply-interrupted' || e.event.type === 'supply-restored')
-    ) {
-      const m = supply.get(e.radio) ?? { offSince: null, offUs: 0, interruptions: 0 };
-      if (e.event.type === 'supply-interrupted' && m.offSince === null) {
-        m.offSince = e.t;
-        m.interruptions++;
-      } else if (e.event.type === 'supply-restored' && m.offSince !== null) {
-        m.offUs += e.t - m.offSince;
-        m.offSince = null;
-      }
-      supply.set(e.radio, m);
+  const counts = trace.counts;
+  const drops = { ...trace.drops };
+  const radios = [...trace.radios.values()].map((r) => {
+    const n = nonDeliveries.get(r.eui64) ?? { outOfRange: 0, otherChannel: 0 };
+    return { ...r, outOfRange: n.outOfRange, otherChannel: n.otherChannel };
+  });
+  if (scenario.trace === 'compact') {
+    // Not in the trace: add what the bus counted, so the drops read the same either way.
+    let outOfRange = 0;
+    let otherChannel = 0;
+    for (const n of nonDeliveries.values()) {
+      outOfRange += n.outOfRange;
+      otherChannel += n.otherChannel;
     }
-    if (e.type === 'drop') drops[e.reason] = (drops[e.reason] ?? 0) + 1;
-    if (e.type === 'tx') {
-      const r = perRadio.get(e.radio);
-      if (r) r.tx++;
-    }
-    if (e.type === 'rx') {
-      const r = perRadio.get(e.radio);
-      if (r) r.rx++;
-    }
+    if (outOfRange > 0) drops['out-of-range'] = (drops['out-of-range'] ?? 0) + outOfRange;
+    if (otherChannel > 0) drops['wrong-channel'] = (drops['wrong-channel'] ?? 0) + otherChannel;
   }
   const result: ScenarioResult = {
     name: scenario.name,
@@ -451,7 +436,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
     durationUs,
     wallMs,
     expectations,
-    risks: measureRisks(scenario.risks, trace),
+    risks: measureRisks(scenario.risks, trace.riskEvents),
     held,
     total: expectations.length,
     passed: held === expectations.length,
@@ -459,12 +444,13 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
     outputs,
     events: counts,
     drops,
-    radios: [...perRadio.values()],
+    trace: scenario.trace,
+    radios,
     keys: keyLines.length,
   };
-  if (supply.size > 0)
-    result.supplyOff = [...supply].map(([eui64, m]) => ({
-      id: perRadio.get(eui64)?.id ?? eui64,
+  if (trace.supply.size > 0)
+    result.supplyOff = [...trace.supply].map(([eui64, m]) => ({
+      id: trace.radios.get(eui64)?.id ?? eui64,
       eui64,
       offUs: m.offUs + (m.offSince === null ? 0 : durationUs - m.offSince),
       interruptions: m.interruptions,

@@ -107,6 +107,12 @@ const TopSchema = z.strictObject({
   /** The SECMP0038 risks the run measures: see schema-risks.ts. */
   risks: RisksSectionSchema,
   outputs: OutputsSchema,
+  /**
+   * `compact` (default): frames that arrive below a radio's sensitivity on its channel, or
+   * that it could have heard on another channel, are counted per radio in summary.json, not
+   * traced as `drop` events one by one; `full`: traced as well (N^2 lines for N radios).
+   */
+  trace: z.enum(['full', 'compact']).default('compact'),
 });
 
 /** Radio faults: timeline actions without a `device`, applied through the bus API. */
@@ -211,6 +217,8 @@ export interface Scenario {
   /** Risks measured over the trace (risks.ts), matchers resolved like the expectations'. */
   risks: Risk[];
   outputs: { trace: boolean; pcap: boolean; keys: boolean; pcapFcs: boolean };
+  /** Out-of-range and other-channel non-deliveries: traced (`full`) or only counted (`compact`). */
+  trace: 'full' | 'compact';
 }
 
 export {
@@ -674,6 +682,7 @@ export function parseScenario(text: string, file: string, limits: Partial<Scenar
     expect,
     risks,
     outputs: top.outputs,
+    trace: top.trace,
   };
 }
 

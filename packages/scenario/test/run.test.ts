@@ -11,6 +11,7 @@ import { canonicalizeStart, parseScenario, runRunCommand, runScenario, wireshark
 const SCENARIO = `name: range-and-jam
 seed: 5
 duration: 3m
+trace: full # the expectations count out-of-range drops, which a compact trace only counts
 devices:
   - { id: hub, type: radio, eui64: 00124b0000000001, channel: 15, position: { x: 0, y: 0 }, config: { short: 0 } }
   - { id: near, type: radio, eui64: 00124b0000000002, channel: 15, position: { x: 5, y: 0 }, config: { period: 5s } }
@@ -69,6 +70,7 @@ describe('running scenarios', () => {
     // By distance near (5 m) hears the hub and far (400 m) does not; the matrix says otherwise.
     const text = `name: matrix-site
 duration: 30s
+trace: full
 medium:
   model: matrix
   matrix:
@@ -104,12 +106,12 @@ expect:
     const r = results[0]!;
     expect(r.held).toBe(7);
     const failed = r.expectations.filter((x) => !x.held);
-    expect(failed.map((x) => x.line)).toEqual([14, 17]);
+    expect(failed.map((x) => x.line)).toEqual([15, 18]);
     expect(failed[0]!.detail).toMatch(/^happened at 2\.50\ds$/);
     expect(failed[0]!.event!.summary).toMatch(/^rx hub <- near frame/);
     expect(failed[1]!.detail).toMatch(/^happened at 1m0\d\.\d+s, not by 59s$/);
     const text = lines.join('\n');
-    expect(text).toMatch(/FAIL never: \{"type":"rx","from":"near"\}: happened at .*tight\.yaml:14\)/);
+    expect(text).toMatch(/FAIL never: \{"type":"rx","from":"near"\}: happened at .*tight\.yaml:15\)/);
     expect(text).toMatch(/tight\s+7\/9 FAILED\s+3m00s\s+\S+s\s+.*capture\.pcap/);
     expect(text).toMatch(/1 of 1 scenario\(s\) failed/);
   });

@@ -1,0 +1,131 @@
+/**
+ * A street of homes: N homes, each a Communications Hub, an ESME, a GSME and a PPMID (the
+ * CH's Device Log updated for the three, which join with their install codes, run CBKE and
+ * open their tunnels), 6 m apart along a street, the homes on the 16 2.4 GHz channels round
+ * robin (home i on channel 11 + i mod 16), for one simulated hour in-process, `trace:
+ * compact`, trace and capture written to a temporary directory.
+ *
+ * Each run is a child process of its own (peak RSS is per process). Prints per N: wall
+ * seconds, simulated seconds per wall second, peak RSS, trace events, and the growth exponent
+ * of wall time between the two largest N. `BENCH_HOMES=10,100` (default), `BENCH_REPEAT=3`
+ * runs for N <= 10 (median), `BENCH_DURATION=1h`.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { parseScenario, runScenario } from '@gbhan/scenario';
+import { appendInstallCodeCrc } from '@gbhan/zigbee';
+
+const here = new URL('.', import.meta.url).pathname;
+
+function installCode(home: number, role: number): string {
+  const code = new Uint8Array(16);
+  for (let i = 0; i < 16; i++) code[i] = (home * 131 + role * 17 + i * 29 + 7) & 0xff;
+  return Buffer.from(appendInstallCodeCrc(code)).toString('hex');
+}
+
+/** The scenario YAML of `homes` homes on a street. */
+export function cityScenario(homes: number, duration: string): string {
+  const lines = ['name: city', 'seed: 1', `duration: ${duration}`, 'trace: compact', 'devices:'];
+  const timeline = ['timeline:'];
+  for (let h = 0; h < homes; h++) {
+    const channel = 11 + (h % 16);
+    const eui = (role: number) =>
+      `00124b${h.toString(16).padStart(8, '0')}${role.toString(16).padStart(2, '0')}`;
+    const x = h * 6;
+    const chans = `channels: [{ page: 0, channel: ${channel} }], ch: ch${h}`;
+    const dev = (id: string, type: string, role: number, dx: number, config: string) =>
+      lines.push(
+        `  - { id: ${id}${h}, type: ${type}, eui64: ${eui(role)}, channel: ${channel}, position: { x: ${x + dx}, y: ${role} }, config: { ${config} } }`,
+      );
+    dev('ch', 'comms-hub', 1, 0, `panId: ${0x1000 + h}, channels: [{ page: 0, channel: ${channel} }]`);
+    dev('esme', 'esme', 2, 1, `installCode: ${installCode(h, 2)}, ${chans}`);
+    dev('gsme', 'gsme', 3, 2, `installCode: ${installCode(h, 3)}, ${chans}`);
+    dev('ppmid', 'ppmid', 4, 3, `installCode: ${installCode(h, 4)}, ${chans}, esme: esme${h}`);
+    for (const [i, d] of ['esme', 'gsme', 'ppmid'].entries())
+      timeline.push(
+        `  - { at: ${10 * (i + 1)}s, device: ch${h}, action: update-device-log, args: { op: add, device: ${d}${h} } }`,
+      );
+  }
+  return [...lines, ...timeline, ''].join('\n');
+}
+
+interface Run {
+  homes: number;
+  wallS: number;
+  simulatedS: number;
+  rssMB: number;
+  events: number;
+  frames: number;
+  joined: number;
+}
+
+async function child(homes: number, duration: string): Promise<Run> {
+  const out = mkdtempSync(join(tmpdir(), 'gbhan-city-'));
+  const scenario = parseScenario(cityScenario(homes, duration), 'city.yaml', { maxDevices: 1_000_000 });
+  const start = performance.now();
+  const r = await runScenario(scenario, { outRoot: out, manufacturerKeyFile: undefined });
+  const wallS = (performance.now() - start) / 1000;
+  rmSync(out, { recursive: true, force: true });
+  const events = Object.values(r.events).reduce((a, b) => a + b, 0);
+  const joined = r.events.device ?? 0;
+  return {
+    homes,
+    wallS,
+    simulatedS: r.durationUs / 1e6,
+    rssMB: process.resourceUsage().maxRSS / 1024,
+    events,
+    frames: r.events.tx ?? 0,
+    joined,
+  };
+}
+
+if (process.argv[2] === '--child') {
+  const run = await child(Number(process.argv[3]), process.argv[4] ?? '1h');
+  console.log(JSON.stringify(run));
+} else {
+  const sizes = (process.env.BENCH_HOMES ?? '10,100').split(',').map(Number);
+  const repeat = Number(process.env.BENCH_REPEAT ?? 3);
+  const duration = process.env.BENCH_DURATION ?? '1h';
+  const results: Run[] = [];
+  for (const n of sizes) {
+    const runs: Run[] = [];
+    for (let i = 0; i < (n <= 10 ? repeat : 1); i++) {
+      const p = spawnSync(
+        process.execPath,
+        ['--import', 'tsx', `${here}city.ts`, '--child', String(n), duration],
+        {
+          encoding: 'utf8',
+          stdio: ['ignore', 'pipe', 'inherit'],
+          maxBuffer: 1 << 20,
+        },
+      );
+      if (p.status !== 0) throw new Error(`city ${n} homes: exit ${p.status}`);
+      const run = JSON.parse(p.stdout.trim().split('\n').pop()!) as Run;
+      runs.push(run);
+      console.log(
+        `  ${n} homes run ${i + 1}: ${run.wallS.toFixed(1)} s, ${run.rssMB.toFixed(0)} MB, ${run.frames} frames, ${run.events} events`,
+      );
+    }
+    runs.sort((a, b) => a.wallS - b.wallS);
+    const m = runs[runs.length >> 1]!;
+    results.push(m);
+    console.log(
+      `city ${n} homes (${n * 4} devices, 16 channels), ${duration}: ${m.wallS.toFixed(1)} s wall` +
+        ` (median of ${runs.length}), ${(m.simulatedS / m.wallS).toFixed(0)} simulated s per wall s,` +
+        ` peak RSS ${m.rssMB.toFixed(0)} MB, ${m.events} events (${m.frames} frames)`,
+    );
+  }
+  if (results.length >= 2) {
+    const [a, b] = results.slice(-2) as [Run, Run];
+    const k = Math.log(b.wallS / a.wallS) / Math.log(b.homes / a.homes);
+    const kMem = Math.log(b.rssMB / a.rssMB) / Math.log(b.homes / a.homes);
+    console.log(
+      `growth exponent ${a.homes} -> ${b.homes} homes: wall ${k.toFixed(2)}, RSS ${kMem.toFixed(2)} (goal <= 1.2)`,
+    );
+    const at1000 = b.wallS * (1000 / b.homes) ** k;
+    console.log(`extrapolated to 1,000 homes: ${at1000.toFixed(0)} s (goal <= 60 s)`);
+  }
+}

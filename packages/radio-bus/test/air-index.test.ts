@@ -1,0 +1,108 @@
+/**
+ * The spatial index (air-index.ts) changes only how many radios the bus asks, never the
+ * answer: on random layouts (both bands, two channels each, walls, own tx powers and losses,
+ * random loss draws) the bus with the log-distance model's reach gives the same trace, event
+ * for event, as the same model hidden behind a wrapper without `reachM` (every radio scanned),
+ * with `trace: full` and with `trace: compact`, and the same per-radio counts.
+ */
+import { MILLISECOND, SECOND } from '@gbhan/clock';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import {
+  type BusTraceEvent,
+  DEFAULT_BAND_MODELS,
+  LogDistanceModel,
+  type PropagationModel,
+  type Wall,
+} from '../src/index.js';
+import { macDataFrame } from './frames.js';
+import { makeBus, txAt } from './harness.js';
+
+interface Spec {
+  x: number;
+  y: number;
+  gb868: boolean;
+  second: boolean;
+  txPowerDbm: number | undefined;
+  lossDb: number | undefined;
+  sendAtMs: number[];
+}
+
+const radio = fc.record({
+  x: fc.integer({ min: -900, max: 900 }),
+  y: fc.integer({ min: -300, max: 300 }),
+  gb868: fc.boolean(),
+  second: fc.boolean(),
+  txPowerDbm: fc.option(fc.integer({ min: -10, max: 10 }), { nil: undefined }),
+  lossDb: fc.option(fc.integer({ min: 0, max: 10 }), { nil: undefined }),
+  sendAtMs: fc.array(fc.integer({ min: 1, max: 60 }), { maxLength: 3 }),
+});
+const wall = fc.record({
+  from: fc.tuple(fc.integer({ min: -900, max: 900 }), fc.integer({ min: -300, max: 300 })),
+  to: fc.tuple(fc.integer({ min: -900, max: 900 }), fc.integer({ min: -300, max: 300 })),
+});
+
+async function run(specs: Spec[], walls: Wall[], indexed: boolean, trace: 'full' | 'compact') {
+  const inner = new LogDistanceModel(DEFAULT_BAND_MODELS, walls);
+  const propagation: PropagationModel = indexed
+    ? inner
+    : {
+        name: 'scan-all',
+        reciprocal: true,
+        pathLossDb: (a, b, band) => inner.pathLossDb(a, b, band),
+        shadowingDb: () => 0,
+      };
+  const { bus, add, trace: events } = await makeBus({ propagation, trace, lossRate: 0.2 });
+  const pending: Promise<unknown>[] = [];
+  for (const [i, s] of specs.entries()) {
+    const r = await add(i + 1, {
+      band: s.gb868 ? 'GB868' : '2.4GHz',
+      page: s.gb868 ? 28 : 0,
+      channel: s.gb868 ? (s.second ? 1 : 0) : s.second ? 12 : 11,
+      position: { x: s.x, y: s.y },
+      ...(s.txPowerDbm === undefined ? {} : { txPowerDbm: s.txPowerDbm }),
+      ...(s.lossDb === undefined ? {} : { lossDb: s.lossDb }),
+    });
+    for (const ms of s.sendAtMs)
+      pending.push(txAt(r, ms * MILLISECOND, macDataFrame(i, 1, 0xffff, ms, new Uint8Array(20))));
+  }
+  await bus.runUntil(SECOND);
+  const counts = bus.nonDeliveries();
+  bus.close();
+  const air = events.filter((e: BusTraceEvent) => e.type === 'rx' || e.type === 'drop' || e.type === 'tx');
+  return { air, counts: [...counts.entries()].sort() };
+}
+
+describe('the spatial index', () => {
+  it('delivers and drops exactly as a scan of every radio, on random layouts', async () => {
+    const seen = { rx: 0, outOfRange: 0, otherChannel: 0 };
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(radio, { minLength: 2, maxLength: 24 }),
+        fc.array(wall, { maxLength: 4 }),
+        async (specs, walls) => {
+          for (const mode of ['full', 'compact'] as const) {
+            const a = await run(specs, walls, true, mode);
+            const b = await run(specs, walls, false, mode);
+            expect(a.air).toEqual(b.air);
+            expect(a.counts).toEqual(b.counts);
+          }
+          // The counts are what a full trace shows one by one.
+          const full = await run(specs, walls, true, 'full');
+          const traced = (reason: string, eui64: string) =>
+            full.air.filter((e) => e.type === 'drop' && e.reason === reason && e.radio === eui64).length;
+          seen.rx += full.air.filter((e) => e.type === 'rx').length;
+          for (const [eui64, c] of full.counts) {
+            seen.outOfRange += c.outOfRange;
+            seen.otherChannel += c.otherChannel;
+            expect(c.outOfRange).toBe(traced('out-of-range', eui64));
+            expect(c.otherChannel).toBe(traced('wrong-channel', eui64));
+          }
+        },
+      ),
+      { numRuns: 30 },
+    );
+    // The layouts did exercise all three outcomes.
+    expect(Math.min(seen.rx, seen.outOfRange, seen.otherChannel)).toBeGreaterThan(0);
+  });
+});
