@@ -13,6 +13,7 @@ import { decodeTunnelCommand, encodeTunnelCommand, isGbcsTunnelData, type Tunnel
 import {
   type AlertConfirmations,
   type AlertPathConfig,
+  acceptsSmartEnergyFrame,
   alertPathOptions,
   type CbkeConfig,
   CbkeService,
@@ -193,15 +194,8 @@ export class EsmeApplication {
     if (this.stopped) return;
     if (this.cbke.handle(msg)) return;
     if (this.tunnel.handle(msg)) return;
-    if (msg.interPan) {
-      traceDrop(this.host, msg, 'inter-pan-not-accepted');
-      return;
-    }
     // GBCS: Smart Energy clusters other than Key Establishment are APS-secured with a link key.
-    if (msg.security !== 'aps-link') {
-      traceDrop(this.host, msg, 'not-aps-secured');
-      return;
-    }
+    if (!acceptsSmartEnergyFrame(this.host, msg)) return;
     this.clusters.answer(this.host, msg);
   }
 

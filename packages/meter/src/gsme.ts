@@ -23,6 +23,7 @@ import { decodeTunnelCommand, encodeTunnelCommand, type TunnelCommand } from '@g
 import {
   AlertConfirmations,
   type AlertPathConfig,
+  acceptsSmartEnergyFrame,
   alertPathOptions,
   type CbkeConfig,
   CbkeService,
@@ -288,14 +289,7 @@ export class GsmeApplication {
   handle(msg: IncomingZcl): void {
     if (this.stopped) return;
     if (this.cbke.handle(msg)) return;
-    if (msg.interPan) {
-      traceDrop(this.host, msg, 'inter-pan-not-accepted');
-      return;
-    }
-    if (msg.security !== 'aps-link') {
-      traceDrop(this.host, msg, 'not-aps-secured');
-      return;
-    }
+    if (!acceptsSmartEnergyFrame(this.host, msg)) return;
     // GBCS: the GSME talks to the GPF only.
     if (msg.from.eui64 !== this.config.chEui64) {
       traceDrop(this.host, msg, 'not-from-gpf');

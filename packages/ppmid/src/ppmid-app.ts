@@ -22,6 +22,7 @@ import type { Timer } from '@gbhan/clock';
 import { isGbcsTunnelData } from '@gbhan/gbcs';
 import {
   type AlertPathConfig,
+  acceptsSmartEnergyFrame,
   alertPathOptions,
   type CbkeConfig,
   CbkeService,
@@ -326,14 +327,7 @@ export class PpmidApplication {
     if (this.stopped) return;
     if (this.cbke.handle(msg)) return;
     if (this.tunnel.handle(msg)) return;
-    if (msg.interPan) {
-      traceDrop(this.host, msg, 'inter-pan-not-accepted');
-      return;
-    }
-    if (msg.security !== 'aps-link') {
-      traceDrop(this.host, msg, 'not-aps-secured');
-      return;
-    }
+    if (!acceptsSmartEnergyFrame(this.host, msg)) return;
     const from = msg.from.eui64;
     if (from !== this.config.esmeEui64 && from !== this.config.chEui64) {
       traceDrop(this.host, msg, 'unknown-peer');

@@ -148,6 +148,23 @@ export function traceDrop(host: ApplicationHost, msg: IncomingZcl, reason: strin
   });
 }
 
+/**
+ * The GB rule for a meter's or PPMID's Smart Energy clusters (after Key Establishment and the
+ * tunnel had their turn): no Inter-PAN, and APS security with a link key. False (the frame
+ * dropped, traced) when the frame breaks it.
+ */
+export function acceptsSmartEnergyFrame(host: ApplicationHost, msg: IncomingZcl): boolean {
+  if (msg.interPan) {
+    traceDrop(host, msg, 'inter-pan-not-accepted');
+    return false;
+  }
+  if (msg.security !== 'aps-link') {
+    traceDrop(host, msg, 'not-aps-secured');
+    return false;
+  }
+  return true;
+}
+
 /** A ZigbeeDecodeError as short text for traces. */
 export function describeDecodeError(e: unknown): string {
   if (e instanceof ZigbeeDecodeError) return `${e.code} ${e.field}: ${e.message}`;
