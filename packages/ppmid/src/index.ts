@@ -4,6 +4,7 @@
  */
 
 export * from './alt-channel-port.js';
+export * from './compromise.js';
 export * from './kind.js';
 export * from './ppmid.js';
 export * from './ppmid-app.js';

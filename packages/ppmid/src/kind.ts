@@ -27,6 +27,17 @@ const PpmidSchema = z.strictObject({
   pairOverInterPan: z.boolean().optional(),
   /** SECMP0038 "enhanced PPMID": passes GBCS commands from the alternative channel onto the HAN. */
   enhanced: z.boolean().optional(),
+  /**
+   * SECMP0038 attacks: the PPMID (or the consumer's Wi-Fi) is in the attacker's hands
+   * (`compromise.ts`): genuine commands, numbered in arrival order, withheld, delayed or reordered.
+   */
+  compromised: z
+    .strictObject({
+      withhold: z.array(z.number().int().min(1)).optional(),
+      delay: z.strictObject({ commands: z.array(z.number().int().min(1)), by: duration }).optional(),
+      reorder: z.array(z.number().int().min(1)).optional(),
+    })
+    .optional(),
 });
 
 export const PPMID_ACTIONS = z.discriminatedUnion('action', [
@@ -38,6 +49,20 @@ export const PPMID_ACTIONS = z.discriminatedUnion('action', [
   action('supply-enable'),
   /** A GBCS command arriving on the alternative channel (SECMP0038), as hex. */
   action('alt-channel-command', { hex: z.string().regex(/^([0-9a-fA-F]{2})+$/, 'hex digits') }),
+  // A compromised PPMID's injections (config `compromised`; compromise.ts).
+  /** The last command captured, passed on again byte for byte. */
+  action('attack-replay'),
+  /** The last command captured with one bit flipped (default: the middle one). */
+  action('attack-tamper', { bit: z.number().int().min(0).optional() }),
+  /** A command for the meter made with the keys the attacker holds (supplier2's). */
+  action('attack-forge', {
+    signer: z.enum(['supplier', 'supplier2']),
+    useCase: z.enum(['ECS42', 'ECS43', 'ECS09']).optional(),
+  }),
+  /** `count` copies of the last command captured, `intervalMs` apart. */
+  action('attack-flood', { count: z.number().int().min(1).max(1000), intervalMs: z.number().int().min(0) }),
+  /** The last command captured, posted over `link` to another home's PPMID `peer`. */
+  action('attack-relay', { link: z.string(), peer: z.string() }),
 ]);
 export type PpmidAction = z.output<typeof PPMID_ACTIONS>;
 
@@ -51,10 +76,23 @@ export const ppmidKind: DeviceKind<PpmidDeviceConfig, Ppmid> = {
   },
   config: PpmidSchema,
   resolveConfig(config, ctx) {
-    const { ch, esme, ...c } = config as z.output<typeof PpmidSchema>;
+    const { ch, esme, compromised, ...c } = config as z.output<typeof PpmidSchema>;
     const chEui64 = (ch === undefined ? ctx.only(['comms-hub'], ['ch']) : ctx.device(ch, ['ch'])).eui64;
     const esmeEui64 = (esme === undefined ? ctx.only(['esme'], ['esme']) : ctx.device(esme, ['esme'])).eui64;
-    return inMicroseconds({ ...c, chEui64, esmeEui64 }, ['joinRetry', 'readPeriod']) as PpmidDeviceConfig;
+    const compromise =
+      compromised === undefined
+        ? undefined
+        : {
+            ...(compromised.withhold ? { withhold: compromised.withhold } : {}),
+            ...(compromised.reorder ? { reorder: compromised.reorder } : {}),
+            ...(compromised.delay
+              ? { delay: { commands: compromised.delay.commands, byUs: compromised.delay.by } }
+              : {}),
+          };
+    return inMicroseconds({ ...c, chEui64, esmeEui64, compromised: compromise }, [
+      'joinRetry',
+      'readPeriod',
+    ]) as PpmidDeviceConfig;
   },
   actions: PPMID_ACTIONS,
   traceEvents: PPMID_TRACE_EVENTS,

@@ -16,8 +16,10 @@ import {
 } from '@gbhan/stack';
 import { header, traceRefusal } from './alt-channel.js';
 import { ALT_ENVELOPE, encodeAltEnvelope, refusalEnvelope } from './alt-channel-port.js';
+import { Compromise, type CompromiseConfig } from './compromise.js';
 import { PPMID_ACTIONS } from './kind.js';
 import { PpmidApplication, type PpmidConfig } from './ppmid-app.js';
+import { tracePpmid } from './trace-events.js';
 
 export type PpmidDeviceConfig = Omit<PpmidConfig, 'cbke' | 'flushAlerts'> & {
   installCode: string;
@@ -33,6 +35,8 @@ export type PpmidDeviceConfig = Omit<PpmidConfig, 'cbke' | 'flushAlerts'> & {
    * each failed attempt waits the join retry time.
    */
   pairOverInterPan?: boolean;
+  /** SECMP0038 attacks: the PPMID is compromised (compromise.ts). */
+  compromised?: CompromiseConfig;
 };
 
 export interface PpmidOptions {
@@ -54,6 +58,8 @@ export class Ppmid {
   private endpointSink: ((message: Uint8Array) => void) | null = null;
   private lastFromEndpoint = false;
   private readonly radio: BusRadio;
+  /** SECMP0038 attacks: the attacker's hand on what the PPMID passes on (config `compromised`). */
+  readonly compromise: Compromise | null;
 
   constructor(o: PpmidOptions) {
     const c = o.config;
@@ -97,6 +103,19 @@ export class Ppmid {
     // Alerts (a failed join among them) wait in NVM until the CHF holds a tunnel to send
     // them through.
     this.node.setAlertSender((alert) => this.runtime.app?.sendAlert(alert) ?? false);
+    this.compromise =
+      c.compromised === undefined
+        ? null
+        : new Compromise({
+            clock: o.radio.clock,
+            trace: (e) => tracePpmid(this.node, e),
+            seed: o.seed,
+            meterEui64: c.esmeEui64,
+            config: c.compromised,
+            pass: (bytes) => void this.runtime.app?.altChannel.submit(bytes),
+            post: (link, to, bytes) =>
+              void this.radio.linkSend(link, to, encodeAltEnvelope(ALT_ENVELOPE.command, bytes)),
+          });
     o.radio.onControl((cmd) => this.control(cmd));
     o.radio.onLink((m) => {
       this.fromLink(m);
@@ -115,6 +134,9 @@ export class Ppmid {
     };
     if (m.data[0] !== ALT_ENVELOPE.command || body.length === 0) {
       traceRefusal(this.node, m.data, 'bad-envelope', { useCase: null, counter: null, target: null });
+      // A refusal or a message is never answered (two PPMIDs on one link would answer each
+      // other's refusals for ever).
+      if (m.data[0] === ALT_ENVELOPE.refusal || m.data[0] === ALT_ENVELOPE.message) return null;
       return back('bad-envelope', null);
     }
     const app = this.runtime.app;
@@ -124,6 +146,11 @@ export class Ppmid {
     }
     this.channelPeer = { link: m.link, to: m.from };
     this.lastFromEndpoint = false;
+    if (this.compromise) {
+      // ASSUMPTION: what the attacker does to a command is silent: the sender gets no refusal.
+      this.compromise.intercept(body);
+      return null;
+    }
     const s = app.altChannel.submit(body);
     if ('refusal' in s) return back(s.refusal, s.header.counter);
     void s.sent.then((refusal) => {
@@ -175,8 +202,19 @@ export class Ppmid {
         'emergency-credit': () => app!.selectEmergencyCredit(),
         'supply-enable': () => app!.requestSupplyEnable(),
         'alt-channel-command': (c) => void app!.altChannel.fromChannel(Buffer.from(c.hex, 'hex')),
+        'attack-replay': () => this.attacker().replay(),
+        'attack-tamper': (c) => this.attacker().tamper(c.bit),
+        'attack-forge': (c) => this.attacker().forge(c.signer, c.useCase),
+        'attack-flood': (c) => this.attacker().flood(c.count, c.intervalMs * 1000),
+        'attack-relay': (c) => this.attacker().relay(c.link, c.peer),
       },
     });
+  }
+
+  /** The attacker's hand; a PPMID that is not compromised refuses its actions (`control-refused`). */
+  private attacker(): Compromise {
+    if (this.compromise === null) throw new Error('not compromised (config `compromised`)');
+    return this.compromise;
   }
 
   /** Scan, Inter-PAN CBKE with the CH, install-code hand-over as device type PPMID. */

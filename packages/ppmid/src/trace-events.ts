@@ -76,6 +76,49 @@ export const PPMID_TRACE_EVENTS = defineTraceEvents(
           .describe('why it was not passed on'),
       },
     },
+    'ppmid-attack': {
+      description:
+        "SECMP0038 attacks: what a compromised PPMID (or whoever controls the consumer's Wi-Fi) did - to a genuine command off the channel (withhold, delay, reorder, then release) or of its own (replay, tamper, forge, flood, relay to another home's PPMID).",
+      fields: {
+        attack: z.enum([
+          'withhold',
+          'delay',
+          'release',
+          'reorder',
+          'replay',
+          'tamper',
+          'forge',
+          'flood',
+          'relay',
+        ]),
+        command: z
+          .number()
+          .int()
+          .nullable()
+          .describe('the genuine command, numbered in arrival order (null: an injection)'),
+        copy: z.boolean().optional().describe('a retry of a command already seen (same counter)'),
+        useCase: z.string().nullable(),
+        counter: z.string().nullable().describe('originator counter (decimal)'),
+        target: z.string().nullable().optional().describe('recipient system title (hex)'),
+        delayUs: z.number().int().optional().describe('`delay` / `release`: how long it is held'),
+        after: z
+          .number()
+          .int()
+          .optional()
+          .describe('`release` of a reordered command: the command passed on before it'),
+        bit: z.number().int().optional().describe('`tamper`: the bit flipped (0 = MSB of octet 0)'),
+        signer: z
+          .enum(['supplier', 'supplier2'])
+          .optional()
+          .describe(
+            "`forge`: whose name the header carries (signed and MAC'd with supplier2's keys either way)",
+          ),
+        n: z.number().int().optional().describe('`flood`: the copy, from 1'),
+        link: z.string().optional().describe('`relay`: the link it was posted on'),
+        to: eui64Field.optional().describe('`relay`: the PPMID it was posted to'),
+        reason: z.literal('nothing-captured').optional().describe('nothing done: no command captured yet'),
+      },
+    },
     'alt-channel-response': {
       description: 'SECMP0038: a GBCS response or alert from the CH, for the alternative channel.',
       fields: {
