@@ -56,6 +56,32 @@ describe('the shipped scenarios', () => {
     expect(checkTraceFile(out(s, 'trace.jsonl'))).toEqual([]);
   });
 
+  it.each(['secmp0038-wan-down-prepay', 'secmp0038-attacks'])(
+    "%s: Wireshark dissects the GBCS the PPMID passes on, in its tunnel and the meter's",
+    (s) => {
+      const pcap = out(s, 'capture.pcap');
+      const rows = tsharkFields(
+        pcap,
+        ['wpan.src64', 'zbee_nwk.src64', 'gbcs_message.grouping_header.cra_flag'],
+        [...keyOptions(s), '-Y', 'gbcs_message'],
+      );
+      // Commands (CRA 01) and responses (CRA 02) both appear; none without the key file.
+      expect(rows.some((r) => r[2] === '0x01')).toBe(true);
+      expect(rows.some((r) => r[2] === '0x02')).toBe(true);
+      expect(tsharkFields(pcap, ['frame.number'], ['-Y', 'gbcs_message'])).toEqual([]);
+      // The PPMID's trace says what it passed on; every such command is on the air as GBCS.
+      const trace = readFileSync(out(s, 'trace.jsonl'), 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as { type: string; event?: { type: string; forwarded?: boolean } });
+      const forwarded = trace.filter(
+        (l) => l.type === 'device' && l.event?.type === 'alt-channel-command' && l.event.forwarded,
+      );
+      expect(forwarded.length).toBeGreaterThan(0);
+      expect(rows.filter((r) => r[2] === '0x01').length).toBeGreaterThanOrEqual(forwarded.length);
+    },
+  );
+
   it('install-and-commission: the key file opens every secured frame, and nothing opens without it', () => {
     const keys = readFileSync(out('install-and-commission', 'keys'), 'utf8').trim().split('\n');
     // the network key, four install-code link keys (one logged wrongly), four suite-2 CBKE link
