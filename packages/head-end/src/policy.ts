@@ -212,7 +212,11 @@ export class HeadEndPolicy {
 
   private retryOrFail(c: Command): void {
     if (c.attempts >= this.cfg.maxAttempts) {
-      this.finish(c, 'failed', null, `no delivery after ${c.attempts} attempts`);
+      // The last attempt's answer may still come: the command fails only if none has by the
+      // time the next attempt would have been due.
+      c.timer = this.ports.clock.setTimerAt(c.requestedAtUs + c.attempts * this.cfg.retryEveryUs, () => {
+        this.finish(c, 'failed', null, `no delivery after ${c.attempts} attempts`);
+      });
       return;
     }
     c.timer = this.ports.clock.setTimerAt(c.requestedAtUs + c.attempts * this.cfg.retryEveryUs, () => {

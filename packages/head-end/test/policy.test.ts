@@ -87,13 +87,28 @@ describe('HeadEndPolicy', () => {
       hex: '0000002a',
     });
     expect(s.sent.map((x) => x.at)).toEqual([10 * MIN, 15 * MIN]);
+    // It fails when the fifth attempt would have been due (20 min): the fourth's answer could still have come.
     expect(s.outcomes()).toEqual([
       expect.objectContaining({
         status: 'failed',
         via: null,
         attempts: 4,
+        atUs: 20 * MIN,
         reason: 'no delivery after 4 attempts',
       }),
+    ]);
+  });
+
+  it("the last attempt's late answer still counts as delivered", async () => {
+    const s = setup({ wanUp: () => false, ppmidAnswers: false, maxAttempts: 3 });
+    s.policy().request(HOME, { request: 'emergency-credit' });
+    await s.run(10 * MIN + 500_000);
+    expect(s.sent.map((x) => x.at)).toEqual([10 * MIN]);
+    // The meter's response to the third (last) attempt comes back four minutes later.
+    s.clock.setTimer(4 * MIN, () => s.policy().fromPpmid(HOME, s.sent[0]!.bytes));
+    await s.run(30 * MIN);
+    expect(s.outcomes()).toEqual([
+      expect.objectContaining({ status: 'delivered', via: 'ppmid', attempts: 3 }),
     ]);
   });
 
