@@ -49,6 +49,7 @@ export interface AlertLog {
 
 const LOG_KEY = 'stack.securityLog';
 const ALERT_KEY = 'stack.alertQueue';
+const DROPPED_KEY = 'stack.alertsDropped';
 
 export class SecurityLog implements AlertLog {
   private sender: AlertSender | null = null;
@@ -84,7 +85,7 @@ export class SecurityLog implements AlertLog {
     if (alertCode !== undefined) {
       const alert: Alert = { t: entry.t, code: alertCode };
       if (detail) alert.detail = detail;
-      changes[ALERT_KEY] = this.queuedWith(alert) as unknown as NvValue;
+      Object.assign(changes, this.queuedWith(alert));
     }
     this.nvm.commit(changes);
     this.traceFn({ type: 'security-log', event, ...(detail ? { detail } : {}) });
@@ -106,15 +107,32 @@ export class SecurityLog implements AlertLog {
    * Throws when the write fails: the alert is then not queued.
    */
   queueAlert(alert: Alert, alsoCommit: Record<string, NvValue> = {}): void {
-    this.nvm.commit({ ...alsoCommit, [ALERT_KEY]: this.queuedWith(alert) as unknown as NvValue });
+    this.nvm.commit({ ...alsoCommit, ...this.queuedWith(alert) });
     void this.flush();
   }
 
-  private queuedWith(alert: Alert): Alert[] {
+  /**
+   * The NVM changes that queue `alert`. A full queue drops its oldest alert - traced
+   * (`alert-dropped`) and counted in NVM, never silently: evidence a flood pushes out shows.
+   */
+  private queuedWith(alert: Alert): Record<string, NvValue> {
     const alerts = this.pendingAlerts();
     alerts.push(alert);
-    while (alerts.length > this.alertCapacity) alerts.shift();
-    return alerts;
+    let dropped = this.nvm.read<number>(DROPPED_KEY) ?? 0;
+    const changes: Record<string, NvValue> = {};
+    while (alerts.length > this.alertCapacity) {
+      const old = alerts.shift()!;
+      dropped++;
+      changes[DROPPED_KEY] = dropped;
+      this.traceFn({
+        type: 'alert-dropped',
+        code: old.code,
+        codeHex: `0x${old.code.toString(16).toUpperCase()}`,
+        dropped,
+      });
+    }
+    changes[ALERT_KEY] = alerts as unknown as NvValue;
+    return changes;
   }
 
   /** The application's way to deliver alerts; queued ones are tried at once. */

@@ -492,6 +492,15 @@ export const STACK_TRACE_EVENTS = defineTraceEvents(
         event: z.string().describe('the Security Log event that raised it'),
       },
     },
+    'alert-dropped': {
+      description:
+        'The alert queue was full (its capacity, e.g. 64 alerts waiting for the WAN): the oldest alert was dropped to make room; counted in NVM (`stack.alertsDropped`).',
+      fields: {
+        code: z.number().int().min(0).max(0xffff).describe("the dropped alert's GB alert code"),
+        codeHex: z.string().describe('the code as `0x8F3E`'),
+        dropped: z.number().int().describe('alerts dropped so far (all power cycles)'),
+      },
+    },
     'alert-sent': {
       description: 'A queued alert was confirmed delivered and left the queue.',
       fields: { code: z.number().int().min(0).max(0xffff).describe('GB alert code') },
