@@ -8,13 +8,16 @@
  * Each run is a child process of its own (peak RSS is per process). Prints per N: wall
  * seconds, simulated seconds per wall second, peak RSS, trace events, and the growth exponent
  * of wall time between the two largest N. `BENCH_HOMES=10,100` (default), `BENCH_REPEAT=3`
- * runs for N <= 10 (median), `BENCH_DURATION=1h`.
+ * runs for N <= 10 (median), `BENCH_DURATION=1h`. `city.ts --file bench/scenarios/city-1000.yaml`
+ * runs a scenario file of homes instead (the same homes, written as a `homes:` template), once,
+ * for `BENCH_DURATION` (default 1h).
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { parseDuration } from '@gbhan/clock';
 import { parseScenario, runScenario } from '@gbhan/scenario';
 import { appendInstallCodeCrc } from '@gbhan/zigbee';
 
@@ -62,9 +65,14 @@ interface Run {
   joined: number;
 }
 
-async function child(homes: number, duration: string): Promise<Run> {
+async function child(homes: number, duration: string, file?: string): Promise<Run> {
   const out = mkdtempSync(join(tmpdir(), 'gbhan-city-'));
-  const scenario = parseScenario(cityScenario(homes, duration), 'city.yaml', { maxDevices: 1_000_000 });
+  const text = file === undefined ? cityScenario(homes, duration) : readFileSync(file, 'utf8');
+  const scenario = parseScenario(text, file ?? 'city.yaml', { maxDevices: 1_000_000, maxFileBytes: 1 << 24 });
+  if (file !== undefined) {
+    scenario.durationUs = parseDuration(duration);
+    homes = scenario.devices.filter((d) => d.type === 'comms-hub').length;
+  }
   const start = performance.now();
   const r = await runScenario(scenario, { outRoot: out, manufacturerKeyFile: undefined });
   const wallS = (performance.now() - start) / 1000;
@@ -83,8 +91,27 @@ async function child(homes: number, duration: string): Promise<Run> {
 }
 
 if (process.argv[2] === '--child') {
-  const run = await child(Number(process.argv[3]), process.argv[4] ?? '1h');
+  const run = await child(Number(process.argv[3]), process.argv[4] ?? '1h', process.argv[5]);
   console.log(JSON.stringify(run));
+} else if (process.argv[2] === '--file') {
+  // A scenario file of homes (bench/scenarios/city-1000.yaml), run once in a child process.
+  const file = process.argv[3]!;
+  const duration = process.env.BENCH_DURATION ?? '1h';
+  const p = spawnSync(
+    process.execPath,
+    ['--import', 'tsx', `${here}city.ts`, '--child', '0', duration, file],
+    {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'inherit'],
+      maxBuffer: 1 << 20,
+    },
+  );
+  if (p.status !== 0) throw new Error(`${file}: exit ${p.status}`);
+  const m = JSON.parse(p.stdout.trim().split('\n').pop()!) as Run;
+  console.log(
+    `${file}: ${m.homes} homes, ${duration}: ${m.wallS.toFixed(1)} s wall, ${(m.simulatedS / m.wallS).toFixed(0)} simulated s per wall s,` +
+      ` peak RSS ${m.rssMB.toFixed(0)} MB, ${m.events} events (${m.frames} frames)`,
+  );
 } else {
   const sizes = (process.env.BENCH_HOMES ?? '10,100').split(',').map(Number);
   const repeat = Number(process.env.BENCH_REPEAT ?? 3);

@@ -327,7 +327,7 @@ describe('gbhan refuses what it cannot run: one line on stderr, exit 2, bounded 
       ['/dev/zero', /^gbhan: \/dev\/zero: a character device, not a regular file.*\[SCENARIO_READ\]$/m],
       [
         '10,000 devices',
-        /many\.yaml:4: devices: 10000 devices, more than the 250 .*--max-devices\) \[SCENARIO_LIMIT\]/,
+        /many\.yaml:4: devices: 10000 devices, more than the 500 .*--max-devices\) \[SCENARIO_LIMIT\]/,
       ],
       ['--max-devices 9999', /more than the 9999 /],
       ['--duration', /^gbhan: --duration 99999999999h is longer than 168h00m00s.*--max-duration/],

@@ -16,6 +16,13 @@ const SHIPPED = readdirSync(join(ROOT, 'scenarios'))
   .filter((f) => f.endsWith('.yaml'))
   .map((f) => f.slice(0, -'.yaml'.length))
   .sort();
+/**
+ * Too many devices for a process each on a test machine (street-100: 300 processes of 100-150
+ * MB): run in-process only here; packages/scenario/test/homes.test.ts runs the same street with
+ * 3 homes both ways and compares the outputs.
+ */
+const IN_PROCESS_ONLY = new Set(['street-100']);
+const BOTH_WAYS = SHIPPED.filter((s) => !IN_PROCESS_ONLY.has(s));
 const dir = mkdtempSync(join(tmpdir(), 'gbhan-shipped-'));
 const out = (scenario: string, file: string, run: 'in' | 'proc' = 'in') => join(dir, run, scenario, file);
 /** tshark options giving it a scenario's key file (`zigbee_pc_keys` rows). */
@@ -30,7 +37,7 @@ let runs: { code: number | null; out: string }[] = [];
 beforeAll(async () => {
   runs = await Promise.all([
     gbhan(['run', 'scenarios', '--out', join(dir, 'in')]),
-    gbhan(['run', 'scenarios', '--out', join(dir, 'proc'), '--processes']),
+    gbhan(['run', ...BOTH_WAYS.map((s) => `scenarios/${s}.yaml`), '--out', join(dir, 'proc'), '--processes']),
   ]);
 }, 900_000);
 
@@ -38,14 +45,16 @@ describe('the shipped scenarios', () => {
   it('are all run, and hold every expectation in-process and with --processes', () => {
     expect(SHIPPED).toContain('insider-on-the-han');
     expect(SHIPPED.length).toBeGreaterThanOrEqual(8);
-    for (const r of runs) {
+    for (const [i, r] of runs.entries()) {
       expect(r.code, r.out).toBe(0);
-      expect(r.out).toMatch(new RegExp(`all ${SHIPPED.length} scenario\\(s\\) held every expectation`));
+      const n = i === 0 ? SHIPPED.length : BOTH_WAYS.length;
+      expect(r.out).toMatch(new RegExp(`all ${n} scenario\\(s\\) held every expectation`));
     }
   });
 
   it.each(SHIPPED)('%s: the same trace, capture and keys both ways, 0 malformed frames', (s) => {
-    expect(differingOutputs(dir, s, ['trace.jsonl', 'capture.pcap', 'keys'])).toEqual([]);
+    if (!IN_PROCESS_ONLY.has(s))
+      expect(differingOutputs(dir, s, ['trace.jsonl', 'capture.pcap', 'keys'])).toEqual([]);
     expect(readFileSync(out(s, 'trace.jsonl')).length).toBeGreaterThan(1000);
     expect(malformedCount(out(s, 'capture.pcap'), keyOptions(s))).toBe(0);
   });

@@ -58,7 +58,7 @@ function runOptions(cmd: Command): Command {
     .option('--duration <duration>', "override every scenario's duration (e.g. 5m)")
     .option('--seed <seed>', "override every scenario's seed")
     .option('--progress', 'show the progress line even when stderr is not a terminal')
-    .option('--max-devices <n>', 'refuse a scenario with more devices (default 250)')
+    .option('--max-devices <n>', 'refuse a scenario with more devices (default 500)')
     .option('--max-duration <duration>', 'refuse a longer duration or --duration (default 7d)')
     .option('--max-file-size <size>', 'refuse a larger scenario file, e.g. 4M (default 1M)')
     .option(

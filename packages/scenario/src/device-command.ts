@@ -7,14 +7,14 @@
 import { HelloSchema } from '@gbhan/radio-bus';
 import { z } from 'zod';
 import { CliError } from './bus-command.js';
-import { type DeviceTypeDefinition, deviceType, deviceTypes } from './registry.js';
+import { type DeviceTypeDefinition, deviceType, deviceTypes, SPEC_ON_STDIN } from './registry.js';
 import './builtin.js';
 
 const COMMON_OPTIONS: Record<string, string> = {
   '--bus <url>': 'the bus server, ws://host:port (as `gbhan bus` prints it)',
   '--state <file>': "the device's non-volatile store (JSON; created if missing)",
   '--spec <json>':
-    'the device as `gbhan run --processes` passes it: {"id", "type", "eui64", "registration": {eui64, band, page, channel, position: {x, y}}, "config", "peers", "seed"}',
+    'the device (`-`: read from stdin, as `gbhan run --processes` passes it): {"id", "type", "eui64", "registration": {eui64, band, page, channel, position: {x, y}}, "config", "peers" (the devices its config names), "seed"}',
 };
 
 /** The parts of a DeviceSpec every device process reads; other fields pass through unchecked. */
@@ -112,6 +112,27 @@ export function checkDeviceArgs(type: string, def: DeviceTypeDefinition, argv: s
   return out;
 }
 
+/** The most a spec on stdin may have (a device's spec is a few hundred bytes). */
+const MAX_STDIN_SPEC = 16 * 1024 * 1024;
+
+/** `--spec -`: the spec read from stdin (as `gbhan run --processes` passes it), put in its place. */
+async function specFromStdin(argv: string[], type: string): Promise<string[]> {
+  const i = argv.indexOf('--spec');
+  if (i < 0 || argv[i + 1] !== SPEC_ON_STDIN) return argv;
+  const chunks: Buffer[] = [];
+  let total = 0;
+  for await (const chunk of process.stdin as AsyncIterable<Buffer>) {
+    total += chunk.length;
+    if (total > MAX_STDIN_SPEC) throw new CliError(`--spec -: more than ${MAX_STDIN_SPEC} bytes on stdin`);
+    chunks.push(chunk);
+  }
+  const text = Buffer.concat(chunks).toString('utf8');
+  if (text.trim() === '') throw new CliError(`--spec -: nothing on stdin ${usage(type)}`);
+  const out = [...argv];
+  out[i + 1] = text;
+  return out;
+}
+
 /** Resolves true when a device ran (and left the bus), false when only help was printed. */
 export async function runDeviceCommand(
   type: string,
@@ -129,6 +150,7 @@ export async function runDeviceCommand(
     log(deviceHelp(type));
     return false;
   }
+  argv = await specFromStdin(argv, type);
   // A type with its own process arguments checks them itself.
   await def.runProcess(def.processArgs === undefined ? checkDeviceArgs(type, def, argv) : argv);
   return true;

@@ -106,10 +106,48 @@ export class ExpectationWatch {
           }
         : { hit: undefined, first: undefined, n: 0, step: 0, last: undefined, any: [] },
     );
+    for (const [i, x] of expectations.entries())
+      for (const m of x.kind === 'order' ? x.matches : [x.match]) {
+        const k = ExpectationWatch.key(m);
+        const list = this.byKey.get(k) ?? [];
+        if (list[list.length - 1] !== i) list.push(i);
+        this.byKey.set(k, list);
+      }
+  }
+
+  /**
+   * The expectations an event of a type and radio may match, by `type|radio` (`type|*`: any
+   * radio, `*`: any event): a scenario of many homes has hundreds of expectations, each about
+   * one radio, and an event is only tried against its own.
+   */
+  private readonly byKey = new Map<string, number[]>();
+  private readonly candidates = new Map<string, number[]>();
+
+  private static key(m: Record<string, unknown>): string {
+    if (typeof m.type !== 'string') return '*';
+    return `${m.type}|${typeof m.radio === 'string' ? m.radio : '*'}`;
+  }
+
+  /** Which expectations to try for this event, in their order. */
+  private tried(e: BusTraceEvent): number[] {
+    const radio = (e as { radio?: unknown }).radio;
+    const key = `${e.type}|${typeof radio === 'string' ? radio : '*'}`;
+    let list = this.candidates.get(key);
+    if (list === undefined) {
+      const all = new Set([
+        ...(this.byKey.get(key) ?? []),
+        ...(this.byKey.get(`${e.type}|*`) ?? []),
+        ...(this.byKey.get('*') ?? []),
+      ]);
+      list = [...all].sort((a, b) => a - b);
+      this.candidates.set(key, list);
+    }
+    return list;
   }
 
   push(e: BusTraceEvent): void {
-    for (const [i, x] of this.expectations.entries()) {
+    for (const i of this.tried(e)) {
+      const x = this.expectations[i]!;
       const st = this.states[i]!;
       switch (x.kind) {
         case 'event':

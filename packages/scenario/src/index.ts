@@ -8,6 +8,7 @@ export * from './risks.js';
 export * from './run-command.js';
 export * from './runner.js';
 export * from './schema.js';
+export * from './schema-homes.js';
 export * from './schema-risks.js';
 export * from './trace-events.js';
 export * from './trace-events-doc.js';

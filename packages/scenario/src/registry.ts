@@ -48,7 +48,8 @@ export interface DeviceTypeDefinition {
   create(ctx: DeviceContext): Promise<ScenarioDevice>;
   /**
    * The arguments after `gbhan device <type>` for a process run. Default: `--bus <url>
-   * --state <file> --spec <json DeviceSpec>`, which `runProcess` receives back.
+   * --state <file> --spec -` (the runner writes the JSON DeviceSpec on stdin when the
+   * arguments have a `-`); `runProcess` receives them with the spec in place of the `-`.
    */
   processArgs?(spec: DeviceSpec, bus: string, statePath: string): string[];
   /** The process entry: `gbhan device <type> ...argv`; resolves when the device has left the bus. */
@@ -76,8 +77,12 @@ export function deviceTypes(): string[] {
   return [...registry.keys()].sort();
 }
 
-export function defaultProcessArgs(spec: DeviceSpec, bus: string, statePath: string): string[] {
-  return ['--bus', bus, '--state', statePath, '--spec', JSON.stringify(spec)];
+/** `--spec -`: the runner writes the spec (JSON) on the device process's stdin. */
+export const SPEC_ON_STDIN = '-';
+
+/** `--bus <url> --state <file> --spec -`: the spec itself goes on stdin (it can be large). */
+export function defaultProcessArgs(_spec: DeviceSpec, bus: string, statePath: string): string[] {
+  return ['--bus', bus, '--state', statePath, '--spec', SPEC_ON_STDIN];
 }
 
 /** Any arguments (for device types whose actions are validated by the device itself). */

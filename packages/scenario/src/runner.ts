@@ -24,7 +24,13 @@ import {
 } from '@gbhan/radio-bus';
 import { MemoryNvStore } from '@gbhan/stack';
 import type { ExpectationResult } from './expect.js';
-import { type DeviceSpec, defaultProcessArgs, deviceType, type ScenarioDevice } from './registry.js';
+import {
+  type DeviceSpec,
+  defaultProcessArgs,
+  deviceType,
+  type ScenarioDevice,
+  SPEC_ON_STDIN,
+} from './registry.js';
 import { measureRisks, type RiskResult } from './risks.js';
 import { isStartEvent, KeyCollector, RunTrace, sortStart } from './run-trace.js';
 import type { Scenario, ScenarioDeviceSpec } from './schema.js';
@@ -195,6 +201,32 @@ async function runManufacturerKey(
   };
 }
 
+/**
+ * What each device is started with: its registration, its config (references already EUI64s)
+ * and only the peers its config names - not every device of the scenario, so a spec stays a
+ * few hundred bytes however many homes the scenario has.
+ */
+export function deviceSpecs(
+  scenario: Pick<Scenario, 'devices'>,
+  seed: string,
+  manufacturer?: DeviceSpec['manufacturer'],
+): DeviceSpec[] {
+  const byId = new Map(scenario.devices.map((d) => [d.id, d]));
+  return scenario.devices.map((d) => ({
+    id: d.id,
+    type: d.type,
+    eui64: d.eui64,
+    registration: registration(d),
+    config: d.config,
+    peers: d.peers.map((id) => {
+      const p = byId.get(id)!;
+      return { id: p.id, type: p.type, eui64: p.eui64 };
+    }),
+    seed,
+    ...(manufacturer && deviceType(d.type)?.usesManufacturerKey ? { manufacturer } : {}),
+  }));
+}
+
 export async function runScenario(scenario: Scenario, options: RunOptions = {}): Promise<ScenarioResult> {
   const processes = options.processes ?? false;
   const durationUs = options.durationUs ?? scenario.durationUs;
@@ -252,18 +284,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
   });
 
   const manufacturer = await runManufacturerKey(scenario, outDir, processes, options.manufacturerKeyFile);
-  // One list for every spec: a list per device is n^2 objects (10,000 devices: out of memory).
-  const peers = scenario.devices.map((p) => ({ id: p.id, type: p.type, eui64: p.eui64 }));
-  const specs: DeviceSpec[] = scenario.devices.map((d) => ({
-    id: d.id,
-    type: d.type,
-    eui64: d.eui64,
-    registration: registration(d),
-    config: d.config,
-    peers,
-    seed,
-    ...(manufacturer && deviceType(d.type)?.usesManufacturerKey ? { manufacturer: manufacturer.spec } : {}),
-  }));
+  const specs = deviceSpecs(scenario, seed, manufacturer?.spec);
   const specById = new Map(specs.map((s) => [s.id, s]));
 
   // Wall clock: only for the progress line and the summary's wall-time column.
@@ -303,8 +324,11 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
     const statePath = join(stateDir, `${spec.id}.json`);
     const args = (def.processArgs ?? defaultProcessArgs)(spec, server!.url, statePath);
     const proc = spawn(process.execPath, [GBHAN_BIN, 'device', spec.type, ...args], {
-      stdio: ['ignore', 'ignore', 'pipe'],
+      stdio: [args.includes(SPEC_ON_STDIN) ? 'pipe' : 'ignore', 'ignore', 'pipe'],
     });
+    // The spec on stdin, not on the command line (whose size the system limits: E2BIG).
+    proc.stdin?.on('error', () => {}); // a device that dies at once: its exit says why
+    proc.stdin?.end(JSON.stringify(spec));
     const child: Child = { id: spec.id, proc, stderr: '', expectedExit: false, exit: Promise.resolve(null) };
     proc.stderr!.on('data', (d) => {
       child.stderr += d;

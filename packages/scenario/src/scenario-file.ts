@@ -21,12 +21,13 @@ export interface ScenarioLimits {
 }
 
 /**
- * 1 MiB is ~100 times the largest shipped scenario; 250 devices is ~15 homes of a full Device
- * Log (a 1000-radio run needs ~1 GB); 7 days of virtual time is ~170 times the longest scenario.
+ * 1 MiB is ~100 times the largest shipped scenario; 500 devices is scenarios/street-100.yaml's
+ * 300 with room (~30 homes of a full Device Log; a 1000-radio run needs ~1 GB); 7 days of
+ * virtual time is ~170 times the longest scenario.
  */
 export const DEFAULT_SCENARIO_LIMITS: Readonly<ScenarioLimits> = {
   maxFileBytes: 1024 * 1024,
-  maxDevices: 250,
+  maxDevices: 500,
   maxDurationUs: 7 * 24 * 3600 * 1_000_000,
 };
 

@@ -16,10 +16,11 @@ import {
   type RadioBusConfig,
 } from '@gbhan/radio-bus';
 import { duration } from '@gbhan/stack';
-import { type Document, isAlias, isMap, isNode, isScalar, LineCounter, parseDocument, visit } from 'yaml';
+import { isAlias, isMap, isScalar, LineCounter, parseDocument, visit } from 'yaml';
 import { z } from 'zod';
-import { ScenarioError, type ScenarioErrorCode } from './errors.js';
+import { ScenarioError } from './errors.js';
 import { formatTime } from './expect.js';
+import { Locator, type Path } from './locator.js';
 import { deviceType, deviceTypes, noArgs, type ResolveContext, type ScenarioPeer } from './registry.js';
 import {
   DEFAULT_SCENARIO_LIMITS,
@@ -27,11 +28,12 @@ import {
   readScenarioFile,
   type ScenarioLimits,
 } from './scenario-file.js';
+import { expandHomes } from './schema-homes.js';
 import { LINK_ACTIONS, LinksSectionSchema, linkChange, resolveLinks } from './schema-links.js';
 import { type Risk, RisksSectionSchema, resolveRisks } from './schema-risks.js';
 import { checkMatch } from './trace-events.js';
 
-export type Path = (string | number)[];
+export type { Path } from './locator.js';
 
 // ---- field types --------------------------------------------------------------------------
 
@@ -163,6 +165,8 @@ export interface ScenarioDeviceSpec {
   lossDb?: number;
   sensitivityDbm?: number;
   config: unknown;
+  /** Ids of the devices its config names (resolved to EUI64s in `config`): its spec's `peers`. */
+  peers: string[];
   line: number | null;
 }
 
@@ -231,75 +235,6 @@ export {
 
 // ---- loading ------------------------------------------------------------------------------
 
-class Locator {
-  constructor(
-    readonly file: string,
-    private readonly doc: Document,
-    private readonly lines: LineCounter,
-  ) {}
-
-  line(path: Path): number | null {
-    for (let n = path.length; n >= 0; n--) {
-      const node = n === 0 ? this.doc.contents : this.doc.getIn(path.slice(0, n), true);
-      if (isNode(node) && node.range) return this.lines.linePos(node.range[0]).line;
-    }
-    return null;
-  }
-
-  error(code: ScenarioErrorCode, path: Path, detail: string): ScenarioError {
-    return new ScenarioError(code, this.file, this.line(path), path.join('.'), detail);
-  }
-
-  /** Parse `value` (found at `path`) with `schema`; a failure names the first issue's line and field. */
-  parse<S extends z.ZodType>(
-    schema: S,
-    value: unknown,
-    path: Path,
-    fallback: ScenarioErrorCode = 'SCENARIO_SCHEMA',
-  ): z.output<S> {
-    const r = schema.safeParse(value);
-    if (r.success) return r.data;
-    const issue = r.error.issues[0]!;
-    let at: Path = [...path, ...(issue.path as Path)];
-    let detail = issue.message;
-    if (issue.code === 'unrecognized_keys') {
-      at = [...at, issue.keys[0]!];
-      detail = `unknown field (allowed: ${allowedKeys(schema, issue.path as Path).join(', ') || 'none'})`;
-    } else if (
-      issue.code === 'invalid_type' &&
-      (issue.input === undefined || issue.message.endsWith('undefined'))
-    ) {
-      detail = `required (${issue.message})`;
-    }
-    const params = (issue as { params?: { gbhan?: ScenarioErrorCode } }).params;
-    throw this.error(params?.gbhan ?? fallback, at, detail);
-  }
-}
-
-function allowedKeys(schema: z.ZodType, path: Path): string[] {
-  type Def = { innerType?: unknown; in?: unknown; element?: unknown };
-  const unwrap = (x: unknown): unknown => {
-    // optional / default / pipe (transform) wrappers down to the object or array
-    for (let i = 0; i < 6 && x !== undefined; i++) {
-      const def = (x as { def?: Def }).def;
-      if ((x as { shape?: unknown }).shape !== undefined || def === undefined) return x;
-      if (def.element !== undefined) return x;
-      x = def.innerType ?? def.in;
-    }
-    return x;
-  };
-  let s: unknown = unwrap(schema);
-  for (const p of path) {
-    s =
-      typeof p === 'number'
-        ? (s as { def?: Def } | undefined)?.def?.element
-        : (s as { shape?: Record<string, unknown> } | undefined)?.shape?.[p];
-    s = unwrap(s);
-  }
-  const shape = (s as { shape?: Record<string, unknown> } | undefined)?.shape;
-  return shape ? Object.keys(shape) : [];
-}
-
 /** Keys whose values may be written as bare EUI64s YAML would otherwise read as numbers. */
 const EUI64_KEYS = new Set(['eui64', 'radio', 'from', 'to', 'device', 'peer']);
 /** Action arguments that name a device: a device id here becomes that device's EUI64. */
@@ -353,7 +288,7 @@ export function parseScenario(text: string, file: string, limits: Partial<Scenar
       }
     },
   });
-  const at = new Locator(file, doc, lines);
+  let at = new Locator(file, doc, lines);
   if (!isMap(doc.contents))
     throw at.error('SCENARIO_SCHEMA', [], 'a scenario is a mapping (name, duration, devices, ...)');
   let js: unknown;
@@ -376,7 +311,17 @@ export function parseScenario(text: string, file: string, limits: Partial<Scenar
       `invalid YAML: aliases expand to too many nodes (more than ${MAX_ALIAS_COUNT}): ${(e as Error).message}`,
     );
   }
-  const top = at.parse(TopSchema, js, []);
+  // `homes:` first: its devices, timeline entries and expectations go through every check below.
+  const expanded = expandHomes(js as Record<string, unknown>, {
+    parse: (schema, value, path) => at.parse(schema, value, path),
+    fail: (path, message, code = 'SCENARIO_SCHEMA') => {
+      throw at.error(code, path, message);
+    },
+    takesInstallCode: (type) => takesInstallCode(deviceType(type)?.configSchema),
+    maxDevices,
+  });
+  at = new Locator(file, doc, lines, expanded.origins);
+  const top = at.parse(TopSchema, expanded.js, []);
   if (top.duration > maxDurationUs)
     throw at.error(
       'SCENARIO_LIMIT',
@@ -434,6 +379,7 @@ export function parseScenario(text: string, file: string, limits: Partial<Scenar
       ...(d.lossDb === undefined ? {} : { lossDb: d.lossDb }),
       ...(d.sensitivityDbm === undefined ? {} : { sensitivityDbm: d.sensitivityDbm }),
       config,
+      peers: [],
       line: at.line(path),
     };
     devices.push(spec);
@@ -446,12 +392,15 @@ export function parseScenario(text: string, file: string, limits: Partial<Scenar
     eui64: d.eui64,
     config: d.config,
   });
-  const context = (base: Path): ResolveContext => ({
+  const byEui = new Map(devices.map((d) => [d.eui64, d]));
+  /** `uses` collects the devices a config names: the only peers its device is given. */
+  const context = (base: Path, uses?: Set<string>): ResolveContext => ({
     device: (value, path) => {
       const eui = resolve(value, [...base, ...path]);
-      const d = devices.find((x) => x.eui64 === eui);
+      const d = byEui.get(eui);
       if (d === undefined)
         throw at.error('SCENARIO_UNKNOWN_REFERENCE', [...base, ...path], `no device has EUI64 ${eui}`);
+      uses?.add(d.id);
       return peerOf(d);
     },
     only: (types, path) => {
@@ -462,6 +411,7 @@ export function parseScenario(text: string, file: string, limits: Partial<Scenar
           [...base, ...path],
           `required: ${found.length === 0 ? `no ${types.join('/')} device to default to` : `${found.length} ${types.join('/')} devices, say which`}`,
         );
+      uses?.add(found[0]!.id);
       return peerOf(found[0]!);
     },
     gbType: (type) => deviceType(type)?.gbType,
@@ -478,13 +428,15 @@ export function parseScenario(text: string, file: string, limits: Partial<Scenar
     throw at.error(
       'SCENARIO_UNKNOWN_REFERENCE',
       path,
-      `no device ${JSON.stringify(value)} (devices: ${[...byId.keys()].join(', ')})`,
+      `no device ${JSON.stringify(value)} (devices: ${someOf([...byId.keys()])})`,
     );
   };
 
   for (const [i, d] of devices.entries()) {
     const def = deviceType(d.type)!;
-    if (def.resolveConfig) d.config = def.resolveConfig(d.config, context(['devices', i, 'config']));
+    const uses = new Set<string>();
+    if (def.resolveConfig) d.config = def.resolveConfig(d.config, context(['devices', i, 'config'], uses));
+    d.peers = [...uses].filter((id) => id !== d.id);
   }
 
   // Medium: a matrix link's ends become EUI64s; checked again, as an id and an EUI64 may be one device.
@@ -684,6 +636,17 @@ export function parseScenario(text: string, file: string, limits: Partial<Scenar
     outputs: top.outputs,
     trace: top.trace,
   };
+}
+
+/** A list for a message: the first 20, then how many more (a scenario of homes has thousands). */
+function someOf(ids: string[]): string {
+  return ids.length <= 20 ? ids.join(', ') : `${ids.slice(0, 20).join(', ')} ... (${ids.length - 20} more)`;
+}
+
+/** Does a device type's config schema (a zod object) have an `installCode` field? */
+function takesInstallCode(schema: z.ZodType | undefined): boolean {
+  const shape = (schema as { shape?: Record<string, unknown> } | undefined)?.shape;
+  return shape !== undefined && Object.hasOwn(shape, 'installCode');
 }
 
 function describeRaw(raw: Record<string, unknown>): string {

@@ -72,16 +72,16 @@ describe('scenario files are read with a bound', () => {
 
 describe('limits of a scenario', () => {
   it('more devices than the limit: SCENARIO_LIMIT at `devices:`, naming --max-devices', () => {
-    const text = scenario(251); // the default limit is 250
+    const text = scenario(501); // the default limit is 500
     const e = refusal(() => parseScenario(text, 'many.yaml'));
     expect({ code: e.code, line: e.line, field: e.field }).toEqual({
       code: 'SCENARIO_LIMIT',
       line: 4,
       field: 'devices',
     });
-    expect(e.message).toMatch(/251 devices, more than the 250 .*--max-devices/);
-    expect(parseScenario(text, 'many.yaml', { maxDevices: 251 }).devices).toHaveLength(251);
-    expect(parseScenario(scenario(250), 'max.yaml').devices).toHaveLength(250);
+    expect(e.message).toMatch(/501 devices, more than the 500 .*--max-devices/);
+    expect(parseScenario(text, 'many.yaml', { maxDevices: 501 }).devices).toHaveLength(501);
+    expect(parseScenario(scenario(500), 'max.yaml').devices).toHaveLength(500);
   });
 
   it('a duration over the limit: SCENARIO_LIMIT at `duration:`, naming --max-duration', () => {
@@ -167,7 +167,7 @@ describe('--max-* options', () => {
 
   it('parse into limits, and refuse values that are no limit', () => {
     expect(limitsFromOptions({})).toEqual({
-      maxDevices: 250,
+      maxDevices: 500,
       maxDurationUs: 7 * 86_400e6,
       maxFileBytes: 2 ** 20,
     });
