@@ -60,7 +60,8 @@ describe('gbhan start (the main job: gbhan run scenarios/)', () => {
     expect(readFileSync(join(dir, 'air-demo', 'trace.jsonl'), 'utf8').split('\n').length).toBeGreaterThan(
       1000,
     );
-  });
+    // Every shipped scenario, street-100 among them: minutes on a busy 2-core machine.
+  }, 600_000);
 });
 
 describe('gbhan bus', () => {

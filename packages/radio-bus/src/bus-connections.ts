@@ -80,6 +80,8 @@ export class BusConnections {
     }
     switch (msg.type) {
       case 'idle':
+        // Stale: the client has not taken every message sent to it yet; its next idle follows.
+        if (msg.seen !== undefined && msg.seen < radio.sent) return;
         radio.next = msg.next;
         if (radio.awaiting) {
           radio.awaiting = false;
@@ -154,6 +156,7 @@ export class BusConnections {
       timing: s.settings.timings[msg.band],
       awaiting: false,
       awaitingSinceWall: 0,
+      sent: 0,
       next: null,
       actions: [],
       channelSince: s.now,
@@ -239,6 +242,7 @@ export class BusConnections {
     if (radio.port.closed) return;
     this.markAwaiting(radio);
     const link = radio.port.link;
+    radio.sent++;
     link.send(msg);
     if (this.maxSendBacklogBytes > 0 && link.backlogBytes !== undefined) {
       const backlog = link.backlogBytes();

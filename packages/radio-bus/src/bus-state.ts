@@ -57,6 +57,8 @@ export interface Radio {
   powered: boolean;
   model: BandModel;
   timing: PhyTiming;
+  /** Messages sent to it (every type but `error`): an idle must have seen them all. */
+  sent: number;
   /** Sent something, no idle report yet. */
   awaiting: boolean;
   awaitingSinceWall: number;

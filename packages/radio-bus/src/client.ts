@@ -105,6 +105,8 @@ export class BusRadio {
     { resolve: (release: () => void) => void; reject: (e: Error) => void }
   >();
   private holds = 0;
+  /** Bus messages taken (every type but `error`): sent with each idle so the bus can tell a stale one. */
+  private received = 0;
   private owesIdle = false;
   private idleScheduled = false;
   private closedReason: string | null = null;
@@ -267,7 +269,7 @@ export class BusRadio {
       this.idleScheduled = false;
       if (!this.owesIdle || this.holds > 0 || this.closedReason !== null) return;
       this.owesIdle = false;
-      this.transport.send({ type: 'idle', next: this.clock.nextDue() });
+      this.transport.send({ type: 'idle', next: this.clock.nextDue(), seen: this.received });
     });
   }
 
@@ -276,6 +278,7 @@ export class BusRadio {
       this.onClosed('bus sent a malformed message');
       return;
     }
+    if (msg.type !== 'error') this.received++;
     // Run every timer due up to and including the message's instant before handling it.
     if (msg.t >= this.clock.now()) this.clock.advanceTo(msg.t);
     switch (msg.type) {

@@ -44,7 +44,13 @@ const ClientMessageSchema = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('tx'), id: int.nonnegative(), psdu: base64 }),
   z.strictObject({ type: z.literal('cca'), id: int.nonnegative() }),
   z.strictObject({ type: z.literal('power'), on: z.boolean() }),
-  z.strictObject({ type: z.literal('idle'), next: time.nullable() }),
+  /**
+   * Idle until `next`. `seen`: how many bus messages (every type but `error`) the client has
+   * taken so far; an idle that has not seen everything the bus sent is stale and ignored, so
+   * two messages of one instant that reach a socket client apart cannot let time run on
+   * between them. Optional: a client that leaves it out gets the older, racy rule.
+   */
+  z.strictObject({ type: z.literal('idle'), next: time.nullable(), seen: int.nonnegative().optional() }),
   z.strictObject({ type: z.literal('bye') }),
   /**
    * Bring me to the bus's current instant (real-time mode: the paced wall-clock instant): for
