@@ -6,8 +6,9 @@
  * compact`, trace and capture written to a temporary directory.
  *
  * Each run is a child process of its own (peak RSS is per process). Prints per N: wall
- * seconds, simulated seconds per wall second, peak RSS, trace events, and the growth exponent
- * of wall time between the two largest N. `BENCH_HOMES=10,100` (default), `BENCH_REPEAT=3`
+ * seconds, CPU seconds (user + system: steadier than wall time on a shared machine),
+ * simulated seconds per wall second, peak RSS, trace events, and the growth exponent of wall
+ * and CPU time between the two largest N. `BENCH_HOMES=10,100` (default), `BENCH_REPEAT=3`
  * runs for N <= 10 (median), `BENCH_DURATION=1h`. `city.ts --file bench/scenarios/city-1000.yaml`
  * runs a scenario file of homes instead (the same homes, written as a `homes:` template), once,
  * for `BENCH_DURATION` (default 1h).
@@ -58,6 +59,8 @@ export function cityScenario(homes: number, duration: string): string {
 interface Run {
   homes: number;
   wallS: number;
+  /** CPU seconds of the run (user + system): less sensitive than wall time to a shared machine. */
+  cpuS: number;
   simulatedS: number;
   rssMB: number;
   events: number;
@@ -74,14 +77,18 @@ async function child(homes: number, duration: string, file?: string): Promise<Ru
     homes = scenario.devices.filter((d) => d.type === 'comms-hub').length;
   }
   const start = performance.now();
+  const cpu0 = process.cpuUsage();
   const r = await runScenario(scenario, { outRoot: out, manufacturerKeyFile: undefined });
   const wallS = (performance.now() - start) / 1000;
+  const cpu = process.cpuUsage(cpu0);
+  const cpuS = (cpu.user + cpu.system) / 1e6;
   rmSync(out, { recursive: true, force: true });
   const events = Object.values(r.events).reduce((a, b) => a + b, 0);
   const joined = r.events.device ?? 0;
   return {
     homes,
     wallS,
+    cpuS,
     simulatedS: r.durationUs / 1e6,
     rssMB: process.resourceUsage().maxRSS / 1024,
     events,
@@ -133,14 +140,14 @@ if (process.argv[2] === '--child') {
       const run = JSON.parse(p.stdout.trim().split('\n').pop()!) as Run;
       runs.push(run);
       console.log(
-        `  ${n} homes run ${i + 1}: ${run.wallS.toFixed(1)} s, ${run.rssMB.toFixed(0)} MB, ${run.frames} frames, ${run.events} events`,
+        `  ${n} homes run ${i + 1}: ${run.wallS.toFixed(1)} s (CPU ${run.cpuS.toFixed(1)} s), ${run.rssMB.toFixed(0)} MB, ${run.frames} frames, ${run.events} events`,
       );
     }
     runs.sort((a, b) => a.wallS - b.wallS);
     const m = runs[runs.length >> 1]!;
     results.push(m);
     console.log(
-      `city ${n} homes (${n * 4} devices, 16 channels), ${duration}: ${m.wallS.toFixed(1)} s wall` +
+      `city ${n} homes (${n * 4} devices, 16 channels), ${duration}: ${m.wallS.toFixed(1)} s wall, CPU ${m.cpuS.toFixed(1)} s` +
         ` (median of ${runs.length}), ${(m.simulatedS / m.wallS).toFixed(0)} simulated s per wall s,` +
         ` peak RSS ${m.rssMB.toFixed(0)} MB, ${m.events} events (${m.frames} frames)`,
     );
@@ -148,9 +155,10 @@ if (process.argv[2] === '--child') {
   if (results.length >= 2) {
     const [a, b] = results.slice(-2) as [Run, Run];
     const k = Math.log(b.wallS / a.wallS) / Math.log(b.homes / a.homes);
+    const kCpu = Math.log(b.cpuS / a.cpuS) / Math.log(b.homes / a.homes);
     const kMem = Math.log(b.rssMB / a.rssMB) / Math.log(b.homes / a.homes);
     console.log(
-      `growth exponent ${a.homes} -> ${b.homes} homes: wall ${k.toFixed(2)}, RSS ${kMem.toFixed(2)} (goal <= 1.2)`,
+      `growth exponent ${a.homes} -> ${b.homes} homes: wall ${k.toFixed(2)}, CPU ${kCpu.toFixed(2)}, RSS ${kMem.toFixed(2)} (goal <= 1.2)`,
     );
     const at1000 = b.wallS * (1000 / b.homes) ** k;
     console.log(`extrapolated to 1,000 homes: ${at1000.toFixed(0)} s (goal <= 60 s)`);

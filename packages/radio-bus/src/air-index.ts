@@ -116,6 +116,13 @@ export class AirIndex {
   /** Counts of radios gone from the bus, by EUI64 (a radio may come back). */
   private readonly gone = new Map<string, NonDeliveries>();
   private mark = 0;
+  /** Bumped whenever a grid or the bus's order changes: cached reaches are then stale. */
+  private version = 0;
+  /** Per sender: the radios its last frame could reach, kept while nothing moved in or out. */
+  private readonly reachOf = new WeakMap<
+    Radio,
+    { version: number; band: Band; reach: number; radios: Radio[] }
+  >();
 
   constructor(
     private readonly propagation: PropagationModel,
@@ -139,6 +146,7 @@ export class AirIndex {
   }
 
   add(r: Radio): void {
+    this.version++;
     const floor = r.sensitivityDbm + r.lossDb;
     const f = this.floorDbm.get(r.band);
     if (f === undefined || floor < f) this.floorDbm.set(r.band, floor);
@@ -148,6 +156,7 @@ export class AirIndex {
   }
 
   remove(r: Radio): void {
+    this.version++;
     this.grid(r.band)?.remove(r);
     const counts = this.counts(r);
     const had = this.gone.get(r.eui64);
@@ -165,6 +174,7 @@ export class AirIndex {
   /** `r` retuned, or switched band (`oldBand`): it moves grid, and its channel count starts afresh. */
   retuned(r: Radio, oldBand: Band): void {
     if (oldBand !== r.band) {
+      this.version++;
       this.grid(oldBand)?.remove(r);
       const floor = r.sensitivityDbm + r.lossDb;
       const f = this.floorDbm.get(r.band);
@@ -179,7 +189,9 @@ export class AirIndex {
 
   /**
    * The radios a frame from `from` at `txPowerDbm` on `band` may reach (marked with the
-   * returned mark), in the bus's radio order; null when the band has no index.
+   * returned mark), in the bus's radio order; null when the band has no index. The list is
+   * the sender's cached one while no radio came, left or changed band (radios do not move),
+   * so a street of radios that stay put costs no grid query per frame; do not change it.
    */
   reachable(from: Radio, txPowerDbm: number, band: Band): { radios: Radio[]; mark: number } | null {
     const g = this.grid(band);
@@ -193,9 +205,20 @@ export class AirIndex {
       this.reachCache.set(ck, reach);
     }
     const mark = ++this.mark;
+    const cached = this.reachOf.get(from);
+    if (
+      cached !== undefined &&
+      cached.version === this.version &&
+      cached.band === band &&
+      cached.reach === reach
+    ) {
+      for (const r of cached.radios) r.reachMark = mark;
+      return { radios: cached.radios, mark };
+    }
     const radios: Radio[] = [];
     g.query(from.position, reach, mark, radios);
     radios.sort((a, b) => a.order - b.order);
+    this.reachOf.set(from, { version: this.version, band, reach, radios });
     return { radios, mark };
   }
 

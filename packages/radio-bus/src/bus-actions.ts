@@ -51,10 +51,18 @@ export class BusActions {
     return false;
   }
 
-  /** Apply queued client actions in EUI64 order, then each radio's in arrival order. */
+  /**
+   * Apply queued client actions in EUI64 order, then each radio's in arrival order. Only the
+   * radios with actions are visited (`BusState.acting`), sorted by the bus's order.
+   */
   applyAll(): boolean {
+    const acting = this.s.acting;
+    if (acting.size === 0) return false;
+    const radios = [...acting];
+    acting.clear();
+    if (radios.length > 1) radios.sort((a, b) => a.order - b.order);
     let any = false;
-    for (const radio of this.s.sorted) {
+    for (const radio of radios) {
       if (radio.actions.length === 0) continue;
       any = true;
       const actions = radio.actions;

@@ -82,7 +82,7 @@ export class BusConnections {
       case 'idle':
         // Stale: the client has not taken every message sent to it yet; its next idle follows.
         if (msg.seen !== undefined && msg.seen < radio.sent) return;
-        radio.next = msg.next;
+        this.s.setNext(radio, msg.next);
         if (radio.awaiting) {
           radio.awaiting = false;
           this.s.awaitingCount--;
@@ -102,7 +102,7 @@ export class BusConnections {
       default:
         // tx, cca, set-channel, power, trace: applied at the next barrier, in EUI64 order.
         if (this.s.actions.overLimits(radio)) return;
-        radio.actions.push(msg);
+        this.s.queueAction(radio, msg);
         this.markAwaiting(radio);
     }
   }
@@ -158,6 +158,7 @@ export class BusConnections {
       awaitingSinceWall: 0,
       sent: 0,
       next: null,
+      timerSlot: -1,
       actions: [],
       channelSince: s.now,
       poweredSince: s.now,
@@ -173,7 +174,7 @@ export class BusConnections {
     };
     port.radio = radio;
     s.byEui.set(radio.eui64, radio);
-    s.setSorted([...s.sorted, radio].sort((a, b) => (a.eui64 < b.eui64 ? -1 : a.eui64 > b.eui64 ? 1 : 0)));
+    s.insertSorted(radio);
     s.air.addRadio(radio);
     s.emit({
       t: s.now,
@@ -218,6 +219,8 @@ export class BusConnections {
       }
       s.byEui.delete(radio.eui64);
       s.wakers.delete(radio);
+      s.acting.delete(radio);
+      s.timers.remove(radio);
       s.setSorted(s.sorted.filter((r) => r !== radio));
       s.air.removeRadio(radio);
       s.air.retire(radio);

@@ -101,7 +101,9 @@ export class BusLockStep {
     }
     const canAdvance = running && tNext <= s.until && Number.isFinite(tNext);
     let sent = false;
-    for (const r of s.sorted.filter((x) => s.wakers.has(x))) {
+    const wakers = [...s.wakers];
+    if (wakers.length > 1) wakers.sort((a, b) => a.order - b.order);
+    for (const r of wakers) {
       if (r.wakeId === null || (canAdvance && r.wokenAt === s.now)) continue;
       const id = r.wakeId;
       r.wakeId = null;
@@ -115,9 +117,8 @@ export class BusLockStep {
 
   /** The earliest bus event or radio timer (infinity if none). */
   private nextEventTime(): number {
-    let t = this.s.queue.peek()?.t ?? Number.POSITIVE_INFINITY;
-    for (const r of this.s.sorted) if (r.next !== null && r.next < t) t = r.next;
-    return t;
+    const t = this.s.queue.peek()?.t ?? Number.POSITIVE_INFINITY;
+    return Math.min(t, this.s.timers.earliest());
   }
 
   private resolveWaiters(): void {
@@ -163,8 +164,11 @@ export class BusLockStep {
         });
       }
     }
-    for (const r of s.sorted) {
-      if (r.next !== null && r.next <= t && !r.awaiting) {
+    // The radios whose timer is due, in the bus's order; one awaiting (a bus event above sent it
+    // something) keeps its timer for a later instant, as the scan of every radio did.
+    for (const r of s.timers.takeDue(t)) {
+      if (r.awaiting) s.setNext(r, r.next);
+      else {
         r.next = null;
         if (r.wakeAt === t) r.wakesAtInstant++;
         else {

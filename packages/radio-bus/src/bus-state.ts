@@ -20,6 +20,7 @@ import type { BusLinks } from './links.js';
 import type { BandModel, Position } from './medium.js';
 import type { Band, PhyTiming } from './phy.js';
 import type { ClientMessage } from './protocol.js';
+import { RadioTimers } from './radio-timers.js';
 import type { BusTraceEvent, TraceListener } from './trace.js';
 
 export interface JammerConfig {
@@ -62,7 +63,11 @@ export interface Radio {
   /** Sent something, no idle report yet. */
   awaiting: boolean;
   awaitingSinceWall: number;
+  /** Virtual instant of its next timer (from its idle report); set through `BusState.setNext`. */
   next: number | null;
+  /** Position in `BusState.timers` (-1: not in it). */
+  timerSlot: number;
+  /** Actions waiting for the barrier; a radio with any is in `BusState.acting`. */
   actions: ClientMessage[];
   channelSince: number;
   poweredSince: number;
@@ -131,6 +136,10 @@ export class BusState {
   readonly byEui = new Map<string, Radio>();
   /** Radios with an unanswered `wake`. */
   readonly wakers = new Set<Radio>();
+  /** Registered radios whose `next` is set, earliest first. */
+  readonly timers = new RadioTimers<Radio>();
+  /** Registered radios with actions waiting for the barrier. */
+  readonly acting = new Set<Radio>();
   readonly jammers: JammerConfig[];
 
   readonly traceListeners: TraceListener[] = [];
@@ -171,9 +180,36 @@ export class BusState {
   }
 
   /** Set the registered radios (sorted by EUI64) and number them in that order. */
-  setSorted(radios: Radio[]): void {
+  setSorted(radios: Radio[], from = 0): void {
     this.sorted = radios;
-    for (const [i, r] of radios.entries()) r.order = i;
+    for (let i = from; i < radios.length; i++) radios[i]!.order = i;
+  }
+
+  /** A radio registered: into `sorted` at its EUI64's place (binary search, no re-sort). */
+  insertSorted(radio: Radio): void {
+    const a = this.sorted;
+    let lo = 0;
+    let hi = a.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (a[mid]!.eui64 < radio.eui64) lo = mid + 1;
+      else hi = mid;
+    }
+    const radios = a.slice();
+    radios.splice(lo, 0, radio);
+    this.setSorted(radios, lo);
+  }
+
+  /** A radio's timer is now `next` (null: none). */
+  setNext(radio: Radio, next: number | null): void {
+    radio.next = next;
+    if (this.isRegistered(radio)) this.timers.update(radio);
+  }
+
+  /** A radio has an action for the barrier. */
+  queueAction(radio: Radio, action: ClientMessage): void {
+    radio.actions.push(action);
+    this.acting.add(radio);
   }
 
   /** Is `radio` still the one registered under its EUI64 (not detached meanwhile)? */
