@@ -113,6 +113,8 @@ export const ppmidKind: DeviceKind<PpmidDeviceConfig, Ppmid> = {
     const { server, toClient } = await startAltChannelEndpoint(n, {
       target,
       wake: () => radio.wake(),
+      // Wall clock on purpose: the rate limit guards a real HTTP endpoint against real floods;
+      // what it lets through enters the bus's virtual time through wake().
       nowMs: () => Date.now(),
     });
     sink = toClient;
