@@ -200,11 +200,13 @@ describe('the gbcs-end-to-end scenario', () => {
     // The last ECS19 read (after every forgery) answers with the credit less the load since.
     const reads = events(CH, 'gbcs-response').filter((e) => e.useCase === 'ECS19');
     expect(reads).toHaveLength(2);
-    const last = reads.at(-1)!.data as { type: string; value: number }[];
-    expect(last).toHaveLength(1);
-    expect(last[0]!.type).toBe('double-long');
-    expect(last[0]!.value).toBeLessThanOrEqual(atTopUp);
-    expect(last[0]!.value).toBeGreaterThan(INITIAL_CREDIT + TOPUP_AMOUNT - 50);
+    // The prepayment values travel sealed for the Supplier (0x31 + GCM); the DCC opened them.
+    const data = reads.at(-1)!.data as { sealed: { type: string; value: number } }[];
+    expect(data).toHaveLength(1);
+    const last = data[0]!.sealed;
+    expect(last.type).toBe('double-long');
+    expect(last.value).toBeLessThanOrEqual(atTopUp);
+    expect(last.value).toBeGreaterThan(INITIAL_CREDIT + TOPUP_AMOUNT - 50);
   });
 
   it("its risk table: the forgeries attempted, none executed, each detected, with the alert's delay", () => {

@@ -17,7 +17,9 @@ import {
   type BuiltCommand,
   type Dcc,
   type DccRequest,
+  type DlmsData,
   decodeAccessResponse,
+  decodeDlmsData,
   decodeGbcsMessage,
   decodeGbz,
   decodeTunnelCommand,
@@ -25,6 +27,8 @@ import {
   type Forgery,
   fromHex,
   GbcsError,
+  Reader,
+  SEALED_SECURITY_CONTROL,
   toHex,
   useCaseByCode,
 } from '@gbhan/gbcs';
@@ -275,6 +279,21 @@ export class WanGbcs {
     return null;
   }
 
+  /** A data item of a device's answer, a sealed one opened with the DCC's key (or the error). */
+  private opened(
+    d: DlmsData,
+    device: string,
+    g: { recipient: Uint8Array; originatorCounter: bigint },
+  ): unknown {
+    try {
+      return openSealed(d, (sealed) =>
+        this.o.dcc.unseal(sealed, device, { recipient: g.recipient, counter: g.originatorCounter }),
+      );
+    } catch (e) {
+      return { sealed: null, error: (e as Error).message };
+    }
+  }
+
   /** A device's GBCS message (the ESME's PUT in the CHF's tunnel, the GSME's PUT to the GPF), checked for the DCC. */
   fromDevice(peer: string, message: Uint8Array): void {
     const v = this.o.dcc.verifyFromDevice(message, peer);
@@ -321,7 +340,7 @@ export class WanGbcs {
     try {
       const r = decodeAccessResponse(g.content);
       results = r.results.map((x) => x.result);
-      data = jsonSafe(r.data);
+      data = jsonSafe(r.data.map((d) => this.opened(d, peer, g)));
     } catch {
       // Not DLMS: a GSME's GBZ, or an empty answer to a use case the meter did not run.
       const gbz = gbzResults(g.content);
@@ -341,6 +360,13 @@ export class WanGbcs {
       delivered: this.o.wanUp(),
     });
   }
+}
+
+/** The DLMS data a sealed octet-string (0x31 ...) carries, opened for the DCC; other data as is. */
+function openSealed(d: DlmsData, open: (sealed: Uint8Array) => Uint8Array): DlmsData | { sealed: DlmsData } {
+  if (d.type !== 'octet-string' || d.value[0] !== SEALED_SECURITY_CONTROL) return d;
+  const plain = open(d.value);
+  return { sealed: decodeDlmsData(new Reader(plain, 'DLMS')) };
 }
 
 /**

@@ -23,6 +23,7 @@ import {
 } from './payloads.js';
 import type { RemoteParties, RemotePartyRole } from './pki.js';
 import { type VerifiedDeviceMessage, verifyDeviceMessage } from './response.js';
+import { unseal } from './sealed.js';
 import { type UseCaseName, useCase } from './use-cases.js';
 
 /** A DCC User's request, by use case (service request names in the GBCS use-case table). */
@@ -87,6 +88,11 @@ export class Dcc {
   private readonly counters = new Map<string, bigint>();
 
   constructor(private readonly o: DccOptions) {}
+
+  /** A sealed octet-string of `device`'s answer, opened with the recipient's KA key. */
+  unseal(sealed: Uint8Array, device: string, info: { recipient: Uint8Array; counter: bigint }): Uint8Array {
+    return unsealFromDevice(this.o, sealed, device, info);
+  }
 
   /**
    * Next counter of an originator: strictly increasing and at least the time in Unix
@@ -178,6 +184,29 @@ export class Dcc {
       recipientKaPrivate: this.o.parties[recipient].ka.privateKey,
     });
   }
+}
+
+/**
+ * The recipient's reading of a sealed octet-string in a device's answer (`sealed.ts`):
+ * `recipient` is the remote party the answer names.
+ */
+export function unsealFromDevice(
+  dcc: { parties: RemoteParties; deviceKeys: (eui64: string) => DevicePublicKeys },
+  sealed: Uint8Array,
+  device: string,
+  info: { recipient: Uint8Array; counter: bigint },
+): Uint8Array {
+  const to = toHex(info.recipient);
+  const party = (Object.keys(dcc.parties) as RemotePartyRole[]).find(
+    (r) => toHex(dcc.parties[r].systemTitle) === to,
+  );
+  if (party === undefined)
+    throw new GbcsError('CRYPTO', 'INVALID_FIELD', 'recipient', `${to} is not a remote party`);
+  return unseal(sealed, dcc.parties[party].ka.privateKey, dcc.deviceKeys(device).kaPublic, {
+    originator: fromHex(device),
+    recipient: info.recipient,
+    counter: info.counter,
+  });
 }
 
 export function flipBit(bytes: Uint8Array, bit: number): Uint8Array {

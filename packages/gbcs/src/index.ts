@@ -13,5 +13,6 @@ export * from './message.js';
 export * from './payloads.js';
 export * from './pki.js';
 export * from './response.js';
+export * from './sealed.js';
 export * from './tunnel.js';
 export * from './use-cases.js';

@@ -8,6 +8,7 @@ import {
   type DlmsData,
   decodeAccessRequest,
   encodeAccessResponse,
+  encodeDlmsData,
   GbcsError,
   type ResponseSpec,
   type VerifiedCommand,
@@ -43,7 +44,12 @@ export function dlmsDateTimeSeconds(b: Uint8Array): number | null {
   return Number.isFinite(t) ? Math.floor(t / 1000) : null;
 }
 
-export function executeEsmeCommand(t: EsmeGbcsTarget, cmd: VerifiedCommand, from: string): GbcsOutcome {
+export function executeEsmeCommand(
+  t: EsmeGbcsTarget,
+  cmd: VerifiedCommand,
+  from: string,
+  seal: (plaintext: Uint8Array) => Uint8Array = (p) => p,
+): GbcsOutcome {
   let req: AccessRequest;
   try {
     if (cmd.useCase.payload !== 'dlms')
@@ -77,8 +83,10 @@ export function executeEsmeCommand(t: EsmeGbcsTarget, cmd: VerifiedCommand, from
     case 'ECS19': {
       if (!pp) return { payload: answer(req, DLMS_OBJECT_UNDEFINED), result: 'no-prepayment' };
       pp.settle();
-      const credit: DlmsData = { type: 'double-long', value: Math.floor(pp.credit) };
-      return { payload: answer(req, DLMS_SUCCESS, [credit]), result: `credit ${Math.floor(pp.credit)}` };
+      // Prepayment values are sensitive: sealed for the originator, as RTDS's ECS19 response is.
+      const credit = encodeDlmsData({ type: 'double-long', value: Math.floor(pp.credit) });
+      const sealed: DlmsData = { type: 'octet-string', value: seal(credit) };
+      return { payload: answer(req, DLMS_SUCCESS, [sealed]), result: `credit ${Math.floor(pp.credit)}` };
     }
     case 'ECS42':
     case 'ECS43': {

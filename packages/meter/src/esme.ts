@@ -104,7 +104,7 @@ export class EsmeApplication {
       : null;
     if ((this.prepayment && !this.prepayment.supplyOn) || this.loadSwitchOpen) this.register.setRate(0);
     this.gbcs = config.gbcs
-      ? new GbcsEndpoint(host, config.gbcs, config.securityLog ?? { record: () => {} }, (cmd, from) =>
+      ? new GbcsEndpoint(host, config.gbcs, config.securityLog ?? { record: () => {} }, (cmd, from, seal) =>
           executeEsmeCommand(
             {
               prepayment: this.prepayment,
@@ -113,6 +113,7 @@ export class EsmeApplication {
             },
             cmd,
             from,
+            seal,
           ),
         )
       : null;

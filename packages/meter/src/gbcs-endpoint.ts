@@ -17,6 +17,7 @@ import {
   type RefusalReason,
   type RemotePartyRole,
   remoteParties,
+  seal,
   type TrustAnchor,
   type TrustAnchors,
   toHex,
@@ -95,7 +96,11 @@ export class GbcsEndpoint {
     private readonly host: ApplicationHost,
     private readonly config: GbcsDeviceConfig,
     private readonly securityLog: GbcsSecurityLog,
-    private readonly execute: (cmd: VerifiedCommand, from: string) => GbcsOutcome,
+    private readonly execute: (
+      cmd: VerifiedCommand,
+      from: string,
+      seal: (plaintext: Uint8Array) => Uint8Array,
+    ) => GbcsOutcome,
   ) {
     let stored = host.nvm.read<Record<string, StoredAnchor>>(NV_ANCHORS);
     if (!stored) {
@@ -137,7 +142,15 @@ export class GbcsEndpoint {
     this.host.nvm.commit({
       [NV_COUNTERS]: { ...this.counters(), [originator]: v.counter.toString() } as unknown as NvValue,
     });
-    const out = this.execute(v, from);
+    const recipientKa = this.anchors.get(originator)!.kaPublic;
+    // Sensitive content is sealed for the originator alone (sealed.ts of @gbhan/gbcs).
+    const sealFor = (plaintext: Uint8Array) =>
+      seal(plaintext, this.config.keys.ka.privateKey, recipientKa, {
+        originator: this.config.keys.systemTitle,
+        recipient: v.originator,
+        counter: v.counter,
+      });
+    const out = this.execute(v, from, sealFor);
     traceMeter(this.host, {
       type: 'gbcs-command-executed',
       from,
