@@ -3,6 +3,10 @@
  * and the field. The document is parsed with `yaml`'s `parseDocument` + `LineCounter`, so a
  * zod issue path (or a path found by the checks that need the whole document: device types,
  * actions, references) maps back to the line it came from.
+ *
+ * Over 600 lines on purpose: `parseScenario` resolves references across every section in one
+ * pass over one document; the sections' own schemas are apart (schema-links.ts, schema-risks.ts,
+ * schema-homes.ts) and so is reading the file (scenario-file.ts).
  */
 import { basename, extname } from 'node:path';
 import {
