@@ -7,13 +7,19 @@
  * 3 minutes. Data then flows as TransferData in both directions.
  */
 import type { Timer } from '@gbhan/clock';
-import { decodeZclOrDrop, sendDefaultResponse, sendTraced, traceDrop, ZclStatus } from '@gbhan/runtime';
+import {
+  decodeZclOrDrop,
+  refuseUnknownTunnel,
+  sendDefaultResponse,
+  sendTraced,
+  traceDrop,
+  ZclStatus,
+} from '@gbhan/runtime';
 import type { ApplicationHost, IncomingZcl } from '@gbhan/stack';
 import {
   encodeGbHgrpRequestTunnel,
   encodeZclCommand,
   GB_HGRP_MAX_INCOMING_TRANSFER_SIZE,
-  TransferDataStatus,
   TUNNELING_CLUSTER,
   TunnelStatus,
 } from '@gbhan/zigbee';
@@ -198,20 +204,7 @@ export class TunnelManager {
       }
       case 'transferData': {
         if (peerState?.state !== 'open' || peerState.tunnelId !== p.tunnelId) {
-          traceDrop(host, msg, 'transfer-data-unknown-tunnel', String(p.tunnelId));
-          const zcl = encodeZclCommand({
-            cluster: TUNNELING_CLUSTER,
-            command: 'transferDataError',
-            direction: 'clientToServer',
-            payload: { tunnelId: p.tunnelId as number, status: TransferDataStatus.NoSuchTunnel },
-            tsn: h.transactionSequenceNumber,
-          });
-          void sendTraced(
-            host,
-            msg.from,
-            { clusterId: TUNNELING_CLUSTER, zcl, security: 'aps-link' },
-            'transfer-data-error',
-          );
+          refuseUnknownTunnel(host, msg, p.tunnelId as number, h.transactionSequenceNumber);
           this.noteMessage(peer);
           return true;
         }

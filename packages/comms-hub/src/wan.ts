@@ -100,15 +100,7 @@ export class WanSide {
       });
       return requestId;
     } catch (e) {
-      const err = e instanceof WanError ? e : new WanError('WAN_BAD_COMMAND', (e as Error).message);
-      traceHub(this.o.host, {
-        type: 'wan-command-failed',
-        requestId,
-        code: err.code,
-        message: err.message,
-        command: jsonSafe(cmd),
-      });
-      throw err;
+      throw this.failed(cmd, requestId, e);
     }
   }
 
@@ -262,15 +254,7 @@ export class WanSide {
       const bytes = this.gbcsPath().build(entry.eui64, u.req, requestId, u.opts);
       return { requestId, bytes };
     } catch (e) {
-      const err = e instanceof WanError ? e : new WanError('WAN_BAD_COMMAND', (e as Error).message);
-      traceHub(this.o.host, {
-        type: 'wan-command-failed',
-        requestId,
-        code: err.code,
-        message: err.message,
-        command: jsonSafe(cmd),
-      });
-      throw err;
+      throw this.failed(cmd, requestId, e);
     }
   }
 
@@ -309,6 +293,19 @@ export class WanSide {
         `${eui64} is a ${entry.deviceType}, not ${types.join('/')}`,
       );
     return entry;
+  }
+
+  /** A command that could not run: traced `wan-command-failed`, returned as a WanError to throw. */
+  private failed(cmd: unknown, requestId: string, e: unknown): WanError {
+    const err = e instanceof WanError ? e : new WanError('WAN_BAD_COMMAND', (e as Error).message);
+    traceHub(this.o.host, {
+      type: 'wan-command-failed',
+      requestId,
+      code: err.code,
+      message: err.message,
+      command: jsonSafe(cmd),
+    });
+    return err;
   }
 
   private gbcsPath(): WanGbcs {

@@ -22,7 +22,6 @@ import {
   encodeTunnelledZcl,
   TunnelAlertSender,
   TunnelServer,
-  traceDrop,
   UNIX_EPOCH_AT_VIRTUAL_ZERO,
   ZclStatus,
   zclUtcNow,

@@ -10,12 +10,18 @@
  * 0xFFFF s as the CHF retries: a battery device that wakes anyway asks when it is awake.
  */
 import type { Timer } from '@gbhan/clock';
-import { decodeZclOrDrop, sendDefaultResponse, sendTraced, traceDrop, ZclStatus } from '@gbhan/runtime';
+import {
+  decodeZclOrDrop,
+  refuseUnknownTunnel,
+  sendDefaultResponse,
+  sendTraced,
+  traceDrop,
+  ZclStatus,
+} from '@gbhan/runtime';
 import type { ApplicationHost, IncomingZcl } from '@gbhan/stack';
 import {
   encodeGbHgrpRequestTunnel,
   encodeZclCommand,
-  TransferDataStatus,
   TUNNELING_CLUSTER,
   TunnelStatus,
 } from '@gbhan/zigbee';
@@ -160,20 +166,7 @@ export class GsmeTunnelClient {
       }
       case 'transferData': {
         if (this.s !== 'open' || this.tunnelId !== p.tunnelId) {
-          traceDrop(host, msg, 'transfer-data-unknown-tunnel', String(p.tunnelId));
-          const zcl = encodeZclCommand({
-            cluster: TUNNELING_CLUSTER,
-            command: 'transferDataError',
-            direction: 'clientToServer',
-            payload: { tunnelId: p.tunnelId as number, status: TransferDataStatus.NoSuchTunnel },
-            tsn: h.transactionSequenceNumber,
-          });
-          void sendTraced(
-            host,
-            msg.from,
-            { clusterId: TUNNELING_CLUSTER, zcl, security: 'aps-link' },
-            'transfer-data-error',
-          );
+          refuseUnknownTunnel(host, msg, p.tunnelId as number, h.transactionSequenceNumber);
           return true;
         }
         const data = p.data as Uint8Array;

@@ -263,3 +263,29 @@ export class TunnelServer {
     return this.tsn;
   }
 }
+
+/**
+ * A tunnel client's answer to Transfer Data on a tunnel it does not hold (the CHF's, the
+ * GSME's): traced, and a TransferDataError NoSuchTunnel back the way it came.
+ */
+export function refuseUnknownTunnel(
+  host: ApplicationHost,
+  msg: IncomingZcl,
+  tunnelId: number,
+  tsn: number,
+): void {
+  traceDrop(host, msg, 'transfer-data-unknown-tunnel', String(tunnelId));
+  const zcl = encodeZclCommand({
+    cluster: TUNNELING_CLUSTER,
+    command: 'transferDataError',
+    direction: 'clientToServer',
+    payload: { tunnelId, status: TransferDataStatus.NoSuchTunnel },
+    tsn,
+  });
+  void sendTraced(
+    host,
+    msg.from,
+    { clusterId: TUNNELING_CLUSTER, zcl, security: 'aps-link' },
+    'transfer-data-error',
+  );
+}
