@@ -19,12 +19,7 @@ import {
   ZclStatus,
 } from '@gbhan/runtime';
 import type { ApplicationHost, IncomingZcl } from '@gbhan/stack';
-import {
-  encodeGbHgrpRequestTunnel,
-  encodeZclCommand,
-  TUNNELING_CLUSTER,
-  TunnelStatus,
-} from '@gbhan/zigbee';
+import { encodeGbHgrpRequestTunnel, encodeZclCommand, TUNNELING_CLUSTER, TunnelStatus } from '@gbhan/zigbee';
 import { traceMeter } from './trace-events.js';
 
 // ASSUMPTION: as the CHF, no RequestTunnelResponse within 10 s is a failed request.
