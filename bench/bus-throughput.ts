@@ -1,16 +1,19 @@
 /**
- * Frames delivered per second through the bus with 20 WebSocket clients, each its own
- * process, against two baselines measured in the same run:
+ * Frames delivered per second through the bus with 20 clients, each its own process over
+ * WebSocket, and the same 20 as worker threads over MessagePorts (`gbhan run --workers`),
+ * against baselines measured in the same run:
  * - raw ws broadcast (server relays every message to the other 19, no waiting): the goal
  *   is bus/raw >= 0.5;
  * - the lock-step floor: the same sockets doing nothing but one message to each client and
  *   one reply back per round. A conservative lock-step cannot beat it (every delivery needs
  *   its receiver's idle reply before time moves), so floor/raw is the most bus/raw can be
- *   on this machine, and bus/floor is what the bus's own code costs.
+ *   on this machine, and bus/floor is what the bus's own code costs;
+ * - the same floor over MessagePorts to worker threads (floor-workers).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
-import { RadioBus, startBusServer } from '@gbhan/radio-bus';
+import { MessageChannel, Worker } from 'node:worker_threads';
+import { attachMessagePort, RadioBus, startBusServer } from '@gbhan/radio-bus';
 import { WebSocketServer } from 'ws';
 
 const CLIENTS = 20;
@@ -51,6 +54,66 @@ async function busRun(): Promise<{ delivered: number; seconds: number }> {
   await Promise.all(procs.map((p) => new Promise((r) => p.on('exit', r))));
   await server.close();
   return { delivered, seconds };
+}
+
+function worker(script: string, data: Record<string, unknown>): { w: Worker; port: MessageChannel['port1'] } {
+  const { port1, port2 } = new MessageChannel();
+  const w = new Worker(new URL('./support/ts-worker.mjs', import.meta.url), {
+    workerData: { ...data, port: port2, script: new URL(`./support/${script}`, import.meta.url).href },
+    transferList: [port2],
+  });
+  return { w, port: port1 };
+}
+
+/** The bus run with the 20 radios in worker threads of this process, over MessagePorts. */
+async function busWorkersRun(): Promise<{ delivered: number; seconds: number }> {
+  const bus = new RadioBus({ seed: 1, expectRadios: CLIENTS, idleTimeoutMs: 60_000 });
+  let delivered = 0;
+  let firstTx = 0;
+  bus.onTrace((e) => {
+    if (e.type === 'rx') delivered++;
+    if (e.type === 'tx' && firstTx === 0) firstTx = performance.now();
+  });
+  const workers = Array.from({ length: CLIENTS }, (_, i) => {
+    const { w, port } = worker('bus-worker.ts', { index: i, frames: FRAMES });
+    attachMessagePort(bus, port);
+    return w;
+  });
+  await bus.runUntil(FRAMES * 100_000 + 10_000);
+  const seconds = (performance.now() - firstTx) / 1000;
+  bus.close();
+  await Promise.all(workers.map((w) => new Promise((r) => w.on('exit', r))));
+  return { delivered, seconds };
+}
+
+/** The lock-step floor over MessagePorts to 20 worker threads. */
+async function floorWorkersRun(): Promise<{ delivered: number; seconds: number }> {
+  const rounds = FRAMES * CLIENTS;
+  const pairs = Array.from({ length: CLIENTS }, () => worker('lockstep-worker.ts', {}));
+  const psdu = Buffer.alloc(60, 1).toString('base64');
+  let delivered = 0;
+  let round = 0;
+  let pending = 0;
+  const started = performance.now();
+  await new Promise<void>((done) => {
+    const next = () => {
+      if (round++ === rounds) return done();
+      pending = CLIENTS;
+      const t = round * 5000;
+      for (const { port } of pairs)
+        port.postMessage({ type: 'rx', t, start: t - 2112, psdu, rssi: -40, lqi: 255 });
+    };
+    for (const { port } of pairs)
+      port.on('message', () => {
+        delivered++;
+        if (--pending === 0) next();
+      });
+    next();
+  });
+  const seconds = (performance.now() - started) / 1000;
+  for (const { port } of pairs) port.postMessage({ type: 'end', t: 0 });
+  await Promise.all(pairs.map(({ w }) => new Promise((r) => w.on('exit', r))));
+  return { delivered: Math.round((delivered * (CLIENTS - 1)) / CLIENTS), seconds };
 }
 
 async function rawRun(): Promise<{ delivered: number; seconds: number }> {
@@ -138,30 +201,56 @@ async function floorRun(): Promise<{ delivered: number; seconds: number }> {
   return { delivered: Math.round((delivered * (CLIENTS - 1)) / CLIENTS), seconds };
 }
 
-// The machine is shared and noisy: alternate the three runs and take each one's median rate.
+// The machine is shared and noisy: alternate the runs and take each one's median rate.
 const REPEAT = Number(process.env.BENCH_REPEAT ?? 3);
-const rates: Record<'raw' | 'floor' | 'bus', number[]> = { raw: [], floor: [], bus: [] };
+const ALL_RUNS = [
+  ['raw', rawRun],
+  ['floor', floorRun],
+  ['bus', busRun],
+  ['floor-workers', floorWorkersRun],
+  ['bus-workers', busWorkersRun],
+] as const;
+// BENCH_ONLY=bus-workers (comma-separated) runs only those (e.g. with BENCH_PROF for a profile).
+const only = process.env.BENCH_ONLY?.split(',');
+const RUNS = ALL_RUNS.filter(([name]) => only === undefined || only.includes(name));
+const rates = Object.fromEntries(ALL_RUNS.map(([name]) => [name, [] as number[]])) as Record<
+  (typeof RUNS)[number][0],
+  number[]
+>;
 for (let i = 0; i < REPEAT; i++) {
-  for (const [name, run] of [
-    ['raw', rawRun],
-    ['floor', floorRun],
-    ['bus', busRun],
-  ] as const) {
+  for (const [name, run] of RUNS) {
     const r = await run();
     rates[name].push(r.delivered / r.seconds);
     console.log(`  ${name} run ${i + 1}: ${r.delivered} deliveries in ${r.seconds.toFixed(2)} s`);
   }
 }
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
+if (only !== undefined) {
+  for (const [name, xs] of Object.entries(rates))
+    if (xs.length > 0) console.log(`${name}: median ${Math.round(median(xs))}/s`);
+  process.exit(0);
+}
 const rawRate = median(rates.raw);
 const floorRate = median(rates.floor);
 const busRate = median(rates.bus);
+const floorWorkersRate = median(rates['floor-workers']);
+const busWorkersRate = median(rates['bus-workers']);
 console.log(`medians of ${REPEAT} runs each (${FRAMES} frames per client):`);
-console.log(`bus throughput: ${CLIENTS} process clients, ${Math.round(busRate)} frames delivered/s`);
-console.log(`baseline raw ws broadcast: ${Math.round(rawRate)} messages/s`);
-console.log(`baseline lock-step floor: ${Math.round(floorRate)} deliveries/s`);
-console.log(`ratio bus/raw: ${(busRate / rawRate).toFixed(2)} (goal >= 0.5)`);
 console.log(
-  `ratio floor/raw: ${(floorRate / rawRate).toFixed(2)} (the most any conservative lock-step reaches here)`,
+  `bus throughput: ${CLIENTS} process clients over WebSocket, ${Math.round(busRate)} frames delivered/s`,
 );
-console.log(`ratio bus/floor: ${(busRate / floorRate).toFixed(2)} (the bus's own overhead)`);
+console.log(
+  `bus throughput: ${CLIENTS} worker-thread clients over MessagePorts, ${Math.round(busWorkersRate)} frames delivered/s`,
+);
+console.log(`baseline raw ws broadcast: ${Math.round(rawRate)} messages/s`);
+console.log(
+  `baseline lock-step floor: WebSocket ${Math.round(floorRate)}/s, MessagePort ${Math.round(floorWorkersRate)}/s`,
+);
+console.log(`ratio bus/raw, workers: ${(busWorkersRate / rawRate).toFixed(2)} (goal >= 0.5)`);
+console.log(`ratio bus/raw, WebSocket processes: ${(busRate / rawRate).toFixed(2)}`);
+console.log(
+  `ratio floor/raw: ${(floorRate / rawRate).toFixed(2)} WebSocket, ${(floorWorkersRate / rawRate).toFixed(2)} MessagePort (the most a conservative lock-step reaches here)`,
+);
+console.log(
+  `ratio bus/floor: ${(busRate / floorRate).toFixed(2)} WebSocket, ${(busWorkersRate / floorWorkersRate).toFixed(2)} MessagePort (the bus's own overhead)`,
+);

@@ -6,8 +6,8 @@
  *   node scripts/same-outputs.mjs save <dir>    run scenarios/ in-process into <dir> (before)
  *   node scripts/same-outputs.mjs check <dir>   run them again and compare with <dir> (after)
  *
- * `check` exits 1 and names every file that differs; add `--processes` to either to run each
- * device in its own process.
+ * `check` exits 1 and names every file that differs; add `--processes` (or `--workers`) to
+ * either to run each device in its own process (or worker thread).
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
@@ -18,7 +18,7 @@ const FILES = ['trace.jsonl', 'capture.pcap', 'keys'];
 const root = new URL('..', import.meta.url).pathname;
 const [mode, dir, ...extra] = process.argv.slice(2);
 if ((mode !== 'save' && mode !== 'check') || !dir) {
-  console.error('usage: same-outputs.mjs save|check <dir> [--processes]');
+  console.error('usage: same-outputs.mjs save|check <dir> [--processes | --workers]');
   process.exit(2);
 }
 

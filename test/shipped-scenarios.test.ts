@@ -1,7 +1,8 @@
 /**
- * Every scenario in scenarios/ (what `npm start` runs), once in-process and once with every
- * device in its own process over the WebSocket bus: every expectation holds both ways, and
- * trace, capture and key file are the same byte for byte. Then what each scenario is there to
+ * Every scenario in scenarios/ (what `npm start` runs), once in-process, once with every
+ * device in its own process over the WebSocket bus and once with every device in a worker
+ * thread over a MessagePort: every expectation holds every way, and trace, capture and key
+ * file are the same byte for byte. Then what each scenario is there to
  * show, read from those outputs with Wireshark's dissectors: 0 malformed frames, every secured
  * frame opened by the key file, Inter-PAN shown as Inter-PAN, frame counters that never go
  * back across a SIGKILL, and an insider's forgeries refused.
@@ -38,11 +39,18 @@ beforeAll(async () => {
   runs = await Promise.all([
     gbhan(['run', 'scenarios', '--out', join(dir, 'in')]),
     gbhan(['run', ...BOTH_WAYS.map((s) => `scenarios/${s}.yaml`), '--out', join(dir, 'proc'), '--processes']),
+    gbhan([
+      'run',
+      ...BOTH_WAYS.map((s) => `scenarios/${s}.yaml`),
+      '--out',
+      join(dir, 'workers'),
+      '--workers',
+    ]),
   ]);
 }, 900_000);
 
 describe('the shipped scenarios', () => {
-  it('are all run, and hold every expectation in-process and with --processes', () => {
+  it('are all run, and hold every expectation in-process, with --processes and with --workers', () => {
     expect(SHIPPED).toContain('insider-on-the-han');
     expect(SHIPPED.length).toBeGreaterThanOrEqual(8);
     for (const [i, r] of runs.entries()) {
@@ -52,9 +60,11 @@ describe('the shipped scenarios', () => {
     }
   });
 
-  it.each(SHIPPED)('%s: the same trace, capture and keys both ways, 0 malformed frames', (s) => {
-    if (!IN_PROCESS_ONLY.has(s))
+  it.each(SHIPPED)('%s: the same trace, capture and keys every way, 0 malformed frames', (s) => {
+    if (!IN_PROCESS_ONLY.has(s)) {
       expect(differingOutputs(dir, s, ['trace.jsonl', 'capture.pcap', 'keys'])).toEqual([]);
+      expect(differingOutputs(dir, s, ['trace.jsonl', 'capture.pcap', 'keys'], 'workers')).toEqual([]);
+    }
     expect(readFileSync(out(s, 'trace.jsonl')).length).toBeGreaterThan(1000);
     expect(malformedCount(out(s, 'capture.pcap'), keyOptions(s))).toBe(0);
   });

@@ -140,6 +140,8 @@ export class Attacker {
     this.node = new ZigbeeNode(o.radio, o.nvm, {
       role: insider ? 'end-device' : 'router',
       seed: o.seed,
+      // Its sniffer (capture, address learning) reads every frame, not only those for its MAC.
+      promiscuous: true,
       ...(c.channels ? { channels: c.channels } : {}),
       ...(insider ? { installCode: c.installCode, extendedPanId: c.targetEui64 } : {}),
       ...(o.onKeyExport ? { onKeyExport: o.onKeyExport } : {}),

@@ -27,6 +27,8 @@ export interface NonDeliveries {
   outOfRange: number;
   /** Frames it could have heard, but it was on another channel of the band. */
   otherChannel: number;
+  /** Frames it received but its declared 802.15.4 address filter would discard (not sent to it). */
+  filtered: number;
 }
 
 /** Per-radio bookkeeping for the counts: frames on its channel so far, minus those it heard or sent. */
@@ -42,6 +44,7 @@ export interface HearStats {
   /** Frames on its channel it heard (audible, whatever became of them). */
   audible: number;
   otherChannel: number;
+  filtered: number;
 }
 
 export function channelKey(band: Band, page: number, channel: number): number {
@@ -152,7 +155,15 @@ export class AirIndex {
     if (f === undefined || floor < f) this.floorDbm.set(r.band, floor);
     this.grid(r.band)?.add(r);
     const key = channelKey(r.band, r.page, r.channel);
-    r.hear = { key, base: this.ended.get(key) ?? 0, earlier: 0, own: 0, audible: 0, otherChannel: 0 };
+    r.hear = {
+      key,
+      base: this.ended.get(key) ?? 0,
+      earlier: 0,
+      own: 0,
+      audible: 0,
+      otherChannel: 0,
+      filtered: 0,
+    };
   }
 
   remove(r: Radio): void {
@@ -167,6 +178,7 @@ export class AirIndex {
         : {
             outOfRange: had.outOfRange + counts.outOfRange,
             otherChannel: had.otherChannel + counts.otherChannel,
+            filtered: had.filtered + counts.filtered,
           },
     );
   }
@@ -232,7 +244,7 @@ export class AirIndex {
   counts(r: Radio): NonDeliveries {
     const h = r.hear;
     const onChannel = h.earlier + (this.ended.get(h.key) ?? 0) - h.base - h.own;
-    return { outOfRange: onChannel - h.audible, otherChannel: h.otherChannel };
+    return { outOfRange: onChannel - h.audible, otherChannel: h.otherChannel, filtered: h.filtered };
   }
 
   /** Counts by EUI64: radios on the bus and radios gone (summed over their registrations). */
@@ -246,7 +258,11 @@ export class AirIndex {
         r.eui64,
         had === undefined
           ? c
-          : { outOfRange: had.outOfRange + c.outOfRange, otherChannel: had.otherChannel + c.otherChannel },
+          : {
+              outOfRange: had.outOfRange + c.outOfRange,
+              otherChannel: had.otherChannel + c.otherChannel,
+              filtered: had.filtered + c.filtered,
+            },
       );
     }
     return out;

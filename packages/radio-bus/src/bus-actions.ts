@@ -110,6 +110,9 @@ export class BusActions {
         });
         return;
       }
+      case 'set-filter':
+        radio.filter = a.filter;
+        return;
       case 'link-send':
         s.netLinks.send(radio, a);
         return;

@@ -6,6 +6,7 @@
  * It is the only part of the bus that draws from the PRNG (loss, shadowing), so the order of
  * its calls (receivers in EUI64 order) is part of what makes a run repeat byte for byte.
  */
+import { filterAccepts, readFilterHeader } from './address-filter.js';
 import { AirIndex, channelKey, type NonDeliveries } from './air-index.js';
 import type { BusState, Radio, Transmission } from './bus-state.js';
 import { lqiFor, type Position } from './medium.js';
@@ -152,7 +153,9 @@ export class BusAir {
       txPowerDbm: radio.txPowerDbm,
       psdu,
       psduBase64: psduB64,
+      header: readFilterHeader(psdu),
     };
+    if (tx.header.ackRequest && tx.header.frameType !== 2) radio.awaitingAck = tx.header.sequenceNumber;
     radio.txIntervals.push({ start: tx.start, end: tx.end });
     this.onAir.push(tx);
     s.emit({
@@ -227,6 +230,12 @@ export class BusAir {
       else if (this.lossRate > 0 && this.prng.next() < this.lossRate) reason = 'loss';
       if (reason !== null) {
         this.drop(tx, r, reason);
+        continue;
+      }
+      // Heard intact, but its MAC would discard it unread: counted, not sent (address-filter.ts).
+      if (r.filter !== null && !filterAccepts(r.filter, r.awaitingAck, tx.header)) {
+        r.hear.filtered++;
+        if (this.fullTrace) this.drop(tx, r, 'address-filtered');
         continue;
       }
       const lqi = lqiFor(rssi, r.sensitivityDbm, r.model);

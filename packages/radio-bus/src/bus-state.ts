@@ -7,7 +7,9 @@
  * object each part holds, instead of being passed from hand to hand. The parts reach each
  * other through it as well (`s.links.send`, `s.lockStep.kick` ...); RadioBus wires them.
  */
+
 import { MinHeap } from '@gbhan/clock';
+import type { AddressFilter, FilterHeader } from './address-filter.js';
 import type { HearStats } from './air-index.js';
 import type { BusActions } from './bus-actions.js';
 import type { BusAir } from './bus-air.js';
@@ -43,6 +45,10 @@ export interface Radio {
   reachMark: number;
   /** Non-delivery counting (air-index.ts). */
   hear: HearStats;
+  /** Its MAC's address filter (address-filter.ts); null: every frame it hears is sent to it. */
+  filter: AddressFilter | null;
+  /** Sequence number of its last frame that asked for an acknowledgment (-1: none yet). */
+  awaitingAck: number;
   /** Index in the path-loss table while registered (and while its frames may still be heard); -1 after. */
   slot: number;
   band: Band;
@@ -100,6 +106,8 @@ export interface Transmission {
   psdu: Uint8Array;
   /** The PSDU as it travels in `rx` messages, encoded once. */
   psduBase64: string;
+  /** Its MAC header as the receivers' address filters read it, read once. */
+  header: FilterHeader;
 }
 
 export type BusEvent =

@@ -5,6 +5,7 @@
  * handlers - including any promises they returned or holds they took - have settled.
  */
 import { ManualClock, type Timer } from '@gbhan/clock';
+import type { AddressFilter } from './address-filter.js';
 import type { Band } from './phy.js';
 import {
   type BusMessage,
@@ -26,6 +27,8 @@ export interface RadioRegistration {
   sensitivityDbm?: number;
   powered?: boolean;
   name?: string;
+  /** The MAC's 802.15.4 address filter (`setAddressFilter` changes it). */
+  filter?: AddressFilter;
 }
 
 export interface ReceivedFrame {
@@ -208,6 +211,24 @@ export class BusRadio {
 
   setPower(on: boolean): void {
     this.post({ type: 'power', on });
+  }
+
+  /**
+   * Declare (or with null drop) the MAC's 802.15.4 address filter (applied at the bus's next
+   * barrier): the bus then does not send frames the MAC would discard unread (address-filter.ts).
+   */
+  setAddressFilter(filter: AddressFilter | null): void {
+    const same =
+      filter === null
+        ? this.registration.filter === undefined
+        : this.registration.filter !== undefined &&
+          this.registration.filter.panId === filter.panId &&
+          this.registration.filter.shortAddress === filter.shortAddress &&
+          this.registration.filter.extendedAddress === filter.extendedAddress;
+    if (same) return;
+    this.post({ type: 'set-filter', filter });
+    if (filter === null) delete this.registration.filter;
+    else this.registration.filter = { ...filter };
   }
 
   /** Keep the bus from advancing while asynchronous work is outstanding; call the result to release. */

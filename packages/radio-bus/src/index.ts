@@ -1,3 +1,4 @@
+export * from './address-filter.js';
 export type { NonDeliveries } from './air-index.js';
 export * from './bus.js';
 export * from './capture.js';
@@ -6,6 +7,7 @@ export * from './config.js';
 export * from './duty-cycle.js';
 export * from './link-config.js';
 export * from './medium.js';
+export * from './message-port.js';
 export * from './outputs.js';
 export * from './path-loss-table.js';
 export * from './phy.js';

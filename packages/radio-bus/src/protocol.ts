@@ -12,6 +12,8 @@ export const PROTOCOL_VERSION = 1;
 export const MAX_MESSAGE_BYTES = 4096;
 
 const eui64 = z.string().regex(/^[0-9a-f]{16}$/, 'EUI64 as 16 lowercase hex digits');
+const u16 = z.number().int().min(0).max(0xffff);
+const AddressFilterSchema = z.strictObject({ panId: u16, shortAddress: u16, extendedAddress: eui64 });
 const int = z.number().int();
 const time = z.number().int().nonnegative();
 const base64 = z.string().regex(/^[A-Za-z0-9+/]*={0,2}$/, 'base64');
@@ -29,6 +31,8 @@ export const HelloSchema = z.strictObject({
   lossDb: z.number().min(0).max(100).optional(),
   sensitivityDbm: z.number().min(-140).max(0).optional(),
   powered: z.boolean().optional(),
+  /** Its MAC's address filter (address-filter.ts): frames it would discard unread are not sent. */
+  filter: AddressFilterSchema.optional(),
   name: z.string().max(64).optional(),
 });
 
@@ -41,6 +45,8 @@ const ClientMessageSchema = z.discriminatedUnion('type', [
     channel: int,
     band: z.enum(BANDS as [string, ...string[]]).optional(),
   }),
+  /** Change (or with null drop) the address filter, at the barrier like a retune: a MAC that joined a PAN. */
+  z.strictObject({ type: z.literal('set-filter'), filter: AddressFilterSchema.nullable() }),
   z.strictObject({ type: z.literal('tx'), id: int.nonnegative(), psdu: base64 }),
   z.strictObject({ type: z.literal('cca'), id: int.nonnegative() }),
   z.strictObject({ type: z.literal('power'), on: z.boolean() }),
@@ -141,6 +147,7 @@ export class BusProtocolError extends Error {
 const KNOWN_TYPES = new Set([
   'hello',
   'set-channel',
+  'set-filter',
   'tx',
   'cca',
   'power',
@@ -179,9 +186,13 @@ export function parseClientMessage(value: unknown): ClientMessage {
 function fastPath(v: Record<string, unknown>): ClientMessage | null {
   let keys = 0;
   for (const _ in v) keys++;
-  if (v.type === 'idle' && keys === 2) {
-    const next = v.next;
-    if (next === null || (Number.isInteger(next) && (next as number) >= 0)) return v as ClientMessage;
+  if (v.type === 'idle' && (keys === 2 || (keys === 3 && 'seen' in v))) {
+    const { next, seen } = v;
+    if (
+      (next === null || (Number.isInteger(next) && (next as number) >= 0)) &&
+      (keys === 2 || (Number.isInteger(seen) && (seen as number) >= 0))
+    )
+      return v as ClientMessage;
   } else if (v.type === 'tx' && keys === 3) {
     const { id, psdu } = v;
     if (Number.isInteger(id) && (id as number) >= 0 && typeof psdu === 'string' && BASE64.test(psdu)) {

@@ -19,6 +19,8 @@ export const BUS_DROP_REASONS = {
   'duty-cycle': 'GB868 duty cycle: the sender was refused before the frame left (`radio` and `frame` null)',
   'receiver-busy': 'the receiver was transmitting itself',
   'receiver-off': 'the receiver was powered off (or powered on during the frame)',
+  'address-filtered':
+    "received, but not addressed to the receiver's declared 802.15.4 filter (traced only with `trace: full`; counted per radio in the summary)",
 } as const;
 export type DropReason = keyof typeof BUS_DROP_REASONS;
 

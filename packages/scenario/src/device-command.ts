@@ -69,17 +69,21 @@ function option(argv: string[], name: string, type: string): string | undefined 
  * The default arguments (`--bus`, `--state`, `--spec`) checked; returns argv with `--spec`
  * completed (defaults of the type's spec config schema filled in).
  */
-export function checkDeviceArgs(type: string, def: DeviceTypeDefinition, argv: string[]): string[] {
-  const bus = option(argv, '--bus', type);
+export function checkDeviceArgs(
+  type: string,
+  def: DeviceTypeDefinition,
+  argv: string[],
+  /** In a worker thread the bus is the MessagePort it was given: no `--bus`. */
+  inWorker = false,
+): string[] {
+  const bus = inWorker ? undefined : option(argv, '--bus', type);
   const state = option(argv, '--state', type);
   const specText = option(argv, '--spec', type);
-  const missing = [
-    ['--bus', bus],
-    ['--state', state],
-    ['--spec', specText],
-  ].filter(([, v]) => v === undefined);
+  const missing = [...(inWorker ? [] : [['--bus', bus]]), ['--state', state], ['--spec', specText]].filter(
+    ([, v]) => v === undefined,
+  );
   if (missing.length > 0) throw new CliError(`missing ${missing.map(([n]) => n).join(', ')} ${usage(type)}`);
-  if (!/^wss?:\/\/\S+$/.test(bus!)) throw new CliError(`--bus must be a ws:// URL, got ${bus}`);
+  if (!inWorker && !/^wss?:\/\/\S+$/.test(bus!)) throw new CliError(`--bus must be a ws:// URL, got ${bus}`);
   let json: unknown;
   try {
     json = JSON.parse(specText!);

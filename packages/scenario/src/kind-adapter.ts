@@ -24,6 +24,6 @@ export function kindType(kind: DeviceKind<any, KindDevice>): DeviceTypeDefinitio
       const { device } = await startKindDevice(kind, ctx, ctx.transport, nvm);
       return { close: () => device.close() };
     },
-    runProcess: (argv) => runKindProcess(kind, argv),
+    runProcess: (argv, transport) => runKindProcess(kind, argv, transport),
   };
 }

@@ -240,17 +240,20 @@ export async function createRadioDevice(ctx: DeviceContext): Promise<ScenarioDev
   return RadioDevice.create(ctx, ctx.transport);
 }
 
-/** `gbhan device radio --bus <url> --state <file> --spec <json>`: the same device over a socket. */
-export async function runRadioProcess(argv: string[]): Promise<void> {
+/**
+ * `gbhan device radio --bus <url> --state <file> --spec <json>`: the same device over a socket
+ * (or, in a worker thread, over the `transport` it was given).
+ */
+export async function runRadioProcess(argv: string[], transport?: ClientTransport): Promise<void> {
   const opt = (name: string): string | undefined => {
     const i = argv.indexOf(name);
     return i >= 0 ? argv[i + 1] : undefined;
   };
   const bus = opt('--bus');
   const specText = opt('--spec');
-  if (bus === undefined || specText === undefined)
+  if ((bus === undefined && transport === undefined) || specText === undefined)
     throw new Error('gbhan device radio needs --bus and --spec');
   const spec = JSON.parse(specText) as DeviceSpec;
-  const device = await RadioDevice.create(spec, new WebSocketTransport(bus));
+  const device = await RadioDevice.create(spec, transport ?? new WebSocketTransport(bus!));
   await new Promise<void>((resolve) => device.radio.onClose(() => resolve()));
 }

@@ -52,8 +52,11 @@ export interface DeviceTypeDefinition {
    * arguments have a `-`); `runProcess` receives them with the spec in place of the `-`.
    */
   processArgs?(spec: DeviceSpec, bus: string, statePath: string): string[];
-  /** The process entry: `gbhan device <type> ...argv`; resolves when the device has left the bus. */
-  runProcess(argv: string[]): Promise<void>;
+  /**
+   * The process entry: `gbhan device <type> ...argv`; resolves when the device has left the bus.
+   * In a worker thread (`gbhan run --workers`) `transport` is its MessagePort and `--bus` unused.
+   */
+  runProcess(argv: string[], transport?: ClientTransport): Promise<void>;
   /**
    * With the default process arguments: checks `config` of a `--spec` (the loader's output
    * form, durations in microseconds) and fills in defaults; default: any JSON object.

@@ -16,6 +16,7 @@ import './builtin.js';
 
 export interface RunCommandOptions {
   processes?: boolean;
+  workers?: boolean;
   out?: string;
   duration?: string;
   seed?: string;
@@ -185,6 +186,7 @@ export async function runRunCommand(
   const options: RunOptions = {
     outRoot: o.out ?? 'out',
     processes: o.processes ?? false,
+    workers: o.workers ?? false,
     ...(durationUs === undefined ? {} : { durationUs }),
     ...(o.seed === undefined ? {} : { seed: o.seed }),
     ...(o.manufacturerKeyFile === undefined ? {} : { manufacturerKeyFile: o.manufacturerKeyFile }),

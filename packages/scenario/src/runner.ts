@@ -1,7 +1,8 @@
 /**
  * Runs one loaded scenario: a bus with the scenario's medium and radio faults, the devices
- * (in this process over the in-process transport, or each in its own process over the
- * WebSocket bus - the same protocol either way), the timeline as controller commands at
+ * (in this process over the in-process transport, each in its own process over the
+ * WebSocket bus, or each in a worker thread over a MessagePort - the same protocol in every
+ * mode), the timeline as controller commands at
  * their virtual times, then the expectations over the trace and the outputs:
  * out/<scenario>/trace.jsonl, capture.pcap (802.15.4 TAP), keys (Wireshark zigbee_pc_keys)
  * and summary.json; with meters also the run's manufacturer key (public, and the secret when
@@ -11,7 +12,9 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { MessageChannel, Worker } from 'node:worker_threads';
 import {
+  attachMessagePort,
   type BusTraceEvent,
   DEFAULT_EPOCH_US,
   InProcessTransport,
@@ -36,10 +39,18 @@ import { isStartEvent, KeyCollector, RunTrace, sortStart } from './run-trace.js'
 import type { Scenario, ScenarioDeviceSpec } from './schema.js';
 
 export const GBHAN_BIN = fileURLToPath(new URL('../bin/gbhan.js', import.meta.url));
+const DEVICE_WORKER = new URL('../bin/device-worker.js', import.meta.url);
+
+/** A device process or worker thread, as the runner ends it. */
+interface Proc {
+  exitCode: number | null;
+  signalCode?: NodeJS.Signals | null;
+  kill(how: 'SIGKILL' | 'SIGTERM'): void;
+}
 
 interface Child {
   id: string;
-  proc: ChildProcess;
+  proc: Proc;
   stderr: string;
   /** Set when the runner ends it (crash action, end of run): its exit is not a failure. */
   expectedExit: boolean;
@@ -51,6 +62,11 @@ export interface RunOptions {
   outRoot?: string;
   /** Each device in its own process over the WebSocket bus (default: in-process). */
   processes?: boolean;
+  /**
+   * Each device in a worker thread of this process over a MessagePort (the shared-memory
+   * transport; faster than `processes`, same trace).
+   */
+  workers?: boolean;
   /** Override the scenario's duration (virtual microseconds). */
   durationUs?: number;
   /** Override the scenario's seed. */
@@ -68,7 +84,7 @@ export interface ScenarioResult {
   name: string;
   file: string;
   seed: string;
-  mode: 'in-process' | 'processes';
+  mode: 'in-process' | 'processes' | 'workers';
   durationUs: number;
   /** Wall-clock milliseconds the run took (for the summary table only). */
   wallMs: number;
@@ -96,7 +112,8 @@ export interface ScenarioResult {
   trace: 'full' | 'compact';
   /**
    * Per device: frames sent and received, frames on its channel it could not hear
-   * (`outOfRange`) and frames it heard on another channel (`otherChannel`), traced or not.
+   * (`outOfRange`), frames it heard on another channel (`otherChannel`) and frames it heard
+   * that its declared 802.15.4 address filter discards (`filtered`: not sent to it), traced or not.
    */
   radios: {
     id: string;
@@ -106,6 +123,7 @@ export interface ScenarioResult {
     rx: number;
     outOfRange: number;
     otherChannel: number;
+    filtered: number;
   }[];
   keys: number;
   /**
@@ -228,6 +246,10 @@ export function deviceSpecs(
 }
 
 export async function runScenario(scenario: Scenario, options: RunOptions = {}): Promise<ScenarioResult> {
+  const workers = options.workers ?? false;
+  if (workers && options.processes) throw new ScenarioRunError('choose processes or workers, not both');
+  /** Devices outside the runner's own event loop (processes or workers): the bus waits for them. */
+  const separate = workers || (options.processes ?? false);
   const processes = options.processes ?? false;
   const durationUs = options.durationUs ?? scenario.durationUs;
   const seed = options.seed ?? scenario.seed;
@@ -250,7 +272,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
     ...(Object.keys(scenario.links).length === 0 ? {} : { links: scenario.links }),
     seed: /^-?\d+$/.test(seed) ? Number(seed) : seed,
     trace: scenario.trace,
-    ...(processes ? { expectRadios: scenario.devices.length, idleTimeoutMs: 30_000 } : {}),
+    ...(separate ? { expectRadios: scenario.devices.length, idleTimeoutMs: 30_000 } : {}),
   });
   // Record only until the duration is reached: what devices do while the run is being torn
   // down (and the order sockets close in) is not part of the run.
@@ -283,7 +305,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
     pcapFcs?.write(f);
   });
 
-  const manufacturer = await runManufacturerKey(scenario, outDir, processes, options.manufacturerKeyFile);
+  const manufacturer = await runManufacturerKey(scenario, outDir, separate, options.manufacturerKeyFile);
   const specs = deviceSpecs(scenario, seed, manufacturer?.spec);
   const specById = new Map(specs.map((s) => [s.id, s]));
 
@@ -304,7 +326,53 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
   let server: Awaited<ReturnType<typeof startBusServer>> | null = null;
   const stateDir = join(outDir, 'state');
 
+  const watchExit = (child: Child, type: string) => {
+    void child.exit.then((code) => {
+      if (child.expectedExit) return;
+      failRun(
+        new ScenarioRunError(
+          `device ${child.id} (${type}) exited with code ${code} during the run${child.stderr ? `: ${child.stderr.trim()}` : ''}`,
+        ),
+      );
+    });
+    children.set(child.id, child);
+  };
+
+  const startWorker = (spec: DeviceSpec): void => {
+    const { port1, port2 } = new MessageChannel();
+    const argv = ['--state', join(stateDir, `${spec.id}.json`), '--spec', JSON.stringify(spec)];
+    const worker = new Worker(DEVICE_WORKER, {
+      workerData: { type: spec.type, argv, port: port2 },
+      transferList: [port2],
+      stderr: true,
+    });
+    attachMessagePort(bus, port1);
+    let exitCode: number | null = null;
+    const proc: Proc = {
+      get exitCode() {
+        return exitCode;
+      },
+      kill: () => void worker.terminate(),
+    };
+    const child: Child = { id: spec.id, proc, stderr: '', expectedExit: false, exit: Promise.resolve(null) };
+    worker.stderr.on('data', (d) => {
+      child.stderr += d;
+    });
+    // An exception the device does not catch ends its thread: the same as a process's exit 1.
+    worker.on('error', (e) => {
+      child.stderr += `${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`;
+    });
+    child.exit = new Promise((resolve) =>
+      worker.on('exit', (code) => {
+        exitCode = code;
+        resolve(code);
+      }),
+    );
+    watchExit(child, spec.type);
+  };
+
   const startDevice = async (spec: DeviceSpec): Promise<void> => {
+    if (workers) return startWorker(spec);
     if (!processes) {
       let nvm = nvms.get(spec.id);
       if (nvm === undefined) {
@@ -334,15 +402,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
       child.stderr += d;
     });
     child.exit = new Promise((resolve) => proc.on('exit', (code) => resolve(code)));
-    void child.exit.then((code) => {
-      if (child.expectedExit) return;
-      failRun(
-        new ScenarioRunError(
-          `device ${child.id} (${spec.type}) exited with code ${code} during the run${child.stderr ? `: ${child.stderr.trim()}` : ''}`,
-        ),
-      );
-    });
-    children.set(spec.id, child);
+    watchExit(child, spec.type);
   };
 
   for (const e of scenario.timeline) {
@@ -394,10 +454,8 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
   }
 
   try {
-    if (processes) {
-      server = await startBusServer(bus, { port: 0 });
-      mkdirSync(stateDir, { recursive: true });
-    }
+    if (processes) server = await startBusServer(bus, { port: 0 });
+    if (separate) mkdirSync(stateDir, { recursive: true });
     for (const spec of specs) await startDevice(spec);
     await Promise.race([bus.runUntil(durationUs).then(stopRecording), failed]);
     stopRecording();
@@ -412,7 +470,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
       // grace period for tearing processes down, outside the run's virtual time).
       c.expectedExit = true;
       const timer = setTimeout(() => c.proc.kill('SIGKILL'), 5000);
-      if (c.proc.exitCode === null && c.proc.signalCode === null) c.proc.kill('SIGTERM');
+      if (c.proc.exitCode === null && (c.proc.signalCode ?? null) === null) c.proc.kill('SIGTERM');
       await c.exit;
       clearTimeout(timer);
     }
@@ -438,25 +496,28 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
   const counts = trace.counts;
   const drops = { ...trace.drops };
   const radios = [...trace.radios.values()].map((r) => {
-    const n = nonDeliveries.get(r.eui64) ?? { outOfRange: 0, otherChannel: 0 };
-    return { ...r, outOfRange: n.outOfRange, otherChannel: n.otherChannel };
+    const n = nonDeliveries.get(r.eui64) ?? { outOfRange: 0, otherChannel: 0, filtered: 0 };
+    return { ...r, outOfRange: n.outOfRange, otherChannel: n.otherChannel, filtered: n.filtered };
   });
   if (scenario.trace === 'compact') {
     // Not in the trace: add what the bus counted, so the drops read the same either way.
     let outOfRange = 0;
     let otherChannel = 0;
+    let filtered = 0;
     for (const n of nonDeliveries.values()) {
       outOfRange += n.outOfRange;
       otherChannel += n.otherChannel;
+      filtered += n.filtered;
     }
     if (outOfRange > 0) drops['out-of-range'] = (drops['out-of-range'] ?? 0) + outOfRange;
     if (otherChannel > 0) drops['wrong-channel'] = (drops['wrong-channel'] ?? 0) + otherChannel;
+    if (filtered > 0) drops['address-filtered'] = (drops['address-filtered'] ?? 0) + filtered;
   }
   const result: ScenarioResult = {
     name: scenario.name,
     file: scenario.file,
     seed,
-    mode: processes ? 'processes' : 'in-process',
+    mode: workers ? 'workers' : processes ? 'processes' : 'in-process',
     durationUs,
     wallMs,
     expectations,

@@ -203,11 +203,13 @@ export async function startKindDevice<C, D extends KindDevice>(
 /**
  * The process entry of every kind: `gbhan device <type> --bus <url> --state <file> --spec
  * <json DeviceSpec> [kind options]` (the scenario's `gbhan device` checks the arguments
- * first). Resolves when the device has left the bus.
+ * first). Resolves when the device has left the bus. With `transport` (a worker thread's
+ * MessagePort), `--bus` is not used.
  */
 export async function runKindProcess<C, D extends KindDevice>(
   kind: DeviceKind<C, D>,
   argv: string[],
+  transport?: ClientTransport,
 ): Promise<void> {
   const option = (name: string) => {
     const i = argv.indexOf(name);
@@ -216,13 +218,13 @@ export async function runKindProcess<C, D extends KindDevice>(
   const bus = option('--bus');
   const state = option('--state');
   const specText = option('--spec');
-  if (bus === undefined || state === undefined || specText === undefined)
+  if ((bus === undefined && transport === undefined) || state === undefined || specText === undefined)
     throw new Error('a device process needs --bus, --state and --spec');
   const spec = JSON.parse(specText) as DeviceSpec;
   const { radio, device } = await startKindDevice(
     kind,
     spec,
-    new WebSocketTransport(bus),
+    transport ?? new WebSocketTransport(bus!),
     new FileNvStore(state),
   );
   const service = kind.serve ? await kind.serve(device, radio, option) : null;

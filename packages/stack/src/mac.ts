@@ -51,6 +51,8 @@ export interface MacEngineOptions {
   onFrame(frame: Exclude<MacFrame, { frameType: 'ack' }>, rx: ReceivedFrame): void;
   /** Indirect frames expire after this long (default macTransactionPersistenceTime, 7.68 s at 2.4 GHz). */
   indirectExpiryUs?: number;
+  /** Another listener on the radio wants every frame: declare no address filter to the bus. */
+  promiscuous?: boolean;
 }
 
 interface TxJob {
@@ -69,8 +71,8 @@ function addressKey(a: MacAddress | undefined): string {
 }
 
 export class MacEngine {
-  panId = MAC_BROADCAST_PAN;
-  shortAddress = MAC_BROADCAST_ADDRESS;
+  private pan = MAC_BROADCAST_PAN;
+  private short = MAC_BROADCAST_ADDRESS;
   private seq: number;
   private readonly queue: TxJob[] = [];
   private pumping = false;
@@ -98,6 +100,40 @@ export class MacEngine {
     this.phy = o.phy;
     this.setPhy(o.phy);
     o.radio.onReceive((rx) => this.receive(rx));
+    this.declareFilter();
+  }
+
+  /** macPANId. */
+  get panId(): number {
+    return this.pan;
+  }
+
+  set panId(pan: number) {
+    this.pan = pan;
+    this.declareFilter();
+  }
+
+  /** macShortAddress. */
+  get shortAddress(): number {
+    return this.short;
+  }
+
+  set shortAddress(short: number) {
+    this.short = short;
+    this.declareFilter();
+  }
+
+  /**
+   * Tell the bus what `isForMe` accepts, so it does not send this radio the frames it would
+   * discard unread (most of a house's traffic); same rule, so nothing the MAC takes is held back.
+   */
+  private declareFilter(): void {
+    if (this.o.promiscuous) return;
+    this.o.radio.setAddressFilter({
+      panId: this.pan,
+      shortAddress: this.short,
+      extendedAddress: this.o.eui64,
+    });
   }
 
   /** The PHY the radio is tuned to; every MAC timing is counted in its symbols (a dual-band HHT switches). */

@@ -26,8 +26,13 @@ export function gbhan(args: string[]): Promise<{ code: number | null; out: strin
 }
 
 /** The output files of `scenario` that differ between `<dir>/in` and `<dir>/proc` (in-process vs --processes). */
-export function differingOutputs(dir: string, scenario: string, files: readonly string[]): string[] {
+export function differingOutputs(
+  dir: string,
+  scenario: string,
+  files: readonly string[],
+  other = 'proc',
+): string[] {
   return files.filter(
-    (f) => !readFileSync(join(dir, 'in', scenario, f)).equals(readFileSync(join(dir, 'proc', scenario, f))),
+    (f) => !readFileSync(join(dir, 'in', scenario, f)).equals(readFileSync(join(dir, other, scenario, f))),
   );
 }

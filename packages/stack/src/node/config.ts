@@ -33,6 +33,11 @@ export interface ZigbeeNodeConfig {
   /** Joiner: how long to wait for Transport Key after association (default 5 s). */
   transportKeyTimeoutUs?: number;
   /** Parent: how long a frame for a sleepy child is held (default macTransactionPersistenceTime). */
+  /**
+   * Another listener on this radio reads every frame it hears (an attacker's sniffer): do not
+   * declare the MAC's address filter to the bus (default false: declared).
+   */
+  promiscuous?: boolean;
   indirectExpiryUs?: number;
   /** Every key the node learns, for Wireshark key files. */
   onKeyExport?: KeyExportHook;

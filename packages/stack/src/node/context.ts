@@ -104,6 +104,7 @@ export class NodeContext {
       trace: (e) => this.emit(e),
       onFrame,
       ...(config.indirectExpiryUs !== undefined ? { indirectExpiryUs: config.indirectExpiryUs } : {}),
+      ...(config.promiscuous ? { promiscuous: true } : {}),
     });
     this.securityLog = new SecurityLog(nvm, this.clock, (e) => this.emit(e));
     this.state = this.freshState();
