@@ -72,7 +72,7 @@ export async function runQueued(tasks: readonly RunTask[], o: QueuedOptions): Pr
   };
   const events = new QueueEvents(RUNS_QUEUE, { connection: o.connection });
   events.on('completed', ({ jobId, returnvalue }) => {
-    if (!jobId.startsWith(`${runId}:`)) return;
+    if (!jobId.startsWith(`${runId}-`)) return;
     const v = (typeof returnvalue === 'string' ? JSON.parse(returnvalue) : returnvalue) as Row;
     deliver(v);
   });
@@ -111,7 +111,7 @@ export async function runQueued(tasks: readonly RunTask[], o: QueuedOptions): Pr
         queueName: RUNS_QUEUE,
         data: { task, runId } satisfies RunJobData,
         opts: {
-          jobId: `${runId}:${i}`,
+          jobId: `${runId}-${i}`,
           attempts: 2,
           backoff: { type: 'fixed', delay: 1000 },
           // Kept until the parent has read it, then let go with the parent.

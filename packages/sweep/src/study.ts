@@ -148,9 +148,10 @@ function paramValues(p: z.output<typeof ParamSchema>): ParamValue[] {
   return Object.entries(p.values).map(([label, value]) => ({ label, value }));
 }
 
-const PLACEHOLDER = /\{\{(\w+)\}\}/g;
+const PLACEHOLDER = /\{\{(\w+)(?:\.(\w+))?\}\}/g;
+const WHOLE = /^\{\{(\w+)(?:\.(\w+))?\}\}$/;
 
-/** Every `{{name}}` in the template, with the path it is at. */
+/** Every `{{name}}` / `{{name.field}}` in the template, with the path it is at. */
 function placeholders(v: unknown, path: Path, out: Map<string, Path>): void {
   if (typeof v === 'string')
     for (const m of v.matchAll(PLACEHOLDER)) if (!out.has(m[1]!)) out.set(m[1]!, path);
@@ -160,33 +161,61 @@ function placeholders(v: unknown, path: Path, out: Map<string, Path>): void {
     for (const [k, x] of Object.entries(v)) placeholders(x, [...path, k], out);
 }
 
+/** A placeholder's value: the parameter's, or one field of it (`{{place.attacker}}`). */
+function lookup(
+  vars: ReadonlyMap<string, ParamValue>,
+  name: string,
+  field: string | undefined,
+): ParamValue | undefined {
+  const p = vars.get(name);
+  if (p === undefined || field === undefined) return p;
+  const v = p.value as Record<string, unknown> | null;
+  if (v === null || typeof v !== 'object' || !Object.hasOwn(v, field))
+    throw new FillError(name, `{{${name}.${field}}}: the value ${p.label} of ${name} has no field ${field}`);
+  const x = v[field];
+  return { label: typeof x === 'object' ? `${p.label}.${field}` : String(x), value: x };
+}
+
+export class FillError extends Error {
+  constructor(
+    readonly parameter: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
 /**
- * The template with the parameters filled in: a string that is only `{{name}}` becomes the
- * value itself (a number, a mapping, a list); a list item that is only `{{name}}` with a list
- * value is replaced by the list's items (so a parameter can add devices or timeline entries,
- * or none); elsewhere `{{name}}` becomes the value's label.
+ * The template with the parameters filled in: a string that is only `{{name}}` (or
+ * `{{name.field}}`, a field of a named value) becomes the value itself (a number, a mapping,
+ * a list); a list item that is only a placeholder with a list value is replaced by the
+ * list's items (so a parameter can add devices or timeline entries, or none); elsewhere the
+ * placeholder becomes the value's label. Values are filled too (they may hold placeholders).
  */
-export function fill(v: unknown, vars: ReadonlyMap<string, ParamValue>): unknown {
+export function fill(v: unknown, vars: ReadonlyMap<string, ParamValue>, depth = 0): unknown {
+  if (depth > 20)
+    throw new FillError('', 'placeholders nested more than 20 deep (a value that names itself?)');
   const whole = (s: string) => {
-    const m = /^\{\{(\w+)\}\}$/.exec(s);
-    return m === null ? undefined : vars.get(m[1]!);
+    const m = WHOLE.exec(s);
+    return m === null ? undefined : lookup(vars, m[1]!, m[2]);
   };
   if (typeof v === 'string') {
     const w = whole(v);
-    if (w !== undefined) return structuredClone(w.value);
-    return v.replace(PLACEHOLDER, (m, k: string) => vars.get(k)?.label ?? m);
+    if (w !== undefined) return fill(structuredClone(w.value), vars, depth + 1);
+    return v.replace(PLACEHOLDER, (m, k: string, f?: string) => lookup(vars, k, f)?.label ?? m);
   }
   if (Array.isArray(v)) {
     const out: unknown[] = [];
     for (const x of v) {
       const w = typeof x === 'string' ? whole(x) : undefined;
-      if (w !== undefined && Array.isArray(w.value)) out.push(...(fill(w.value, vars) as unknown[]));
-      else out.push(fill(x, vars));
+      if (w !== undefined && Array.isArray(w.value))
+        out.push(...(fill(w.value, vars, depth + 1) as unknown[]));
+      else out.push(fill(x, vars, depth));
     }
     return out;
   }
   if (v !== null && typeof v === 'object')
-    return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, fill(x, vars)]));
+    return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, fill(x, vars, depth)]));
   return v;
 }
 
@@ -328,7 +357,17 @@ export function parseStudy(text: string, file: string, o: LoadOptions = {}): Stu
       const key = [...base, `seed=${seed}`].join(',');
       vars.set('seed', { label: seed, value: /^\d+$/.test(seed) ? Number(seed) : seed });
       const dir = runDir(key);
-      const doc = fill(s.scenario, vars) as Record<string, unknown>;
+      let doc: Record<string, unknown>;
+      try {
+        doc = fill(s.scenario, vars) as Record<string, unknown>;
+      } catch (e) {
+        if (!(e instanceof FillError)) throw e;
+        throw at.error(
+          'STUDY_PLACEHOLDER',
+          e.parameter ? ['parameters', e.parameter] : ['scenario'],
+          e.message,
+        );
+      }
       doc.name = dir;
       doc.seed = vars.get('seed')!.value;
       if (quick && s.quick!.duration !== undefined) doc.duration = s.quick!.duration;
