@@ -61,24 +61,38 @@ program
     'ms between stalled-job checks (default 30000)',
     int('--stalled-interval'),
   )
-  .action(async (opts: { queue: string; concurrency: number; out: string; stalledInterval?: number }) => {
-    const worker = startWorker({
-      connection: parseRedisUrl(opts.queue),
-      concurrency: opts.concurrency,
-      out: opts.out,
-      ...(opts.stalledInterval === undefined ? {} : { stalledIntervalMs: opts.stalledInterval }),
-    });
-    worker.on('completed', (job) => console.log(`done ${job.data.task.key}`));
-    worker.on('failed', (job, e) => console.log(`failed ${job?.data.task.key ?? '?'}: ${e.message}`));
-    await worker.waitUntilReady();
-    console.log(`worker: taking runs from ${opts.queue} (concurrency ${opts.concurrency})`);
-    const stop = async () => {
-      await worker.close();
-      process.exit(0);
-    };
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
-  });
+  .option(
+    '--lock-duration <ms>',
+    "ms a job's lock lasts unless renewed: a dead worker's job is taken again after it (default 30000)",
+    int('--lock-duration'),
+  )
+  .action(
+    async (opts: {
+      queue: string;
+      concurrency: number;
+      out: string;
+      stalledInterval?: number;
+      lockDuration?: number;
+    }) => {
+      const worker = startWorker({
+        connection: parseRedisUrl(opts.queue),
+        concurrency: opts.concurrency,
+        out: opts.out,
+        ...(opts.stalledInterval === undefined ? {} : { stalledIntervalMs: opts.stalledInterval }),
+        ...(opts.lockDuration === undefined ? {} : { lockDurationMs: opts.lockDuration }),
+      });
+      worker.on('completed', (job) => console.log(`done ${job.data.task.key}`));
+      worker.on('failed', (job, e) => console.log(`failed ${job?.data.task.key ?? '?'}: ${e.message}`));
+      await worker.waitUntilReady();
+      console.log(`worker: taking runs from ${opts.queue} (concurrency ${opts.concurrency})`);
+      const stop = async () => {
+        await worker.close();
+        process.exit(0);
+      };
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+    },
+  );
 
 program.parseAsync(process.argv).catch((e: unknown) => {
   if (e instanceof CommanderError) process.exit(e.exitCode === 0 ? 0 : 2);

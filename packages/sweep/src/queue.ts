@@ -114,9 +114,9 @@ export async function runQueued(tasks: readonly RunTask[], o: QueuedOptions): Pr
           jobId: `${runId}-${i}`,
           attempts: 2,
           backoff: { type: 'fixed', delay: 1000 },
-          // Kept until the parent has read it, then let go with the parent.
-          removeOnComplete: false,
-          removeOnFail: false,
+          // Kept a day (the parent reads the values it stored when each child completed).
+          removeOnComplete: { age: 24 * 3600 },
+          removeOnFail: { age: 24 * 3600 },
         },
       })),
     });
