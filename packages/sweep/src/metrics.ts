@@ -207,16 +207,39 @@ const exposureMetric: MetricDef = {
 /** Layers whose drop means the hub never processed the frame (the window gate is INTERPAN). */
 const UNPROCESSED_LAYERS = new Set(['MAC', 'NWK', 'INTERPAN']);
 
+/** Where an attacker's Inter-PAN frame is addressed (MAC header). */
+interface Addressed {
+  pan: number | undefined;
+  to: number | string | undefined;
+}
+
+/**
+ * Is the frame for this hub's MAC? Its EUI64, or a broadcast / coordinator short address
+ * on its PAN (the configured `panId`; a hub without one takes only the broadcast PAN). A hub
+ * that hears a frame for another hub filters it at the MAC without a trace, so only frames
+ * addressed to it count.
+ */
+function addressedTo(f: Addressed, hub: { eui64: string; panId: number | undefined }): boolean {
+  if (typeof f.to === 'string') return f.to.toLowerCase() === hub.eui64;
+  if (f.to !== 0xffff && f.to !== 0x0000) return false;
+  return f.pan === 0xffff || (hub.panId !== undefined && f.pan === hub.panId);
+}
+
 const attackerFramesMetric: MetricDef = {
   description:
-    "Inter-PAN frames from `attacker` radios that Communications Hubs received: processed (past the hub's window gate) or dropped (window closed, or refused below it), and the time to the first processed one",
+    "Inter-PAN frames from `attacker` radios that Communications Hubs received and were addressed to them: processed (past the hub's window gate) or dropped (window closed, or refused below it), and the time to the first processed one",
   columns: 'attacker_rx, attacker_processed, attacker_dropped, first_processed_min (empty: none)',
   options: z.strictObject({}),
   create(_, ctx) {
     const attackers = new Set(ctx.devices.filter((d) => d.type === 'attacker').map((d) => d.eui64));
-    const hubs = new Set(hubsOf(ctx).map((d) => d.eui64));
-    /** The attackers' frames that are Inter-PAN (bus frame numbers). */
-    const interPan = new Set<number>();
+    const hubs = new Map(
+      hubsOf(ctx).map((d) => [
+        d.eui64,
+        { eui64: d.eui64.toLowerCase(), panId: (d.config as { panId?: number } | null)?.panId },
+      ]),
+    );
+    /** The attackers' Inter-PAN frames: bus frame number -> MAC addressing. */
+    const interPan = new Map<number, Addressed>();
     /** Per hub: an attacker frame it received at `t`, not yet known to be processed. */
     const pending = new Map<string, number>();
     let now = 0;
@@ -241,11 +264,15 @@ const attackerFramesMetric: MetricDef = {
         if (e.type === 'tx' && attackers.has(e.radio)) {
           try {
             const f = decodeMacFrame(Buffer.from(e.psdu, 'hex'), { fcs: true });
-            if (f.frameType === 'data' && isInterPanFrame(f.payload)) interPan.add(e.frame);
+            if (f.frameType === 'data' && isInterPanFrame(f.payload))
+              interPan.set(e.frame, { pan: f.destinationPan, to: f.destination });
           } catch {
             // not a frame the hub's MAC would take either
           }
-        } else if (e.type === 'rx' && hubs.has(e.radio) && interPan.has(e.frame)) {
+        } else if (e.type === 'rx') {
+          const f = interPan.get(e.frame);
+          const hub = hubs.get(e.radio);
+          if (f === undefined || hub === undefined || !addressedTo(f, hub)) return;
           if (pending.has(e.radio)) settle();
           rx++;
           pending.set(e.radio, e.t);

@@ -140,4 +140,33 @@ describe('metrics: one hub, one attacker at known distances', () => {
       expect(mine.values.attacker_dropped).toBe(sum('dropped'));
     }
   });
+
+  it('attacker frames: a neighbour hub on the same channel hears them but they are not for it', async () => {
+    const two = parseStudy(
+      STUDY.replace('name: one-hub', 'name: two-hubs')
+        .replace('  distance: [10, 40, 100, 160, 200]\n', '  distance: [40]\n')
+        .replace(
+          '    - id: rogue',
+          `    - id: ch2
+      type: comms-hub
+      eui64: 00124b0000c0ff02
+      channel: 15
+      position: { x: 10, y: 0 }
+      config: { panId: 0x1a02, channels: [{ page: 0, channel: 15 }], cbkeSuite: 1, cbkeTiming: as-fast-as-computed }
+    - id: rogue`,
+        )
+        .replace(
+          '    - { at: 119m, device: ch, action: interpan-report }',
+          '    - { at: 119m, device: ch2, action: interpan-report }',
+        ),
+      'two-hubs.yaml',
+    );
+    const r = await runOne(two.tasks.find((t) => t.key === 'distance=40,window=60m,seed=1')!, dir);
+    expect(r.values).toMatchObject({ hubs: 2, attacker_rx: 5, attacker_processed: 4, attacker_dropped: 1 });
+    // the neighbour's own count: nothing reached its Inter-PAN gate
+    const trace = readFileSync(join(dir, r.out, 'trace.jsonl'), 'utf8');
+    expect(trace).toContain('"interpan-report","windowUs":3600000000,"totalOpenUs":3600000000,"frames":{}');
+    // it heard them on the air all the same
+    expect(trace).toMatch(/"type":"rx","radio":"00124b0000c0ff02","from":"00124b0000dead01"/);
+  });
 });
