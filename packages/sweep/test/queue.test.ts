@@ -1,8 +1,8 @@
 /**
  * The sweep over BullMQ against a real Redis (redis-server on a free port of 127.0.0.1, no
  * persistence): two `gbhan worker` processes take the runs; one is killed (SIGKILL, with its
- * sandboxed run) while it holds a job, whose lock then expires and the other worker takes it
- * again (stalled-job recovery). results.csv must equal the local pool's byte for byte, lines
+ * sandboxed run) once it has finished a run - normally while it holds the next, whose lock
+ * then expires and the other worker takes it again (stalled-job recovery). results.csv must equal the local pool's byte for byte, lines
  * sorted and the wall-time column aside.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
