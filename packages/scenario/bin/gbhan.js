@@ -3,4 +3,8 @@
 import { register } from 'tsx/esm/api';
 
 register();
-await import('../src/cli.ts');
+// `gbhan sweep` / `gbhan worker` live in @gbhan/sweep, above this package (it imports the
+// scenario runner), so the launcher hands them over instead of src/cli.ts importing upwards.
+const sub = process.argv[2];
+if (sub === 'sweep' || sub === 'worker') await import('@gbhan/sweep/cli');
+else await import('../src/cli.ts');

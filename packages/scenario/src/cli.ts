@@ -15,6 +15,11 @@ import { type RunCommandOptions, runRunCommand } from './run-command.js';
 const program = new Command();
 // exitOverride: commander's own errors (a missing required option, an unknown one) exit 2 below.
 program.name('gbhan').description('GB smart-metering HAN emulator').showHelpAfterError().exitOverride();
+// Studies: the launcher (bin/gbhan.js) hands these to @gbhan/sweep, which sits above this package.
+program.addHelpText(
+  'after',
+  '\nStudies (@gbhan/sweep): gbhan sweep <study.yaml> [--quick] [--out DIR] [--workers N] [--queue redis://host:port]\n                        gbhan worker --queue redis://host:port [--concurrency N]',
+);
 
 program
   .command('bus')

@@ -75,6 +75,8 @@ export class RunTrace {
     names: ReadonlyMap<string, string>,
     devices: readonly { id: string; type: string; eui64: string }[],
     private readonly risks: readonly Risk[] = [],
+    /** Also given every event, in trace order (a sweep's metric observers). */
+    private readonly observer?: (e: BusTraceEvent) => void,
   ) {
     this.writer = tracePath === null ? null : new JsonlWriter(tracePath);
     this.keys = new KeyCollector(names);
@@ -113,6 +115,7 @@ export class RunTrace {
       if (r) r[e.type]++;
     } else if (e.type === 'device') this.supplyEvent(e.radio, e.t, String(e.event.type));
     if (this.risks.length > 0 && riskRelevant(this.risks, e)) this.riskEvents.push(e);
+    this.observer?.(e);
   }
 
   private supplyEvent(radio: string, t: number, type: string): void {

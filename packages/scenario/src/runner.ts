@@ -78,6 +78,11 @@ export interface RunOptions {
    * Default: a fresh random key per run (its secret written to the output directory).
    */
   manufacturerKeyFile?: string;
+  /**
+   * Sees every trace event once, in trace order, as the run streams (after the start is put
+   * in radio order): a sweep's metrics observe the run this way instead of re-reading trace.jsonl.
+   */
+  onEvent?: (e: BusTraceEvent) => void;
 }
 
 export interface ScenarioResult {
@@ -283,6 +288,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
     names,
     scenario.devices,
     scenario.risks,
+    options.onEvent,
   );
   bus.onTrace((e) => {
     if (recording) trace.push(e);
