@@ -22,6 +22,7 @@ import {
   type RadioRegistration,
   startBusServer,
 } from '@gbhan/radio-bus';
+import { ReportCollector, type ReportRun, writeReport } from '@gbhan/report';
 import { MemoryNvStore } from '@gbhan/stack';
 import type { ExpectationResult } from './expect.js';
 import {
@@ -62,6 +63,13 @@ export interface RunOptions {
    * Default: a fresh random key per run (its secret written to the output directory).
    */
   manufacturerKeyFile?: string;
+  /** Pace virtual time to the wall clock (the live view; speed 1 = real time). */
+  realTime?: { speed: number };
+  /**
+   * The live view: called once the bus exists and before time starts, with the bus (pause,
+   * speed) and a way to follow every event the run records, in trace order.
+   */
+  onStart?: (bus: RadioBus, follow: (listener: (e: BusTraceEvent) => void) => void) => void;
 }
 
 export interface ScenarioResult {
@@ -85,6 +93,8 @@ export interface ScenarioResult {
     pcapFcs?: string;
     keys?: string;
     summary: string;
+    /** report.html (outputs.report, default on). */
+    report?: string;
     /** The run's manufacturer key (scenarios with meters): public key, and the secret the run made. */
     manufacturerPublicKey?: string;
     manufacturerSecretKey?: string;
@@ -238,6 +248,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
     pcapFcs: join(outDir, 'capture-fcs.pcap'),
     keys: join(outDir, 'keys'),
     summary: join(outDir, 'summary.json'),
+    report: join(outDir, 'report.html'),
   };
   // Remove what an earlier run left (only our own files: the directory may hold others).
   for (const f of Object.values(files)) rmSync(f, { force: true });
@@ -251,6 +262,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
     seed: /^-?\d+$/.test(seed) ? Number(seed) : seed,
     trace: scenario.trace,
     ...(processes ? { expectRadios: scenario.devices.length, idleTimeoutMs: 30_000 } : {}),
+    ...(options.realTime ? { realTime: options.realTime } : {}),
   });
   // Record only until the duration is reached: what devices do while the run is being torn
   // down (and the order sockets close in) is not part of the run.
@@ -262,9 +274,11 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
     scenario.devices,
     scenario.risks,
   );
+  if (scenario.outputs.report) trace.report = new ReportCollector(scenario.devices);
   bus.onTrace((e) => {
     if (recording) trace.push(e);
   });
+  options.onStart?.(bus, (l) => trace.listeners.push(l));
   let nonDeliveries: ReturnType<RadioBus['nonDeliveries']> = new Map();
   const stopRecording = () => {
     if (!recording) return;
@@ -479,6 +493,21 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
       offUs: m.offUs + (m.offSince === null ? 0 : durationUs - m.offSince),
       interruptions: m.interruptions,
     }));
+  if (trace.report !== null) {
+    outputs.report = files.report;
+    await writeReport(files.report, reportRun(scenario, result), trace.report);
+  }
   writeFileSync(files.summary, `${JSON.stringify(result, null, 2)}\n`);
   return result;
+}
+
+/** The summary as report.html reads it, with the floor plan the summary does not carry. */
+function reportRun(scenario: Scenario, r: ScenarioResult): ReportRun {
+  return {
+    ...r,
+    ...(scenario.description === undefined ? {} : { description: scenario.description }),
+    walls: scenario.medium.walls ?? [],
+    ...(scenario.medium.bands ? { bands: scenario.medium.bands } : {}),
+    capture: r.outputs.pcap === undefined ? null : 'capture.pcap',
+  };
 }
