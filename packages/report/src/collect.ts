@@ -149,8 +149,14 @@ function markOf(type: string, ev: Record<string, unknown>): { track: Track; bad:
       return { track: 'wan', bad: false };
     case 'interpan-window':
     case 'interpan-handover':
+    case 'interpan-handover-sent':
+    case 'interpan-scan':
     case 'interpan-backoff':
       return { track: 'window', bad: type === 'interpan-backoff' };
+    case 'interpan-pairing':
+      return { track: 'window', bad: ev.result !== 'paired' };
+    case 'join-retry':
+      return { track: 'join', bad: true };
     default:
       return null;
   }

@@ -5,12 +5,13 @@
 
 export const REPORT_CSS = `
 body{font:14px/1.4 system-ui,sans-serif;margin:0 1.5em 3em;color:#1d2733;background:#fff}
-header{position:sticky;top:0;background:#fff;z-index:5;border-bottom:1px solid #ddd;padding-bottom:.3em}
+header{border-bottom:1px solid #ddd;padding-bottom:.3em}
+nav{position:sticky;top:0;background:#fff;z-index:5;padding:.3em 0;border-bottom:1px solid #eee}
 h1{margin:.4em 0 0;font-size:1.5em}h2{margin-top:1.6em;border-bottom:2px solid #e5e9ef}
 nav a{margin-right:1em}.meta{color:#556}.ok{color:#1a7f37;font-weight:600}.bad{color:#c62828;font-weight:600}
 .note{color:#556;font-size:.9em}small{color:#667}
 ol.verdicts{padding-left:2em}.verdict{margin:.15em 0}.verdict.held b{color:#1a7f37}.verdict.failed b{color:#c62828}
-.verdict:target{background:#fff6c8}
+.verdict:target{background:#fff6c8}.verdict,a.decide,section{scroll-margin-top:150px}
 .zoomable{overflow-x:auto;border:1px solid #e5e9ef;--zoom:1}
 .timeline{width:calc(100% * var(--zoom));min-width:100%;position:relative}
 .lane{border-top:1px solid #eef}.lane h4{margin:0;padding:2px 4px;font-size:12px;position:sticky;left:0;display:inline-block;background:#fff;z-index:2}

@@ -72,7 +72,12 @@ export function deciderDevice(summary: string, ids: ReadonlySet<string>): string
   return id !== undefined && ids.has(id) ? id : null;
 }
 
-function verdicts(run: ReportRun): string {
+/** Text with every EUI64 of a scenario device replaced by the device's id. */
+export function withIds(text: string, name: (eui: string) => string): string {
+  return text.replace(/\b[0-9a-f]{16}\b/gi, (eui) => name(eui.toLowerCase()));
+}
+
+function verdicts(run: ReportRun, name: (eui: string) => string): string {
   const held = run.expectations.filter((x) => x.held).length;
   const rows = run.expectations.map((x, i) => {
     const at = x.event ? formatTime(x.event.t) : '';
@@ -80,7 +85,7 @@ function verdicts(run: ReportRun): string {
       ? `<a href="#decide-${i}" class="goto">${esc(at)}</a>`
       : '<span class="none">no event</span>';
     const where = x.line === null ? '' : ` <small>${esc(run.file)}:${x.line}</small>`;
-    return `<li id="exp-${i}" class="verdict ${x.held ? 'held' : 'failed'}"><b>${x.held ? 'held' : 'FAILED'}</b> ${esc(x.text)}${where} — ${esc(x.detail)} ${link}</li>`;
+    return `<li id="exp-${i}" class="verdict ${x.held ? 'held' : 'failed'}"><b>${x.held ? 'held' : 'FAILED'}</b> ${esc(x.text)}${where} — ${esc(withIds(x.detail, name))} ${link}</li>`;
   });
   return `<p><b>${held}/${run.expectations.length}</b> expectations held.</p><ol class="verdicts">${rows.join('')}</ol>`;
 }
@@ -199,7 +204,7 @@ export async function renderReport(
             held: x.held,
             t: x.event.t,
             device: deciderDevice(x.event.summary, ids),
-            summary: x.event.summary,
+            summary: withIds(x.event.summary, c.name),
           },
         ],
   );
@@ -209,9 +214,9 @@ export async function renderReport(
     ? `Each arrow's <b>#n</b> is its frame in <a href="${esc(run.capture)}">${esc(run.capture)}</a> (Wireshark: Go to Packet n; tshark <code>frame.number==n</code>): the sender's first frame on air at or after the event, or the last frame the receiver heard before it.`
     : 'No capture was written (outputs.pcap: false).';
   const body = [
-    `<header><h1>${esc(run.name)}</h1><p>${esc(run.description ?? '')}</p><p class="meta">${esc(run.file)} · seed ${esc(run.seed)} · ${esc(run.mode)} · ${esc(formatTime(run.durationUs))} simulated in ${(run.wallMs / 1000).toFixed(2)} s · ${c.devices.length} devices · ${c.frames} frames · <span class="${held === run.expectations.length ? 'ok' : 'bad'}">${held}/${run.expectations.length} expectations held</span></p>`,
-    '<nav><a href="#verdicts">verdicts</a> <a href="#timeline">timeline</a> <a href="#sequence">sequence</a> <a href="#map">map</a> <a href="#figures">figures</a></nav></header>',
-    `<section id="verdicts"><h2>Expectations</h2>${verdicts(run)}</section>`,
+    `<header><h1>${esc(run.name)}</h1><p>${esc(run.description ?? '')}</p><p class="meta">${esc(run.file)} · seed ${esc(run.seed)} · ${esc(run.mode)} · ${esc(formatTime(run.durationUs))} simulated in ${(run.wallMs / 1000).toFixed(2)} s · ${c.devices.length} devices · ${c.frames} frames · <span class="${held === run.expectations.length ? 'ok' : 'bad'}">${held}/${run.expectations.length} expectations held</span></p></header>`,
+    '<nav><a href="#verdicts">verdicts</a> <a href="#timeline">timeline</a> <a href="#sequence">sequence</a> <a href="#map">map</a> <a href="#figures">figures</a></nav>',
+    `<section id="verdicts"><h2>Expectations</h2>${verdicts(run, c.name)}</section>`,
     `<section id="timeline"><h2>Timeline <span class="zoom" data-for="timeline"></span></h2><p class="note">One lane per device; bars are states (power on, Inter-PAN window open, WAN down, on the HAN, CBKE running, tunnel up, unlocked), ticks are events (red: refusals, failures, alerts). ✔/✘ mark each expectation's deciding event. Hover for details.</p>${renderTimeline(lanes, deciders, run.durationUs, o.maxLanes ?? 60)}</section>`,
     `<section id="sequence"><h2>Sequence <span class="zoom" data-for="sequence"></span></h2><p class="note">${frameNote}</p>${renderSequence(c.arrows, c.arrowsOver, run.capture)}</section>`,
     `<section id="map"><h2>Map</h2>${renderMap({ devices: c.devices, walls: run.walls, linkFrames: c.linkFrames, ...(run.bands ? { bands: run.bands } : {}) })}</section>`,

@@ -73,7 +73,7 @@ export function renderSequence(
           ? `<text class="fr" x="${num(Math.max(x1, x2) + 4)}" y="${y + 4}">#${a.frame}</text>`
           : `<a href="${esc(capture)}"><text class="fr" x="${num(Math.max(x1, x2) + 4)}" y="${y + 4}">#${a.frame}</text></a>`;
     out.push(
-      `<g class="msg ${a.kind}${a.bad ? ' bad' : ''}" id="msg-${i}" data-from="${esc(a.from)}" data-to="${esc(a.to)}"${a.frame === undefined ? '' : ` data-frame="${a.frame}"`}><title>${esc(title)}</title><text class="t" x="4" y="${y + 4}">${esc(formatTime(a.t))}</text>${line}<text x="${num(mid)}" y="${y - 3}" text-anchor="${self ? 'start' : 'middle'}">${esc(a.label)}</text>${fr}</g>`,
+      `<g class="msg ${a.kind}${a.bad ? ' bad' : ''}" id="msg-${i}" data-t="${a.t}" data-side="${a.side}" data-from="${esc(a.from)}" data-to="${esc(a.to)}"${a.frame === undefined ? '' : ` data-frame="${a.frame}"`}><title>${esc(title)}</title><text class="t" x="4" y="${y + 4}">${esc(formatTime(a.t))}</text>${line}<text x="${num(mid)}" y="${y - 3}" text-anchor="${self ? 'start' : 'middle'}">${esc(a.label)}</text>${fr}</g>`,
     );
   });
   out.push('</svg>');
