@@ -128,9 +128,7 @@ describe('report.html in Chromium', () => {
       const errors = consoleErrors(page);
       await page.goto(pathToFileURL(reportOf(c.name)).href);
       const r = results.get(c.name)!;
-      const devices = await page.$$eval('section.lane', (ls) =>
-        ls.map((l) => (l as HTMLElement).dataset.device),
-      );
+      const devices = await page.$$eval('section.lane', (ls) => ls.map((l) => l.getAttribute('data-device')));
       for (const d of r.radios) expect(devices).toContain(d.id);
       for (const [device, tracks] of Object.entries(c.lanes)) {
         const names = await page.$$eval(`section.lane[data-device="${device}"] .track .tname`, (ts) =>
@@ -165,7 +163,7 @@ describe('report.html in Chromium', () => {
     const before = await target.boundingBox();
     expect(before!.y).toBeGreaterThan(900);
     await page.locator(`#exp-${n} a.goto`).click();
-    await page.waitForFunction((id) => location.hash === `#decide-${id}`, n);
+    await page.waitForFunction(`location.hash === '#decide-${n}'`);
     const after = await target.boundingBox();
     expect(after!.y).toBeGreaterThanOrEqual(0);
     expect(after!.y).toBeLessThan(900);
@@ -173,11 +171,11 @@ describe('report.html in Chromium', () => {
     // in sight, not under the sticky navigation bar
     const seen = await target.evaluate((el) => {
       const r = el.getBoundingClientRect();
-      return el.contains(document.elementFromPoint(r.x + r.width / 2, r.y + r.height / 2));
+      return el.contains(el.ownerDocument.elementFromPoint(r.x + r.width / 2, r.y + r.height / 2));
     });
     expect(seen).toBe(true);
     // it sits on the lane of the device whose event decided it
-    const lane = await target.evaluate((el) => (el.closest('section.lane') as HTMLElement).dataset.device);
+    const lane = await target.evaluate((el) => el.closest('section.lane')?.getAttribute('data-device'));
     const summary = results.get('reset-han-rejoin')!.expectations[n]!.event!.summary;
     expect(summary.split(' ')[1]).toBe(lane);
     await page.screenshot({ path: join(SCREENSHOTS, 'report-clicked-expectation.png') });
