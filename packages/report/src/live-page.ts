@@ -14,8 +14,8 @@ header{display:flex;gap:1em;align-items:center;flex-wrap:wrap;position:sticky;to
 h1{font-size:1.3em;margin:0}#clock{font:600 1.4em ui-monospace,monospace;min-width:9em}
 #state{font-weight:600}#state.paused{color:#c77700}#state.done{color:#1a7f37}
 .cols{display:grid;grid-template-columns:minmax(0,880px) minmax(280px,1fr);gap:1em;margin-top:.6em}
-#detail{border:1px solid #dde;padding:.5em;min-height:8em;font-size:12px}#detail h3{margin:.1em 0}
-#log{font:12px ui-monospace,monospace;max-height:320px;overflow:auto;border:1px solid #dde;padding:.3em;margin:0;list-style:none}
+#detail{border:1px solid #dde;padding:.5em;min-height:8em;max-height:300px;overflow:auto;font-size:12px}#detail h3{margin:.1em 0}
+#log{font:12px ui-monospace,monospace;max-height:560px;overflow:auto;border:1px solid #dde;padding:.3em;margin:0;list-style:none}
 #log li.bad{color:#b71c1c}
 .lanes{border:1px solid #dde;margin-top:.6em}.lane{display:flex;height:16px;border-top:1px solid #f0f0f4}
 .lane .name{flex:none;width:110px;font-size:11px;padding-left:4px;overflow:hidden;white-space:nowrap}
@@ -80,7 +80,9 @@ function clock(m) {
   paused = m.paused; $('#clock').textContent = fmt(m.t); $('#clock').dataset.t = String(m.t);
   const st = $('#state'); st.textContent = m.done ? 'finished' : m.paused ? 'paused' : 'running'; st.className = m.done ? 'done' : m.paused ? 'paused' : '';
   $('#pause').textContent = m.paused ? 'resume' : 'pause'; $('#pause').disabled = m.done; $('#step').disabled = m.done || !m.paused;
-  const sp = m.speed === null ? 'max' : String(m.speed); if ($('#speed').value !== sp && document.activeElement !== $('#speed')) $('#speed').value = sp;
+  const sp = m.speed === null ? 'max' : String(m.speed); const sel = $('#speed');
+  if (![...sel.options].some((o) => o.value === sp)) { const o = document.createElement('option'); o.value = sp; o.textContent = 'x' + sp; sel.append(o); }
+  if (sel.value !== sp && document.activeElement !== sel) sel.value = sp;
   $('#skipped').textContent = m.skipped > 0 ? m.skipped + ' events not shown (the page could not keep up)' : '';
   const x = (100 * m.t / duration).toFixed(3) + '%'; for (const bar of lanes.values()) bar.firstChild.style.left = x;
 }
@@ -128,7 +130,7 @@ export function livePage(run: LiveRun): string {
 <button id="pause" type="button">pause</button><button id="step" type="button" disabled>step</button><select id="stepsize" title="step size">${steps}</select>
 <label>speed <select id="speed">${speeds}</select></label><span id="skipped" class="note"></span></header>
 <p class="note">${esc(run.description ?? '')} Click a device for its detail. Orange lines: frames received; red dashed: frames lost.</p>
-<div class="cols"><div id="map">${map}</div><div><div id="detail"><p class="note">No device selected.</p></div><h3>Events</h3><ol id="log"></ol></div></div>
-<h3>Timeline</h3><div class="lanes" id="lanes"></div>
+<div class="cols"><div><div id="map">${map}</div><h3>Timeline</h3><div class="lanes" id="lanes"></div></div>
+<div><div id="detail"><p class="note">No device selected.</p></div><h3>Events</h3><ol id="log"></ol></div></div>
 <script>${SCRIPT}</script></body></html>\n`;
 }

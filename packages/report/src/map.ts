@@ -45,11 +45,14 @@ function frame(input: MapInput) {
   if (x1 - x0 < 4) [x0, x1] = [x0 - 2, x1 + 2];
   if (y1 - y0 < 4) [y0, y1] = [y0 - 2, y1 + 2];
   const scale = Math.min((W - 2 * PAD) / (x1 - x0), (H - 2 * PAD) / (y1 - y0));
+  // as tall as the plan needs (a street is wide and flat), at least a third of the width
+  const height = Math.max(H / 2, Math.ceil((y1 - y0) * scale + 2 * PAD));
   return {
     scale,
+    height,
     px: (x: number) => PAD + (x - x0) * scale,
     // y grows upwards on the plan, downwards on screen
-    py: (y: number) => H - PAD - (y - y0) * scale,
+    py: (y: number) => height - PAD - (y - y0) * scale,
   };
 }
 
@@ -57,12 +60,15 @@ export function renderMap(input: MapInput): string {
   const f = frame(input);
   const pos = new Map(input.devices.map((d) => [d.id, { x: f.px(d.position.x), y: f.py(d.position.y), d }]));
   const out: string[] = [
-    `<svg class="map" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${W} ${H}" width="${W}" height="${H}" role="img" aria-label="map of the devices">`,
+    `<svg class="map" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${W} ${f.height}" width="${W}" height="${f.height}" role="img" aria-label="map of the devices">`,
     '<rect class="floor" x="0" y="0" width="100%" height="100%"/>',
-    `<clipPath id="mapclip"><rect x="0" y="0" width="${W}" height="${H}"/></clipPath>`,
+    `<clipPath id="mapclip"><rect x="0" y="0" width="${W}" height="${f.height}"/></clipPath>`,
   ];
-  // Reach of each band around the hubs (the devices every other joins).
-  const hubs = input.devices.filter((d) => d.type === 'comms-hub').slice(0, MAX_REACH_CIRCLES);
+  // Reach of each band around the hubs (the devices every other joins); without hubs, around
+  // the first radio of each band.
+  let hubs = input.devices.filter((d) => d.type === 'comms-hub').slice(0, MAX_REACH_CIRCLES);
+  if (hubs.length === 0)
+    hubs = (['2.4GHz', 'GB868'] as const).flatMap((b) => input.devices.filter((d) => d.band === b).slice(0, 1));
   out.push('<g class="reach" clip-path="url(#mapclip)">');
   for (const h of hubs) {
     const m = bandModel(input, h.band);
@@ -109,5 +115,5 @@ export function renderMap(input: MapInput): string {
       return `${b}: reach ${reachM(m, m.defaultTxPowerDbm, m.defaultSensitivityDbm).toFixed(0)} m at ${m.defaultTxPowerDbm} dBm / ${m.defaultSensitivityDbm} dBm without walls (${m.wallLossDb} dB per wall)`;
     });
   const linkNote = pairs.size > MAX_LINKS ? `; the ${MAX_LINKS} busiest of ${pairs.size} links drawn` : '';
-  return `<div class="mapwrap">${out.join('')}</div><p class="note">${esc(legend.join('; '))}${esc(linkNote)}. Circles: each hub's reach; lines: frames heard per link (hover for counts).</p>`;
+  return `<div class="mapwrap">${out.join('')}</div><p class="note">${esc(legend.join('; '))}${esc(linkNote)}. Circles: each hub's reach (or the first radio's of each band); lines: frames heard per link (hover for counts).</p>`;
 }

@@ -1,0 +1,145 @@
+/**
+ * The live view in Chromium: a short real-time run of reset-han-rejoin (`run --ui`'s
+ * startLiveRun) fills the map, timeline and log, pause stops the virtual clock (the bus's
+ * own time too), step runs one second, resume and speed go on, a device shows its detail on
+ * click; then `gbhan view`'s replay of the same run from its trace.jsonl. A bad command on the
+ * socket gets an error, a directory without a run a one-line CliError. Screenshots go to
+ * out/screenshots/.
+ */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ROOT } from '@gbhan/testing/cli';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { WebSocket } from 'ws';
+import { startLiveRun, startReplay } from '../packages/scenario/src/live-command.js';
+import { consoleErrors, launchChromium, SCREENSHOTS } from './browser.js';
+
+const OUT = mkdtempSync(join(tmpdir(), 'gbhan-live-'));
+const SCENARIO = join(ROOT, 'scenarios/reset-han-rejoin.yaml');
+let browser: Browser;
+
+beforeAll(async () => {
+  browser = await launchChromium();
+});
+afterAll(async () => {
+  await browser?.close();
+});
+
+const clockOf = async (page: Page) => Number(await page.getAttribute('#clock', 'data-t'));
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe('the live view of a run', () => {
+  it('fills in as the run goes; pause stops the clock, step runs a second, resume and speed go on', async () => {
+    const lines: string[] = [];
+    const { server, finished } = await startLiveRun(
+      [SCENARIO],
+      { out: OUT, port: '0', speed: '20', duration: '2m' },
+      (l) => lines.push(l),
+    );
+    expect(lines[0]).toBe(`live view: ${server.url}`);
+    const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+    const errors = consoleErrors(page);
+    try {
+      await page.goto(server.url);
+      expect(await page.locator('svg.map g.dev').count()).toBe(4);
+      // the ESME joins at 21.8 s of virtual time: about a second of wall time at x20
+      await page.waitForFunction(`Number(document.querySelector('#clock').dataset.t) > 25e6`, null, {
+        timeout: 20_000,
+      });
+      expect(await page.locator('#log li').count()).toBeGreaterThan(5);
+      expect(await page.locator('#lanes .lane[data-device="esme"] i').count()).toBeGreaterThan(0);
+
+      await page.click('#pause');
+      await page.waitForFunction(`document.querySelector('#state').textContent === 'paused'`);
+      const paused = await clockOf(page);
+      await sleep(1200);
+      expect(await clockOf(page)).toBe(paused);
+      expect(await page.textContent('#pause')).toBe('resume');
+
+      await page.click('#step'); // one second of virtual time, then paused again
+      await page.waitForFunction(`Number(document.querySelector('#clock').dataset.t) >= ${paused + 1_000_000}`);
+      await sleep(600);
+      const stepped = await clockOf(page);
+      expect(stepped).toBe(paused + 1_000_000);
+      await sleep(600);
+      expect(await clockOf(page)).toBe(stepped);
+
+      await page.click('#dev-esme');
+      await page.waitForFunction(`document.querySelector('#detail h3')?.textContent === 'esme (esme)'`);
+      expect(await page.textContent('#detail p')).toMatch(/frames sent [1-9]\d*, received [1-9]/);
+
+      await page.click('#pause'); // resume
+      await page.waitForFunction(`Number(document.querySelector('#clock').dataset.t) > ${stepped + 500_000}`);
+      await page.screenshot({ path: join(SCREENSHOTS, 'live-view.png') });
+
+      await page.selectOption('#speed', 'max');
+      await finished;
+      await page.waitForFunction(`document.querySelector('#state').textContent === 'finished'`);
+      expect(await clockOf(page)).toBe(120_000_000);
+      expect(errors).toEqual([]);
+    } finally {
+      await page.close();
+      await server.close();
+    }
+  }, 90_000);
+
+  it('answers a bad command on the socket with an error, and goes on', async () => {
+    const { server, control } = await startReplay(join(OUT, 'reset-han-rejoin'), { port: '0', speed: '1' });
+    try {
+      const ws = new WebSocket(`${server.url.replace('http', 'ws')}ws`);
+      const messages: { type: string; message?: string; paused?: boolean }[] = [];
+      ws.on('message', (d) => messages.push(JSON.parse(String(d))));
+      await new Promise((r) => ws.once('open', r));
+      ws.send('{"cmd":"warp"}');
+      ws.send('not json');
+      ws.send('{"cmd":"pause"}');
+      await sleep(400);
+      expect(messages.filter((m) => m.type === 'error').map((m) => m.message)).toEqual([
+        expect.stringMatching(/^bad command/),
+        'not JSON',
+      ]);
+      expect(control.paused).toBe(true);
+      ws.close();
+    } finally {
+      control.stop();
+      await server.close();
+    }
+  });
+
+  it('gbhan view replays the finished run from its trace, with the same controls', async () => {
+    const { server, control } = await startReplay(join(OUT, 'reset-han-rejoin'), { port: '0', speed: '10' });
+    const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+    const errors = consoleErrors(page);
+    try {
+      await page.goto(server.url);
+      expect(await page.textContent('#mode')).toBe('replay of a finished run');
+      await page.waitForFunction(`Number(document.querySelector('#clock').dataset.t) > 1e6`);
+      await page.click('#pause');
+      await page.waitForFunction(`document.querySelector('#state').textContent === 'paused'`);
+      const paused = await clockOf(page);
+      await sleep(800);
+      expect(await clockOf(page)).toBe(paused);
+      await page.selectOption('#speed', 'max');
+      await page.click('#pause');
+      await page.waitForFunction(`document.querySelector('#state').textContent === 'finished'`, null, {
+        timeout: 20_000,
+      });
+      expect(await clockOf(page)).toBe(120_000_000);
+      expect(await page.locator('#log li').count()).toBeGreaterThan(100);
+      expect(await page.locator('#lanes .lane').count()).toBe(4);
+      expect(errors).toEqual([]);
+    } finally {
+      await page.close();
+      control.stop();
+      await server.close();
+    }
+  });
+
+  it('refuses a directory that holds no run', async () => {
+    await expect(startReplay(join(OUT, 'nothing-here'), { port: '0' })).rejects.toThrow(
+      /is no run's output directory/,
+    );
+  });
+});
