@@ -2,7 +2,7 @@
  * The live view in Chromium: a short real-time run of reset-han-rejoin (`run --ui`'s
  * startLiveRun) fills the map, timeline and log, pause stops the virtual clock (the bus's
  * own time too), step runs one second, resume and speed go on, a device shows its detail on
- * click; then `gbhan view`'s replay of the same run from its trace.jsonl. A bad command on the
+ * click, and the finished run plays again on the same page; then `gbhan view`'s replay of the same run from its trace.jsonl. A bad command on the
  * socket gets an error, a directory without a run a one-line CliError. Screenshots go to
  * out/screenshots/.
  */
@@ -59,7 +59,9 @@ describe('the live view of a run', () => {
       expect(await page.textContent('#pause')).toBe('resume');
 
       await page.click('#step'); // one second of virtual time, then paused again
-      await page.waitForFunction(`Number(document.querySelector('#clock').dataset.t) >= ${paused + 1_000_000}`);
+      await page.waitForFunction(
+        `Number(document.querySelector('#clock').dataset.t) >= ${paused + 1_000_000}`,
+      );
       await sleep(600);
       const stepped = await clockOf(page);
       expect(stepped).toBe(paused + 1_000_000);
@@ -78,6 +80,17 @@ describe('the live view of a run', () => {
       await finished;
       await page.waitForFunction(`document.querySelector('#state').textContent === 'finished'`);
       expect(await clockOf(page)).toBe(120_000_000);
+
+      // the same page plays the finished run again from its trace
+      await page.click('#replay');
+      await page.waitForFunction(
+        `document.querySelector('#mode').textContent === 'replay of a finished run'`,
+      );
+      await page.selectOption('#speed', 'max');
+      await page.waitForFunction(`document.querySelector('#state').textContent === 'finished'`, null, {
+        timeout: 20_000,
+      });
+      expect(await page.locator('#log li').count()).toBeGreaterThan(100);
       expect(errors).toEqual([]);
     } finally {
       await page.close();

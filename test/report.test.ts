@@ -148,7 +148,9 @@ describe('report.html in Chromium', () => {
       expect(await page.locator('li.verdict').count()).toBe(r.total);
       expect(await page.locator('#figures svg').count()).toBeGreaterThanOrEqual(3);
       await page.screenshot({ path: join(SCREENSHOTS, `report-${c.name}.png`) });
-      await page.locator('#timeline').screenshot({ path: join(SCREENSHOTS, `report-${c.name}-timeline.png`) });
+      await page
+        .locator('#timeline')
+        .screenshot({ path: join(SCREENSHOTS, `report-${c.name}-timeline.png`) });
       await page.locator('#map').screenshot({ path: join(SCREENSHOTS, `report-${c.name}-map.png`) });
       expect(errors).toEqual([]);
       await page.close();

@@ -19,6 +19,8 @@ export interface LiveControl {
   resume(): void;
   step(us: number): void;
   setSpeed(speed: number | null): void;
+  /** Let go of timers and files (a replay replaced by a new one). */
+  stop?(): void;
 }
 
 export class BusLiveControl implements LiveControl {

@@ -79,6 +79,7 @@ function onEvent(e) {
 function clock(m) {
   paused = m.paused; $('#clock').textContent = fmt(m.t); $('#clock').dataset.t = String(m.t);
   const st = $('#state'); st.textContent = m.done ? 'finished' : m.paused ? 'paused' : 'running'; st.className = m.done ? 'done' : m.paused ? 'paused' : '';
+  $('#replay').hidden = !m.canReplay;
   $('#pause').textContent = m.paused ? 'resume' : 'pause'; $('#pause').disabled = m.done; $('#step').disabled = m.done || !m.paused;
   const sp = m.speed === null ? 'max' : String(m.speed); const sel = $('#speed');
   if (![...sel.options].some((o) => o.value === sp)) { const o = document.createElement('option'); o.value = sp; o.textContent = 'x' + sp; sel.append(o); }
@@ -96,6 +97,7 @@ for (const g of document.querySelectorAll('svg.map .dev')) g.addEventListener('c
   document.querySelectorAll('svg.map .dev.selected').forEach((x) => x.classList.remove('selected')); g.classList.add('selected'); selected = g.dataset.id; detail(selected);
 });
 $('#pause').addEventListener('click', () => send({ cmd: paused ? 'resume' : 'pause' }));
+$('#replay').addEventListener('click', () => send({ cmd: 'replay' }));
 $('#step').addEventListener('click', () => send({ cmd: 'step', us: Number($('#stepsize').value) }));
 $('#speed').addEventListener('change', () => { const v = $('#speed').value; send({ cmd: 'speed', speed: v === 'max' ? null : Number(v) }); });
 function connect() {
@@ -128,7 +130,7 @@ export function livePage(run: LiveRun): string {
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${esc(run.name)} · gbhan live</title><style>${CSS}</style></head><body>
 <header><h1 id="name">${esc(run.name)}</h1><span id="mode" class="note"></span><span id="clock" data-t="0">0s</span><span id="state"></span>
 <button id="pause" type="button">pause</button><button id="step" type="button" disabled>step</button><select id="stepsize" title="step size">${steps}</select>
-<label>speed <select id="speed">${speeds}</select></label><span id="skipped" class="note"></span></header>
+<label>speed <select id="speed">${speeds}</select></label><button id="replay" type="button" hidden>replay</button><span id="skipped" class="note"></span></header>
 <p class="note">${esc(run.description ?? '')} Click a device for its detail. Orange lines: frames received; red dashed: frames lost.</p>
 <div class="cols"><div><div id="map">${map}</div><h3>Timeline</h3><div class="lanes" id="lanes"></div></div>
 <div><div id="detail"><p class="note">No device selected.</p></div><h3>Events</h3><ol id="log"></ol></div></div>

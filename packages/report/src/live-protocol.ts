@@ -16,6 +16,8 @@ export const ClientCommand = z.discriminatedUnion('cmd', [
   z.strictObject({ cmd: z.literal('step'), us: z.number().int().positive().max(86_400_000_000).optional() }),
   /** null: as fast as possible. */
   z.strictObject({ cmd: z.literal('speed'), speed: z.number().positive().max(1e6).nullable() }),
+  /** The run is over: play it again from its trace. */
+  z.strictObject({ cmd: z.literal('replay') }),
 ]);
 export type ClientCommand = z.infer<typeof ClientCommand>;
 
@@ -79,6 +81,15 @@ export interface LiveDevice {
 
 export type ServerMessage =
   | { type: 'hello'; name: string; mode: 'live' | 'replay'; durationUs: number; devices: LiveDevice[] }
-  | { type: 'clock'; t: number; paused: boolean; speed: number | null; done: boolean; skipped: number }
+  | {
+      type: 'clock';
+      t: number;
+      paused: boolean;
+      speed: number | null;
+      done: boolean;
+      skipped: number;
+      /** A replay from the trace can be asked for (`replay`). */
+      canReplay: boolean;
+    }
   | { type: 'events'; events: LiveEvent[] }
   | { type: 'error'; message: string };

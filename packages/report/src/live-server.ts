@@ -46,6 +46,7 @@ export class LiveServer {
   private readonly names: Map<string, string>;
   private timer: NodeJS.Timeout | null = null;
   private control: LiveControl | null = null;
+  private replay: (() => LiveControl) | null = null;
 
   private constructor(
     private readonly http: Server,
@@ -92,6 +93,14 @@ export class LiveServer {
   /** The clock the controls act on (the running bus, or a replay). */
   attach(control: LiveControl): void {
     this.control = control;
+  }
+
+  /**
+   * Let pages ask for a replay once the control is done: `start` makes a new clock (from the
+   * trace), whose events this server's `push` should get.
+   */
+  enableReplay(start: () => LiveControl): void {
+    this.replay = start;
   }
 
   /** Another run on the same page (a replay after the live run). */
@@ -156,7 +165,13 @@ export class LiveServer {
     if (c.cmd === 'pause') control.pause();
     else if (c.cmd === 'resume') control.resume();
     else if (c.cmd === 'step') control.step(c.us ?? 1_000_000);
-    else control.setSpeed(c.speed);
+    else if (c.cmd === 'speed') control.setSpeed(c.speed);
+    else if (this.replay !== null && control.done) {
+      control.stop?.();
+      this.reset({ ...this.run, mode: 'replay' });
+      this.skipped = 0;
+      this.control = this.replay();
+    }
   }
 
   private send(ws: WebSocket, m: ServerMessage): void {
@@ -177,6 +192,7 @@ export class LiveServer {
       speed: c?.speed ?? null,
       done: c?.done ?? false,
       skipped: this.skipped,
+      canReplay: this.replay !== null && (c?.done ?? false),
     };
     const batch =
       events.length > 0 ? JSON.stringify({ type: 'events', events } satisfies ServerMessage) : null;
@@ -192,6 +208,7 @@ export class LiveServer {
   }
 
   async close(): Promise<void> {
+    this.control?.stop?.();
     if (this.timer !== null) clearInterval(this.timer);
     this.timer = null;
     for (const ws of this.wss.clients) ws.terminate();

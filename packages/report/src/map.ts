@@ -68,7 +68,9 @@ export function renderMap(input: MapInput): string {
   // the first radio of each band.
   let hubs = input.devices.filter((d) => d.type === 'comms-hub').slice(0, MAX_REACH_CIRCLES);
   if (hubs.length === 0)
-    hubs = (['2.4GHz', 'GB868'] as const).flatMap((b) => input.devices.filter((d) => d.band === b).slice(0, 1));
+    hubs = (['2.4GHz', 'GB868'] as const).flatMap((b) =>
+      input.devices.filter((d) => d.band === b).slice(0, 1),
+    );
   out.push('<g class="reach" clip-path="url(#mapclip)">');
   for (const h of hubs) {
     const m = bandModel(input, h.band);

@@ -90,7 +90,18 @@ export async function startLiveRun(
     },
     log,
   ).then(
-    (r) => r.code,
+    (r) => {
+      control?.finish();
+      const result = r.results[0];
+      const trace = result?.outputs.trace;
+      if (result !== undefined && trace !== undefined)
+        server.enableReplay(() => {
+          const replay = new ReplayControl(trace, result.durationUs, (e) => server.push(e), speed);
+          replay.start();
+          return replay;
+        });
+      return r.code;
+    },
     (e: unknown) => {
       control?.finish();
       throw e;
