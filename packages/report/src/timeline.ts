@@ -61,7 +61,7 @@ function trackRow(lane: Lane, track: Track, durationUs: number): string {
 function deciderRow(ds: readonly Decider[], durationUs: number): string {
   const marks = ds.map(
     (d) =>
-      `<a class="decide ${d.held ? 'held' : 'failed'}" id="decide-${d.index}" href="#exp-${d.index}" style="left:${pct(d.t, durationUs).toFixed(3)}%" title="${esc(`${formatTime(d.t)} ${d.held ? 'held' : 'FAILED'}: ${d.text} — ${d.summary}`)}">${d.held ? '✔' : '✘'}</a>`,
+      `<a class="decide ${d.held ? 'held' : 'failed'}" id="decide-${d.index}" href="#exp-${d.index}" style="left:${Math.min(99.5, pct(d.t, durationUs)).toFixed(3)}%" title="${esc(`${formatTime(d.t)} ${d.held ? 'held' : 'FAILED'}: ${d.text} — ${d.summary}`)}">${d.held ? '✔' : '✘'}</a>`,
   );
   return `<div class="track" data-track="verdicts"><span class="tname">verdicts</span><div class="bar">${marks.join('')}</div></div>`;
 }
