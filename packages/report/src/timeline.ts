@@ -87,19 +87,10 @@ export function renderTimeline(
   durationUs: number,
   maxLanes: number,
 ): string {
-  const byDevice = new Map<string, Decider[]>();
-  const runWide: Decider[] = [];
-  const ids = new Set(lanes.map((l) => l.device.id));
-  for (const d of deciders) {
-    if (d.device !== null && ids.has(d.device)) {
-      const list = byDevice.get(d.device) ?? [];
-      list.push(d);
-      byDevice.set(d.device, list);
-    } else runWide.push(d);
-  }
   const activity = (l: Lane) =>
     Object.values(l.marks).reduce((n, m) => n + (m?.length ?? 0), 0) +
     Object.values(l.intervals).reduce((n, m) => n + (m?.length ?? 0), 0);
+  const decided = new Set(deciders.map((d) => d.device));
   let shown = [...lanes];
   let hidden = 0;
   if (shown.length > maxLanes) {
@@ -107,19 +98,29 @@ export function renderTimeline(
       [...shown]
         .sort(
           (a, b) =>
-            Number(byDevice.has(b.device.id)) - Number(byDevice.has(a.device.id)) ||
-            activity(b) - activity(a),
+            Number(decided.has(b.device.id)) - Number(decided.has(a.device.id)) || activity(b) - activity(a),
         )
         .slice(0, maxLanes),
     );
     hidden = shown.length - keep.size;
     shown = shown.filter((l) => keep.has(l));
   }
+  // A decider on a lane not drawn goes to the run's own lane, so its link still lands.
+  const byDevice = new Map<string, Decider[]>();
+  const runWide: Decider[] = [];
+  const ids = new Set(shown.map((l) => l.device.id));
+  for (const d of deciders) {
+    if (d.device !== null && ids.has(d.device)) {
+      const list = byDevice.get(d.device) ?? [];
+      list.push(d);
+      byDevice.set(d.device, list);
+    } else runWide.push(d);
+  }
   const isAttacker = (l: Lane) => l.device.type === 'attacker' || (l.marks.attack?.length ?? 0) > 0;
   const html = [ticks(durationUs)];
   if (runWide.length > 0)
     html.push(
-      `<section class="lane" id="lane-run" data-device="(run)"><h4>run <small>events of no one device</small></h4>${deciderRow(runWide, durationUs)}</section>`,
+      `<section class="lane" id="lane-run" data-device="(run)"><h4>run <small>deciding events of no device drawn here</small></h4>${deciderRow(runWide, durationUs)}</section>`,
     );
   for (const l of shown.filter((l) => !isAttacker(l)))
     html.push(laneHtml(l, byDevice.get(l.device.id) ?? [], durationUs));

@@ -146,6 +146,30 @@ describe('renderReport', () => {
     expect(html.match(/<svg/g)!.length).toBeGreaterThanOrEqual(4);
   });
 
+  it('a verdict whose device lane is not drawn still links to its event (on the run lane)', async () => {
+    const c = new ReportCollector(devices);
+    for (const e of sample()) c.push(e);
+    const onCh = {
+      text: 'the window closes',
+      line: 5,
+      held: true,
+      detail: 'at 70us',
+      event: { t: 70, summary: 'device ch {}' },
+    };
+    const html = await renderReport({ ...run, expectations: [...run.expectations, onCh] }, c, {
+      maxLanes: 1,
+    });
+    expect(html).toContain('1 of 2 devices not drawn');
+    const chDrawn = html.includes('id="lane-ch"');
+    expect(chDrawn).toBe(!html.includes('id="lane-esme"'));
+    const links = [...html.matchAll(/href="#decide-(\d+)"/g)].map((m) => m[1]);
+    expect(links).toEqual(['0', '2']);
+    for (const n of links) expect(html).toContain(`id="decide-${n}"`);
+    const runLane = html.slice(html.indexOf('<section class="lane" id="lane-run"'));
+    // the verdict of the device not drawn sits on the run's lane
+    expect(runLane.slice(0, runLane.indexOf('</section>'))).toContain(`id="decide-${chDrawn ? 0 : 2}"`);
+  });
+
   it('withIds names known EUI64s and leaves others', () => {
     const name = (e: string) => (e === CH ? 'ch' : e);
     expect(withIds(`peer ${CH.toUpperCase()} and 00124b0000aaaaaa`, name)).toBe(
