@@ -6,10 +6,11 @@
  * socket gets an error, a directory without a run a one-line CliError. Screenshots go to
  * out/screenshots/.
  */
+import { spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ROOT } from '@gbhan/testing/cli';
+import { gbhan, ROOT } from '@gbhan/testing/cli';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
@@ -149,6 +150,37 @@ describe('the live view of a run', () => {
       await server.close();
     }
   });
+
+  it('the command line: gbhan view serves until SIGINT; --ui takes one scenario; bad options exit 2', async () => {
+    const proc = spawn(
+      process.execPath,
+      [join(ROOT, 'packages/scenario/bin/gbhan.js'), 'view', join(OUT, 'reset-han-rejoin'), '--port', '0'],
+      { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    const exit = new Promise<number | null>((resolve) => proc.on('exit', resolve));
+    const url = await new Promise<string>((resolve, reject) => {
+      let out = '';
+      proc.stdout.on('data', (d) => {
+        out += d;
+        const m = /(http:\/\/127\.0\.0\.1:\d+\/)/.exec(out);
+        if (m) resolve(m[1]!);
+      });
+      proc.on('exit', () => reject(new Error(`gbhan view exited: ${out}`)));
+    });
+    const page = await fetch(url);
+    expect(page.status).toBe(200);
+    expect(await page.text()).toContain('<title>reset-han-rejoin · gbhan live</title>');
+    expect((await fetch(`${url}nothing`)).status).toBe(404);
+    proc.kill('SIGINT');
+    expect(await exit).toBe(0);
+
+    const two = await gbhan(['run', 'scenarios/reset-han-rejoin.yaml', 'scenarios/air-demo.yaml', '--ui']);
+    expect(two).toEqual({ code: 2, out: 'gbhan: --ui shows one scenario; 2 were given\n' });
+    const badSpeed = await gbhan(['run', 'scenarios/air-demo.yaml', '--ui', '--speed', 'fast']);
+    expect(badSpeed).toMatchObject({ code: 2, out: expect.stringMatching(/^gbhan: --speed must be/) });
+    const badPort = await gbhan(['view', join(OUT, 'reset-han-rejoin'), '--port', '70000']);
+    expect(badPort).toEqual({ code: 2, out: 'gbhan: --port must be 0..65535, got 70000\n' });
+  }, 60_000);
 
   it('refuses a directory that holds no run', async () => {
     await expect(startReplay(join(OUT, 'nothing-here'), { port: '0' })).rejects.toThrow(
