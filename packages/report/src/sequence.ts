@@ -66,12 +66,11 @@ export function renderSequence(
       ? `<path d="M${num(x1)},${y - 4}h40v8h-38" fill="none" marker-end="url(#ah)"/>`
       : `<line x1="${num(x1)}" y1="${y}" x2="${num(x2 + (x2 > x1 ? -3 : 3))}" y2="${y}" marker-end="url(#ah)"/>`;
     const mid = self ? x1 + 46 : (x1 + x2) / 2;
+    // without a capture file the numbers would name frames nobody can open
     const fr =
-      a.frame === undefined
+      a.frame === undefined || capture === null
         ? ''
-        : capture === null
-          ? `<text class="fr" x="${num(Math.max(x1, x2) + 4)}" y="${y + 4}">#${a.frame}</text>`
-          : `<a href="${esc(capture)}"><text class="fr" x="${num(Math.max(x1, x2) + 4)}" y="${y + 4}">#${a.frame}</text></a>`;
+        : `<a href="${esc(capture)}"><text class="fr" x="${num(Math.max(x1, x2) + 4)}" y="${y + 4}">#${a.frame}</text></a>`;
     out.push(
       `<g class="msg ${a.kind}${a.bad ? ' bad' : ''}" id="msg-${i}" data-t="${a.t}" data-side="${a.side}" data-from="${esc(a.from)}" data-to="${esc(a.to)}"${a.frame === undefined ? '' : ` data-frame="${a.frame}"`}><title>${esc(title)}</title><text class="t" x="4" y="${y + 4}">${esc(formatTime(a.t))}</text>${line}<text x="${num(mid)}" y="${y - 3}" text-anchor="${self ? 'start' : 'middle'}">${esc(a.label)}</text>${fr}</g>`,
     );
