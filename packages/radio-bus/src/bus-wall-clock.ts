@@ -21,7 +21,7 @@ export class BusWallClock {
   constructor(
     private readonly s: BusState,
     /** Pace virtual time to the wall clock (speed 1 = real time); null: as fast as possible. */
-    private readonly realTime: { speed: number } | null,
+    private realTime: { speed: number } | null,
     /** Wall-clock ms a radio may stay awaiting before it is timed out and dropped (0 = never). */
     private readonly idleTimeoutMs: number,
   ) {}
@@ -64,6 +64,19 @@ export class BusWallClock {
     if (!s.expectedReached && s.sorted.length < s.settings.expectRadios) return;
     this.wallAnchor = performance.now();
     this.virtAnchor = s.now;
+  }
+
+  /**
+   * Change the pace while time runs (a live view's speed control, or after a pause): pacing
+   * starts again from the current instant, so virtual time neither races to catch up with the
+   * wall time spent paused nor jumps ahead.
+   */
+  setPace(realTime: { speed: number } | null): void {
+    if (this.pacing !== null) clearTimeout(this.pacing);
+    this.pacing = null;
+    this.realTime = realTime;
+    this.wallAnchor = 0;
+    this.anchorPacing();
   }
 
   /** Real-time mode: if the wall clock is behind `t`, wait for it (returns true if waiting). */

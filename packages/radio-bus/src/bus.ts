@@ -277,6 +277,28 @@ export class RadioBus {
     };
   }
 
+  /**
+   * Pace virtual time to the wall clock from now on (speed 1 = real time), or null: as fast as
+   * possible. Pacing restarts at the current instant (a live view's speed control; call it
+   * again before releasing a `holdTime()` pause, or time races to catch up).
+   */
+  setRealTime(realTime: { speed: number } | null): void {
+    if (realTime !== null && !(realTime.speed > 0 && Number.isFinite(realTime.speed)))
+      throw new BusConfigError('realTime.speed', `must be a number above 0, got ${realTime.speed}`);
+    this.s.wall.setPace(realTime);
+    this.s.lockStep.kick();
+  }
+
+  /**
+   * Real-time mode once time runs: the virtual instant the wall clock has reached (at most the
+   * run's end), which the bus time catches up with at its next event; null when not paced.
+   */
+  pacedTime(): number | null {
+    const s = this.s;
+    if (!s.wall.paced || s.controllerHolds > 0) return null;
+    return Math.min(s.wall.pacedNow(), s.until);
+  }
+
   /** Take a radio off the bus now, as if its device had died; its connection is closed. */
   detachRadio(eui64: string, reason: string): boolean {
     const radio = this.s.byEui.get(eui64);

@@ -77,10 +77,35 @@ runOptions(
   program
     .command('run')
     .description('run scenario files (or every *.yaml in a directory); exit 0 only if every expectation held')
-    .argument('<paths...>', 'scenario files or directories'),
+    .argument('<paths...>', 'scenario files or directories')
+    .option(
+      '--ui',
+      'serve the live view on 127.0.0.1 while the run goes (one scenario; stays up until Ctrl-C)',
+    )
+    .option('--port <port>', '--ui: TCP port of the live view (0 = any free port)', '7460')
+    .option(
+      '--speed <factor>',
+      '--ui: starting speed, 1 = real time (default) ... max = as fast as possible',
+    ),
 ).action(async (paths: string[], opts: RunCommandOptions) => {
+  if (opts.ui) {
+    const { runLiveRunCommand } = await import('./live-command.js');
+    process.exitCode = await runLiveRunCommand(paths, opts);
+    return;
+  }
   process.exitCode = (await runRunCommand(paths, opts)).code;
 });
+
+program
+  .command('view')
+  .description('replay a finished run (its out/<scenario>/ directory) in the live view on 127.0.0.1')
+  .argument('<dir>', 'a run output directory with summary.json and trace.jsonl')
+  .option('--port <port>', 'TCP port (0 = any free port)', '7460')
+  .option('--speed <factor>', 'starting speed, 1 = real time (default) ... max = as fast as possible')
+  .action(async (dir: string, opts: { port?: string; speed?: string }) => {
+    const { runViewCommand } = await import('./live-command.js');
+    process.exitCode = await runViewCommand(dir, opts);
+  });
 
 runOptions(program.command('start').description('the main job: gbhan run scenarios/')).action(
   async (opts: RunCommandOptions) => {

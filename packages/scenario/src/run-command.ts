@@ -28,6 +28,12 @@ export interface RunCommandOptions {
   maxFileSize?: string;
   /** The meters' manufacturer secret key file (default: a fresh key per run). */
   manufacturerKeyFile?: string;
+  /** `--ui`: serve the live view while the run goes (live-command.ts). */
+  ui?: boolean;
+  port?: string;
+  speed?: string;
+  /** What the live view hooks into each run (pacing, the bus, the events). */
+  hooks?: Pick<RunOptions, 'realTime' | 'onStart'>;
 }
 
 const BYTE_UNITS: Record<string, number> = { '': 1, k: 2 ** 10, m: 2 ** 20, g: 2 ** 30 };
@@ -190,6 +196,7 @@ export async function runRunCommand(
     ...(durationUs === undefined ? {} : { durationUs }),
     ...(o.seed === undefined ? {} : { seed: o.seed }),
     ...(o.manufacturerKeyFile === undefined ? {} : { manufacturerKeyFile: o.manufacturerKeyFile }),
+    ...o.hooks,
   };
   const showProgress = o.progress ?? progressStream.isTTY === true;
   const results: ScenarioResult[] = [];

@@ -6,6 +6,7 @@
  */
 import type { BusTraceEvent } from '@gbhan/radio-bus';
 import { JsonlWriter } from '@gbhan/radio-bus';
+import type { ReportCollector } from '@gbhan/report';
 import { ExpectationWatch } from './expect.js';
 import { riskRelevant } from './risks.js';
 import type { Expectation } from './schema.js';
@@ -68,6 +69,10 @@ export class RunTrace {
   readonly riskEvents: BusTraceEvent[] = [];
   /** Per meter: time off supply so far (supply-interrupted .. supply-restored). */
   readonly supply = new Map<string, { offSince: number | null; offUs: number; interruptions: number }>();
+  /** What report.html needs, gathered as the events pass (null: no report). */
+  report: ReportCollector | null = null;
+  /** Each event once more after the run's own uses (the live view). */
+  readonly listeners: ((e: BusTraceEvent) => void)[] = [];
 
   constructor(
     tracePath: string | null,
@@ -116,6 +121,8 @@ export class RunTrace {
     } else if (e.type === 'device') this.supplyEvent(e.radio, e.t, String(e.event.type));
     if (this.risks.length > 0 && riskRelevant(this.risks, e)) this.riskEvents.push(e);
     this.observer?.(e);
+    this.report?.push(e);
+    for (const l of this.listeners) l(e);
   }
 
   private supplyEvent(radio: string, t: number, type: string): void {

@@ -25,6 +25,7 @@ import {
   type RadioRegistration,
   startBusServer,
 } from '@gbhan/radio-bus';
+import { ReportCollector, type ReportRun, writeReport } from '@gbhan/report';
 import { MemoryNvStore } from '@gbhan/stack';
 import type { ExpectationResult } from './expect.js';
 import {
@@ -83,6 +84,13 @@ export interface RunOptions {
    * in radio order): a sweep's metrics observe the run this way instead of re-reading trace.jsonl.
    */
   onEvent?: (e: BusTraceEvent) => void;
+  /** Pace virtual time to the wall clock (the live view; speed 1 = real time). */
+  realTime?: { speed: number };
+  /**
+   * The live view: called once the bus exists and before time starts, with the bus (pause,
+   * speed) and a way to follow every event the run records, in trace order.
+   */
+  onStart?: (bus: RadioBus, follow: (listener: (e: BusTraceEvent) => void) => void) => void;
 }
 
 export interface ScenarioResult {
@@ -106,6 +114,8 @@ export interface ScenarioResult {
     pcapFcs?: string;
     keys?: string;
     summary: string;
+    /** report.html (outputs.report, default on). */
+    report?: string;
     /** The run's manufacturer key (scenarios with meters): public key, and the secret the run made. */
     manufacturerPublicKey?: string;
     manufacturerSecretKey?: string;
@@ -265,6 +275,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
     pcapFcs: join(outDir, 'capture-fcs.pcap'),
     keys: join(outDir, 'keys'),
     summary: join(outDir, 'summary.json'),
+    report: join(outDir, 'report.html'),
   };
   // Remove what an earlier run left (only our own files: the directory may hold others).
   for (const f of Object.values(files)) rmSync(f, { force: true });
@@ -278,6 +289,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
     seed: /^-?\d+$/.test(seed) ? Number(seed) : seed,
     trace: scenario.trace,
     ...(separate ? { expectRadios: scenario.devices.length, idleTimeoutMs: 30_000 } : {}),
+    ...(options.realTime ? { realTime: options.realTime } : {}),
   });
   // Record only until the duration is reached: what devices do while the run is being torn
   // down (and the order sockets close in) is not part of the run.
@@ -290,9 +302,11 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
     scenario.risks,
     options.onEvent,
   );
+  if (scenario.outputs.report) trace.report = new ReportCollector(scenario.devices);
   bus.onTrace((e) => {
     if (recording) trace.push(e);
   });
+  options.onStart?.(bus, (l) => trace.listeners.push(l));
   let nonDeliveries: ReturnType<RadioBus['nonDeliveries']> = new Map();
   const stopRecording = () => {
     if (!recording) return;
@@ -546,6 +560,21 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
       offUs: m.offUs + (m.offSince === null ? 0 : durationUs - m.offSince),
       interruptions: m.interruptions,
     }));
+  if (trace.report !== null) {
+    outputs.report = files.report;
+    await writeReport(files.report, reportRun(scenario, result), trace.report);
+  }
   writeFileSync(files.summary, `${JSON.stringify(result, null, 2)}\n`);
   return result;
+}
+
+/** The summary as report.html reads it, with the floor plan the summary does not carry. */
+function reportRun(scenario: Scenario, r: ScenarioResult): ReportRun {
+  return {
+    ...r,
+    ...(scenario.description === undefined ? {} : { description: scenario.description }),
+    walls: scenario.medium.walls ?? [],
+    ...(scenario.medium.bands ? { bands: scenario.medium.bands } : {}),
+    capture: r.outputs.pcap === undefined ? null : 'capture.pcap',
+  };
 }

@@ -89,8 +89,10 @@ const OutputsSchema = z
     keys: z.boolean().default(true),
     /** Also capture-fcs.pcap (802.15.4 with FCS, link type 195). */
     pcapFcs: z.boolean().default(false),
+    /** report.html: timeline, sequence diagram, map and figures (@gbhan/report). */
+    report: z.boolean().default(true),
   })
-  .default({ trace: true, pcap: true, keys: true, pcapFcs: false });
+  .default({ trace: true, pcap: true, keys: true, pcapFcs: false, report: true });
 
 const TopSchema = z.strictObject({
   name: z
@@ -224,7 +226,7 @@ export interface Scenario {
   expect: Expectation[];
   /** Risks measured over the trace (risks.ts), matchers resolved like the expectations'. */
   risks: Risk[];
-  outputs: { trace: boolean; pcap: boolean; keys: boolean; pcapFcs: boolean };
+  outputs: { trace: boolean; pcap: boolean; keys: boolean; pcapFcs: boolean; report: boolean };
   /** Out-of-range and other-channel non-deliveries: traced (`full`) or only counted (`compact`). */
   trace: 'full' | 'compact';
 }

@@ -76,7 +76,7 @@ describe('scenario files', () => {
       before: 20_000_000,
       line: 24,
     });
-    expect(s.outputs).toEqual({ trace: true, pcap: true, keys: true, pcapFcs: false });
+    expect(s.outputs).toEqual({ trace: true, pcap: true, keys: true, pcapFcs: false, report: true });
   });
 
   it('bad YAML syntax', () => {

@@ -67,6 +67,8 @@ const ORDER = [
   ['stack'],
   ['runtime'],
   ['comms-hub', 'meter', 'ppmid', 'hht', 'attacker', 'head-end'],
+  // report.html and the live view: trace events in, HTML out (imports radio-bus only)
+  ['report'],
   ['scenario'],
   ['sweep'],
   ['testing'],
