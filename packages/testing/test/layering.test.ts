@@ -68,6 +68,7 @@ const ORDER = [
   ['runtime'],
   ['comms-hub', 'meter', 'ppmid', 'hht', 'attacker', 'head-end'],
   ['scenario'],
+  ['testkit'],
   ['testing'],
 ].map((level) => level.map((d) => `@gbhan/${d}`));
 const levelOf = (name: string) => ORDER.findIndex((level) => level.includes(name));
