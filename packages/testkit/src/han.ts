@@ -169,11 +169,11 @@ export class Han {
   }
 
   /** Resolves once `device` has registered on the bus; wall-time limit (no virtual time passes). */
-  waitForAttach(device: DeviceRef, o: { timeoutMs?: number } = {}): Promise<BusTraceEvent> {
+  async waitForAttach(device: DeviceRef, o: { timeoutMs?: number } = {}): Promise<BusTraceEvent> {
     const eui = this.eui64(device);
     const match = (e: BusTraceEvent) => e.type === 'attach' && e.radio === eui;
     const done = this.events.find(match);
-    if (done !== undefined) return Promise.resolve(done);
+    if (done !== undefined) return done;
     const timeoutMs = o.timeoutMs ?? 30_000;
     return new Promise((resolve, reject) => {
       // Wall clock: attaching is a process starting and connecting, before virtual time runs.
