@@ -1,6 +1,7 @@
 export type { NonDeliveries } from './air-index.js';
 export * from './bus.js';
 export * from './capture.js';
+export * from './capture-read.js';
 export * from './client.js';
 export * from './config.js';
 export * from './duty-cycle.js';
@@ -11,6 +12,7 @@ export * from './path-loss-table.js';
 export * from './phy.js';
 export * from './prng.js';
 export * from './propagation.js';
+export * from './replay.js';
 export * from './protocol.js';
 export * from './server.js';
 export * from './sinks.js';
