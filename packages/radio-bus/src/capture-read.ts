@@ -212,7 +212,8 @@ function checkPsdu(psdu: Uint8Array, at: number): Uint8Array {
       `an 802.15.4 frame of ${psdu.length} bytes (1..${MAX_PSDU})`,
       at,
     );
-  return psdu;
+  // A plain copy: a frame does not keep the whole file alive, and compares as a Uint8Array.
+  return new Uint8Array(psdu);
 }
 
 function frameOf(linkType: number, body: Buffer, at: number): Framed | null {
@@ -269,7 +270,11 @@ function readIpv4(p: Buffer, at: number): Framed | null {
   const u = udp.parse(p.subarray(hl)) as { srcPort: number; dstPort: number; length: number };
   if (u.dstPort !== ZEP_UDP_PORT && u.srcPort !== ZEP_UDP_PORT) return null;
   if (u.length < 8 || u.length > p.length - hl)
-    throw new CaptureReadError('CAPTURE_TRUNCATED', `UDP length ${u.length}, ${p.length - hl} bytes left`, at + hl + 4);
+    throw new CaptureReadError(
+      'CAPTURE_TRUNCATED',
+      `UDP length ${u.length}, ${p.length - hl} bytes left`,
+      at + hl + 4,
+    );
   const z = readZep(p.subarray(hl + 8, hl + u.length), at + hl + 8);
   return z === null ? null : { psdu: z.psdu, channel: z.channel, zepDeviceId: z.deviceId };
 }

@@ -1,16 +1,17 @@
 /**
  * Real frames in: put the frames of a capture on the emulated air, and inject the frames of a
- * live ZEP stream (a sniffer or radio bridge) into a real-time run. Each channel of a capture
- * gets its own replay radio (one radio cannot send on two channels at once, and a multi-channel
- * capture has overlapping frames on different channels), at the given position; frames go out
- * at their original relative times or paced, in virtual time. A frame due while its radio is
- * still sending the previous one waits for it (counted as `delayed`).
+ * live ZEP stream (a sniffer or radio bridge) into a real-time run. A radio sends one frame at
+ * a time on one channel, but a capture has frames of many senders, overlapping on different
+ * channels and sometimes on one (a collision): so each channel gets as many replay radios as
+ * its most overlapping frames need, all at the given position. Frames go out at their original
+ * relative times or paced, in virtual time. A frame due while its radio is still sending (the
+ * bus's airtime differs from the default one planned with) waits for it, counted as `delayed`.
  */
 import { createSocket, type Socket } from 'node:dgram';
 import type { ReadFrame } from './capture-read.js';
 import { readZep } from './capture-read.js';
 import { BusRadio, type RadioRegistration } from './client.js';
-import { type Band, bandOfPage, isValidChannel } from './phy.js';
+import { airtimeUs, type Band, bandOfPage, defaultTiming, isValidChannel } from './phy.js';
 import type { ClientTransport } from './transport.js';
 
 export interface ReplayOptions {
@@ -61,11 +62,14 @@ export class ReplayError extends Error {
   }
 }
 
+/** The frames one replay radio sends (a lane of a channel). */
 interface Group {
   band: Band;
   page: number;
   channel: number;
   frames: { atUs: number; psdu: Uint8Array }[];
+  /** When its last frame ends, by the band's default airtime. */
+  endUs: number;
 }
 
 function plusOne(eui64: string, n: number): string {
@@ -89,7 +93,7 @@ export function planReplay(
       'REPLAY_BAD_TIME',
       `the first frame would be at virtual ${start} us, before the bus's time ${nowUs} us`,
     );
-  const groups = new Map<string, Group>();
+  const groups = new Map<string, Group[]>();
   let skipped = 0;
   for (const [i, f] of frames.entries()) {
     const page = o.page ?? f.page ?? (band === 'GB868' ? 28 : 0);
@@ -101,14 +105,21 @@ export function planReplay(
     }
     const atUs = o.pacedUs === undefined ? start + (f.timeUs - t0) : start + i * o.pacedUs;
     const key = `${page}/${channel}`;
-    let g = groups.get(key);
+    let lanes = groups.get(key);
+    if (lanes === undefined) {
+      lanes = [];
+      groups.set(key, lanes);
+    }
+    // The first lane free by then, else a new one (frames of a capture come in time order).
+    let g = lanes.find((l) => l.endUs <= atUs);
     if (g === undefined) {
-      g = { band: fb, page, channel, frames: [] };
-      groups.set(key, g);
+      g = { band: fb, page, channel, frames: [], endUs: 0 };
+      lanes.push(g);
     }
     g.frames.push({ atUs, psdu: f.psdu });
+    g.endUs = atUs + airtimeUs(f.psdu.length, defaultTiming(fb));
   }
-  return { groups: [...groups.values()], skipped };
+  return { groups: [...groups.values()].flat(), skipped };
 }
 
 /**
@@ -140,7 +151,7 @@ export async function replayFrames(
         page: g.page,
         channel: g.channel,
         position: o.position,
-        name: `replay-${g.page}-${g.channel}`,
+        name: `replay-${i}`,
         ...(o.txPowerDbm === undefined ? {} : { txPowerDbm: o.txPowerDbm }),
       };
       stats.radios.push({ ...reg, frames: g.frames.length } as ReplayStats['radios'][number]);
@@ -206,10 +217,7 @@ export interface ZepListener {
  * current instant (a real-time bus: the wall clock's), on the datagram's channel (same page).
  * A datagram that is not ZEP, or a frame the channel or length refuse, is counted in `bad`.
  */
-export async function listenZep(
-  radio: BusRadio,
-  o: { host?: string; port: number },
-): Promise<ZepListener> {
+export async function listenZep(radio: BusRadio, o: { host?: string; port: number }): Promise<ZepListener> {
   const socket: Socket = createSocket('udp4');
   const stats = { sent: 0, refused: 0, bad: 0, lastError: null as string | null };
   // Datagrams are put on the air one at a time, in arrival order.

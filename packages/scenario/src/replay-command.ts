@@ -60,7 +60,8 @@ function position(v: string): { x: number; y: number; z?: number } {
 }
 
 function replayOptions(o: ReplayCommandOptions): ReplayOptions {
-  if (!/^[0-9a-f]{16}$/.test(o.eui64)) throw new CliError(`--eui64 must be 16 lowercase hex digits, got ${o.eui64}`);
+  if (!/^[0-9a-f]{16}$/.test(o.eui64))
+    throw new CliError(`--eui64 must be 16 lowercase hex digits, got ${o.eui64}`);
   if (o.band !== undefined && o.band !== '2.4GHz' && o.band !== 'GB868')
     throw new CliError(`--band must be 2.4GHz or GB868, got ${o.band}`);
   const page = num('page', o.page);
@@ -146,8 +147,12 @@ export interface ZepInOptions {
 }
 
 /** `gbhan zep-in`: until SIGINT/SIGTERM or the bus closes. */
-export async function runZepInCommand(o: ZepInOptions, log: (line: string) => void = console.log): Promise<void> {
-  if (!/^[0-9a-f]{16}$/.test(o.eui64)) throw new CliError(`--eui64 must be 16 lowercase hex digits, got ${o.eui64}`);
+export async function runZepInCommand(
+  o: ZepInOptions,
+  log: (line: string) => void = console.log,
+): Promise<void> {
+  if (!/^[0-9a-f]{16}$/.test(o.eui64))
+    throw new CliError(`--eui64 must be 16 lowercase hex digits, got ${o.eui64}`);
   const page = num('page', o.page)!;
   const channel = num('channel', o.channel)!;
   const band = page >= 28 ? 'GB868' : '2.4GHz';
@@ -171,7 +176,9 @@ export async function runZepInCommand(o: ZepInOptions, log: (line: string) => vo
   await listener.close();
   radio.close();
   const s = listener.stats;
-  log(`zep-in stopped: ${s.sent} sent, ${s.refused} refused, ${s.bad} bad${s.lastError ? ` (last: ${s.lastError})` : ''}`);
+  log(
+    `zep-in stopped: ${s.sent} sent, ${s.refused} refused, ${s.bad} bad${s.lastError ? ` (last: ${s.lastError})` : ''}`,
+  );
 }
 
 /** The two commands on the gbhan program. */
@@ -181,12 +188,20 @@ export function registerReplayCommands(program: Command): void {
     .description('put the frames of a capture (pcap: link type 195, 283, or ZEP in UDP) on the emulated air')
     .argument('<capture>', 'a pcap file')
     .option('--bus <url>', 'a running bus server (default: a bus of its own, see --pcap)')
-    .option('--eui64 <hex>', 'EUI64 of the first replay radio (one per channel, counting up)', '00124b00fffe0000')
+    .option(
+      '--eui64 <hex>',
+      'EUI64 of the first replay radio (one per channel, counting up)',
+      '00124b00fffe0000',
+    )
     .option('--position <x,y[,z]>', 'where the replay radios are, metres', '0,0')
     .option('--band <band>', 'band of frames whose capture has no page (195, ZEP): 2.4GHz or GB868')
     .option('--page <page>', 'put every frame on this page')
     .option('--channel <n>', 'put every frame on this channel (default: the capture’s, else 11)')
-    .option('--at <duration|original>', 'first frame this long after the replay radios registered; original: at the capture’s own virtual times', '0')
+    .option(
+      '--at <duration|original>',
+      'first frame this long after the replay radios registered; original: at the capture’s own virtual times',
+      '0',
+    )
     .option('--paced <duration>', 'one frame every <duration> instead of the original spacing')
     .option('--tx-power <dBm>', 'transmit power of the replay radios')
     .option('--seed <seed>', 'seed of its own bus', '1')
