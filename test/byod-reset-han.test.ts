@@ -135,8 +135,22 @@ describe('bring your own device: Reset HAN and rejoin', () => {
         /TESTKIT_UNKNOWN_DEVICE/,
       );
       await expect(han.waitForAttach('nobody')).rejects.toMatchObject({ code: 'TESTKIT_UNKNOWN_DEVICE' });
+      // No device attaches for `esme` here: waiting is bounded (wall time) and typed.
+      await expect(han.waitForAttach('esme', { timeoutMs: 200 })).resolves.toMatchObject({ type: 'attach' });
     } finally {
       await han.close();
     }
+    const outside = await startHan({ scenario: FILE, outside: ['esme'] });
+    try {
+      await expect(outside.waitForAttach('esme', { timeoutMs: 200 })).rejects.toMatchObject({
+        code: 'TESTKIT_ATTACH_TIMEOUT',
+      });
+    } finally {
+      await outside.close();
+    }
+    // The runner's crash/restart are not the testkit's to replay.
+    await expect(
+      startHan({ scenario: 'scenarios/meter-crash-restart.yaml', timeline: true }),
+    ).rejects.toMatchObject({ code: 'TESTKIT_UNSUPPORTED' });
   });
 });
