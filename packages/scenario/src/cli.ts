@@ -10,6 +10,7 @@ import { type DccCommandOptions, runDccCommand } from './dcc-command.js';
 import { runDeviceCommand } from './device-command.js';
 import { type InstallCodeOptions, runInstallCodeCommand } from './install-code-command.js';
 import { type OpticalCommandOptions, runOpticalCommand } from './optical-command.js';
+import { registerReplayCommands } from './replay-command.js';
 import { type RunCommandOptions, runRunCommand } from './run-command.js';
 
 const program = new Command();
@@ -172,6 +173,9 @@ program
     process.stdout.write(runEventsCommand(opts));
   });
 
+// Real frames in (issue 18): gbhan replay, gbhan zep-in.
+registerReplayCommands(program);
+
 const USER_ERRORS = new Set([
   'CliError',
   'DurationError',
@@ -179,6 +183,8 @@ const USER_ERRORS = new Set([
   'ScenarioRunError',
   'BusClientError',
   'DeviceArgsError',
+  'CaptureReadError',
+  'ReplayError',
 ]);
 
 /** A Node system error (EADDRINUSE, ENOTDIR, EACCES ...): the user's environment, not a bug. */

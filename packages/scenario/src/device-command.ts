@@ -14,7 +14,7 @@ const COMMON_OPTIONS: Record<string, string> = {
   '--bus <url>': 'the bus server, ws://host:port (as `gbhan bus` prints it)',
   '--state <file>': "the device's non-volatile store (JSON; created if missing)",
   '--spec <json>':
-    'the device (`-`: read from stdin, as `gbhan run --processes` passes it): {"id", "type", "eui64", "registration": {eui64, band, page, channel, position: {x, y}}, "config", "peers" (the devices its config names), "seed"}',
+    'the device (`-`: read from stdin, as `gbhan run --processes` passes it): {"eui64", "registration": {eui64, band, page, channel, position: {x, y}}, "seed", "config" (resolved: EUI64s, <name>Us), "id", "type", "peers", "manufacturer"}; every field: packages/scenario/README.md, "gbhan device: the spec format"',
 };
 
 /** The parts of a DeviceSpec every device process reads; other fields pass through unchecked. */

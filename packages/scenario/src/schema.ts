@@ -244,11 +244,11 @@ export {
 /** Keys whose values may be written as bare EUI64s YAML would otherwise read as numbers. */
 const EUI64_KEYS = new Set(['eui64', 'radio', 'from', 'to', 'device', 'peer']);
 /** Action arguments that name a device: a device id here becomes that device's EUI64. */
-const REFERENCE_KEYS = new Set(['device', 'peer', 'target', 'devices', 'peers']);
+export const REFERENCE_KEYS = new Set(['device', 'peer', 'target', 'devices', 'peers']);
 /** Trace-event fields that name a radio: a device id here becomes its EUI64. */
-const MATCH_REFERENCE_KEYS = new Set(['radio', 'from']);
+export const MATCH_REFERENCE_KEYS = new Set(['radio', 'from']);
 /** Fields of a device event (`event: {...}`) that become EUI64s when they hold a device id. */
-const DEVICE_EVENT_REFERENCE_KEYS = new Set([
+export const DEVICE_EVENT_REFERENCE_KEYS = new Set([
   'peer',
   'eui64',
   'parent',

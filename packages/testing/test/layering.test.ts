@@ -70,7 +70,7 @@ const ORDER = [
   // report.html and the live view: trace events in, HTML out (imports radio-bus only)
   ['report'],
   ['scenario'],
-  ['sweep'],
+  ['sweep', 'testkit'],
   ['testing'],
 ].map((level) => level.map((d) => `@gbhan/${d}`));
 const levelOf = (name: string) => ORDER.findIndex((level) => level.includes(name));
