@@ -8,7 +8,7 @@
  * and summary.json; with meters also the run's manufacturer key (public, and the secret when
  * the run made it).
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
