@@ -8,8 +8,9 @@
  * Each run is a child process of its own (peak RSS is per process). Prints per N: wall
  * seconds, CPU seconds (user + system: steadier than wall time on a shared machine),
  * simulated seconds per wall second, peak RSS, trace events, and the growth exponent of wall
- * and CPU time between the two largest N. `BENCH_HOMES=10,100` (default), `BENCH_REPEAT=3`
- * runs for N <= 10 (median), `BENCH_DURATION=1h`. `city.ts --file bench/scenarios/city-1000.yaml`
+ * and CPU time between the two largest N, and the cost of a home-hour at each N against the
+ * same home alone (N = 1, measured in the same run: the overhead of scale). `BENCH_HOMES=1,10,100`
+ * (default), `BENCH_REPEAT=5` runs for N <= 10 (median), `BENCH_DURATION=1h`. `city.ts --file bench/scenarios/city-1000.yaml`
  * runs a scenario file of homes instead (the same homes, written as a `homes:` template), once,
  * for `BENCH_DURATION` (default 1h).
  */
@@ -18,6 +19,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { pathToFileURL } from 'node:url';
 import { parseDuration } from '@gbhan/clock';
 import { parseScenario, runScenario } from '@gbhan/scenario';
 import { appendInstallCodeCrc } from '@gbhan/zigbee';
@@ -97,7 +99,12 @@ async function child(homes: number, duration: string, file?: string): Promise<Ru
   };
 }
 
-if (process.argv[2] === '--child') {
+/** Run as a script (not imported for `cityScenario`). */
+const isMain = process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href;
+
+if (!isMain) {
+  // imported: only the exports
+} else if (process.argv[2] === '--child') {
   const run = await child(Number(process.argv[3]), process.argv[4] ?? '1h', process.argv[5]);
   console.log(JSON.stringify(run));
 } else if (process.argv[2] === '--file') {
@@ -120,8 +127,8 @@ if (process.argv[2] === '--child') {
       ` peak RSS ${m.rssMB.toFixed(0)} MB, ${m.events} events (${m.frames} frames)`,
   );
 } else {
-  const sizes = (process.env.BENCH_HOMES ?? '10,100').split(',').map(Number);
-  const repeat = Number(process.env.BENCH_REPEAT ?? 3);
+  const sizes = (process.env.BENCH_HOMES ?? '1,10,100').split(',').map(Number);
+  const repeat = Number(process.env.BENCH_REPEAT ?? 5);
   const duration = process.env.BENCH_DURATION ?? '1h';
   const results: Run[] = [];
   for (const n of sizes) {
@@ -151,6 +158,18 @@ if (process.argv[2] === '--child') {
         ` (median of ${runs.length}), ${(m.simulatedS / m.wallS).toFixed(0)} simulated s per wall s,` +
         ` peak RSS ${m.rssMB.toFixed(0)} MB, ${m.events} events (${m.frames} frames)`,
     );
+  }
+  const alone = results.find((r) => r.homes === 1);
+  if (alone !== undefined) {
+    // CPU of N homes against N times the CPU of one home alone (same run). Both include the
+    // run's fixed start-up (module loading), which favours N: the marginal figure leaves it out.
+    for (const r of results.filter((x) => x.homes > 1)) {
+      const ratio = r.cpuS / (r.homes * alone.cpuS);
+      const marginal = (r.cpuS - alone.cpuS) / (r.homes - 1) / alone.cpuS;
+      console.log(
+        `cost per home-hour at ${r.homes} homes vs one home alone: ${ratio.toFixed(2)} (marginal home: ${marginal.toFixed(2)})`,
+      );
+    }
   }
   if (results.length >= 2) {
     const [a, b] = results.slice(-2) as [Run, Run];
