@@ -65,6 +65,8 @@ interface Run {
   cpuS: number;
   simulatedS: number;
   rssMB: number;
+  /** Live heap after the run and a full GC: what the run holds (peak RSS also has V8's slack). */
+  heapMB: number;
   events: number;
   frames: number;
   joined: number;
@@ -88,6 +90,8 @@ async function child(homes: number, duration: string, file?: string): Promise<Ru
   const cpu = process.cpuUsage(cpu0);
   const cpuS = (cpu.user + cpu.system) / 1e6;
   rmSync(out, { recursive: true, force: true });
+  (globalThis as { gc?: () => void }).gc?.();
+  const heapMB = process.memoryUsage().heapUsed / 1e6;
   const events = Object.values(r.events).reduce((a, b) => a + b, 0);
   const joined = r.events.device ?? 0;
   return {
@@ -96,6 +100,7 @@ async function child(homes: number, duration: string, file?: string): Promise<Ru
     cpuS,
     simulatedS: r.durationUs / 1e6,
     rssMB: process.resourceUsage().maxRSS / 1024,
+    heapMB,
     events,
     frames: r.events.tx ?? 0,
     joined,
@@ -116,7 +121,7 @@ if (!isMain) {
   const duration = process.env.BENCH_DURATION ?? '1h';
   const p = spawnSync(
     process.execPath,
-    ['--import', 'tsx', `${here}city.ts`, '--child', '0', duration, file],
+    ['--expose-gc', '--import', 'tsx', `${here}city.ts`, '--child', '0', duration, file],
     {
       encoding: 'utf8',
       stdio: ['ignore', 'pipe', 'inherit'],
@@ -127,7 +132,7 @@ if (!isMain) {
   const m = JSON.parse(p.stdout.trim().split('\n').pop()!) as Run;
   console.log(
     `${file}: ${m.homes} homes, ${duration}: ${m.wallS.toFixed(1)} s wall, ${(m.simulatedS / m.wallS).toFixed(0)} simulated s per wall s,` +
-      ` peak RSS ${m.rssMB.toFixed(0)} MB, ${m.events} events (${m.frames} frames)`,
+      ` peak RSS ${m.rssMB.toFixed(0)} MB, live heap after GC ${m.heapMB.toFixed(0)} MB, ${m.events} events (${m.frames} frames)`,
   );
 } else {
   const sizes = (process.env.BENCH_HOMES ?? '1,10,100').split(',').map(Number);
@@ -139,7 +144,7 @@ if (!isMain) {
     for (let i = 0; i < (n <= 10 ? repeat : 1); i++) {
       const p = spawnSync(
         process.execPath,
-        ['--import', 'tsx', `${here}city.ts`, '--child', String(n), duration],
+        ['--expose-gc', '--import', 'tsx', `${here}city.ts`, '--child', String(n), duration],
         {
           encoding: 'utf8',
           stdio: ['ignore', 'pipe', 'inherit'],
@@ -150,7 +155,7 @@ if (!isMain) {
       const run = JSON.parse(p.stdout.trim().split('\n').pop()!) as Run;
       runs.push(run);
       console.log(
-        `  ${n} homes run ${i + 1}: ${run.wallS.toFixed(1)} s (CPU ${run.cpuS.toFixed(1)} s), ${run.rssMB.toFixed(0)} MB, ${run.frames} frames, ${run.events} events`,
+        `  ${n} homes run ${i + 1}: ${run.wallS.toFixed(1)} s (CPU ${run.cpuS.toFixed(1)} s), ${run.rssMB.toFixed(0)} MB (heap ${run.heapMB.toFixed(0)} MB), ${run.frames} frames, ${run.events} events`,
       );
     }
     runs.sort((a, b) => a.wallS - b.wallS);
@@ -159,7 +164,7 @@ if (!isMain) {
     console.log(
       `city ${n} homes (${n * 4} devices, 16 channels), ${duration}: ${m.wallS.toFixed(1)} s wall, CPU ${m.cpuS.toFixed(1)} s` +
         ` (median of ${runs.length}), ${(m.simulatedS / m.wallS).toFixed(0)} simulated s per wall s,` +
-        ` peak RSS ${m.rssMB.toFixed(0)} MB, ${m.events} events (${m.frames} frames)`,
+        ` peak RSS ${m.rssMB.toFixed(0)} MB, live heap after GC ${m.heapMB.toFixed(0)} MB, ${m.events} events (${m.frames} frames)`,
     );
   }
   const alone = results.find((r) => r.homes === 1);
