@@ -86,10 +86,15 @@ async function busWorkersRun(): Promise<{ delivered: number; seconds: number }> 
   return { delivered, seconds };
 }
 
-/** The lock-step floor over MessagePorts to 20 worker threads. */
-async function floorWorkersRun(): Promise<{ delivered: number; seconds: number }> {
+/**
+ * One message to every client per round, the next round once all have answered, FRAMES x
+ * CLIENTS rounds: the least a conservative lock-step asks. `encode` runs once per round.
+ */
+async function lockstepRounds<M>(
+  clients: { send(m: M): void; onReply(fn: () => void): void }[],
+  encode: (msg: object) => M,
+): Promise<{ delivered: number; seconds: number }> {
   const rounds = FRAMES * CLIENTS;
-  const pairs = Array.from({ length: CLIENTS }, () => worker('lockstep-worker.ts', {}));
   const psdu = Buffer.alloc(60, 1).toString('base64');
   let delivered = 0;
   let round = 0;
@@ -100,20 +105,35 @@ async function floorWorkersRun(): Promise<{ delivered: number; seconds: number }
       if (round++ === rounds) return done();
       pending = CLIENTS;
       const t = round * 5000;
-      for (const { port } of pairs)
-        port.postMessage({ type: 'rx', t, start: t - 2112, psdu, rssi: -40, lqi: 255 });
+      // The shape of the bus's own rx message: receivers of one frame, one round.
+      const m = encode({ type: 'rx', t, start: t - 2112, psdu, rssi: -40, lqi: 255 });
+      for (const c of clients) c.send(m);
     };
-    for (const { port } of pairs)
-      port.on('message', () => {
+    for (const c of clients)
+      c.onReply(() => {
         delivered++;
         if (--pending === 0) next();
       });
     next();
   });
   const seconds = (performance.now() - started) / 1000;
+  // Each round reaches every client; the bus delivers each frame to the other 19.
+  return { delivered: Math.round((delivered * (CLIENTS - 1)) / CLIENTS), seconds };
+}
+
+/** The lock-step floor over MessagePorts to 20 worker threads. */
+async function floorWorkersRun(): Promise<{ delivered: number; seconds: number }> {
+  const pairs = Array.from({ length: CLIENTS }, () => worker('lockstep-worker.ts', {}));
+  const r = await lockstepRounds(
+    pairs.map(({ port }) => ({
+      send: (m: object) => port.postMessage(m),
+      onReply: (fn: () => void) => port.on('message', fn),
+    })),
+    (msg) => msg,
+  );
   for (const { port } of pairs) port.postMessage({ type: 'end', t: 0 });
   await Promise.all(pairs.map(({ w }) => new Promise((r) => w.on('exit', r))));
-  return { delivered: Math.round((delivered * (CLIENTS - 1)) / CLIENTS), seconds };
+  return r;
 }
 
 async function rawRun(): Promise<{ delivered: number; seconds: number }> {
@@ -161,7 +181,6 @@ async function floorRun(): Promise<{ delivered: number; seconds: number }> {
   const wss = new WebSocketServer({ host: '127.0.0.1', port: 0, perMessageDeflate: false });
   await new Promise((r) => wss.once('listening', r));
   const port = (wss.address() as { port: number }).port;
-  const rounds = FRAMES * CLIENTS;
   const procs = Array.from({ length: CLIENTS }, () =>
     child('lockstep-client.ts', [`ws://127.0.0.1:${port}`]),
   );
@@ -172,33 +191,17 @@ async function floorRun(): Promise<{ delivered: number; seconds: number }> {
       if (clients.length === CLIENTS) ready();
     }),
   );
-  const psdu = Buffer.alloc(60, 1).toString('base64');
-  let delivered = 0;
-  let round = 0;
-  let pending = 0;
-  const started = performance.now();
-  await new Promise<void>((done) => {
-    const next = () => {
-      if (round++ === rounds) return done();
-      pending = CLIENTS;
-      const t = round * 5000;
-      // The shape of the bus's own rx message: receivers of one frame, one round.
-      const text = JSON.stringify({ type: 'rx', t, start: t - 2112, psdu, rssi: -40, lqi: 255 });
-      for (const c of clients) c.send(text);
-    };
-    for (const c of clients)
-      c.on('message', () => {
-        delivered++;
-        if (--pending === 0) next();
-      });
-    next();
-  });
-  const seconds = (performance.now() - started) / 1000;
+  const r = await lockstepRounds(
+    clients.map((c) => ({
+      send: (m: string) => c.send(m),
+      onReply: (fn: () => void) => c.on('message', fn),
+    })),
+    (msg) => JSON.stringify(msg),
+  );
   for (const c of clients) c.send(JSON.stringify({ type: 'end', t: 0 }));
   await Promise.all(procs.map((p) => new Promise((r) => p.on('exit', r))));
   wss.close();
-  // Each round reaches every client; the bus delivers each frame to the other 19.
-  return { delivered: Math.round((delivered * (CLIENTS - 1)) / CLIENTS), seconds };
+  return r;
 }
 
 // The machine is shared and noisy: alternate the runs and take each one's median rate.

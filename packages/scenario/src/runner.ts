@@ -64,8 +64,8 @@ export interface RunOptions {
   /** Each device in its own process over the WebSocket bus (default: in-process). */
   processes?: boolean;
   /**
-   * Each device in a worker thread of this process over a MessagePort (the shared-memory
-   * transport; faster than `processes`, same trace).
+   * Each device in a worker thread of this process over a worker_threads MessagePort (faster
+   * than `processes`, same trace).
    */
   workers?: boolean;
   /** Override the scenario's duration (virtual microseconds). */
