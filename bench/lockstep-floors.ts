@@ -2,8 +2,10 @@
  * Lock-step floors between threads: 20 worker threads, one small message to each per round
  * and one reply from each, the next round once all replied (what any conservative lock-step
  * asks), over worker_threads MessagePorts (what `gbhan run --workers` uses) and over a
- * SharedArrayBuffer with Atomics.waitAsync wake-ups (not built as a transport: this measures
- * what it could gain). Each worker yields with setImmediate before answering, as BusRadio does.
+ * SharedArrayBuffer, the threads woken by Atomics.waitAsync (they keep their event loop) or
+ * blocked in Atomics.wait between event-loop turns (faster, but a blocked thread serves no
+ * I/O): neither is built as a transport; this measures what they could gain. Each worker
+ * yields (setImmediate or a microtask) before answering, as BusRadio does.
  * Alternated, medians of BENCH_REPEAT (5) runs of BENCH_ROUNDS (1,000) rounds.
  */
 import { MessageChannel, type MessagePort, Worker } from 'node:worker_threads';
@@ -41,6 +43,24 @@ const keep = setInterval(() => {}, 1 << 30); // waitAsync alone does not keep a 
     Atomics.notify(done, 0);
   }
 })();`;
+const BLOCKING_WORKER = `
+const { workerData } = require('node:worker_threads');
+const flags = new Int32Array(workerData.flags);
+const done = new Int32Array(workerData.done);
+let seen = 0;
+function loop() {
+  Atomics.wait(flags, 0, seen); // blocks this thread, between event-loop turns
+  const v = Atomics.load(flags, 0);
+  if (v < 0) return;
+  seen = v;
+  JSON.parse(workerData.text);
+  Promise.resolve().then(() => {
+    Atomics.add(done, 0, 1);
+    Atomics.notify(done, 0);
+    setImmediate(loop);
+  });
+}
+setImmediate(loop);`;
 const PORT_WORKER = `
 const { workerData } = require('node:worker_threads');
 const port = workerData.port;
@@ -49,12 +69,12 @@ port.on('message', (m) => {
   setImmediate(() => port.postMessage({ type: 'idle', next: 1 }));
 });`;
 
-async function sabFloor(): Promise<number> {
+async function sabFloor(source: string): Promise<number> {
   const done = new Int32Array(new SharedArrayBuffer(4));
   const flags = Array.from({ length: CLIENTS }, () => new Int32Array(new SharedArrayBuffer(4)));
   const workers = flags.map(
     (f) =>
-      new Worker(SAB_WORKER, {
+      new Worker(source, {
         eval: true,
         workerData: { flags: f.buffer, done: done.buffer, text: JSON.stringify(MSG) },
       }),
@@ -115,12 +135,16 @@ async function portFloor(): Promise<number> {
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
 const sab: number[] = [];
+const blocking: number[] = [];
 const port: number[] = [];
 for (let i = 0; i < REPEAT; i++) {
   port.push(await portFloor());
-  sab.push(await sabFloor());
+  sab.push(await sabFloor(SAB_WORKER));
+  blocking.push(await sabFloor(BLOCKING_WORKER));
 }
+const p = median(port);
 console.log(
-  `lock-step floor, ${CLIENTS} worker threads, medians of ${REPEAT}: MessagePort ${Math.round(median(port))} deliveries/s,` +
-    ` SharedArrayBuffer + Atomics.waitAsync ${Math.round(median(sab))}/s: ratio ${(median(sab) / median(port)).toFixed(2)}`,
+  `lock-step floor, ${CLIENTS} worker threads, medians of ${REPEAT}: MessagePort ${Math.round(p)} deliveries/s;` +
+    ` SharedArrayBuffer + Atomics.waitAsync ${Math.round(median(sab))}/s (ratio ${(median(sab) / p).toFixed(2)});` +
+    ` SharedArrayBuffer + blocking Atomics.wait ${Math.round(median(blocking))}/s (ratio ${(median(blocking) / p).toFixed(2)})`,
 );
