@@ -260,6 +260,40 @@ export function deviceSpecs(
   }));
 }
 
+type TimelineEvent = Scenario['timeline'][number];
+/** A crash or a restart: only a runner that owns the devices can do them. */
+export type DeviceLifeEvent = Extract<TimelineEvent, { kind: 'crash' | 'restart' }>;
+
+/**
+ * The timeline onto the bus, in file order: jammers, wired-link changes and device commands
+ * at their virtual times; crashes and restarts go to `life`.
+ */
+export function scheduleTimeline(
+  bus: RadioBus,
+  timeline: readonly TimelineEvent[],
+  life: (e: DeviceLifeEvent) => void,
+): void {
+  for (const e of timeline) {
+    if (e.kind === 'jam') {
+      const { band, page, channel, position, txPowerDbm } = e.args;
+      bus.addJammer({
+        band,
+        page: page ?? 0,
+        channel,
+        position,
+        txPowerDbm,
+        startUs: e.at,
+        endUs: e.at + e.args.for,
+      });
+    } else if (e.kind === 'link') {
+      const { up, ...set } = e.change;
+      if (up !== undefined) bus.linkState(e.link, up, e.at);
+      if (set.latency !== undefined || set.loss !== undefined) bus.linkSet(e.link, set, e.at);
+    } else if (e.kind === 'device') bus.scheduleControl(e.eui64, e.at, e.command);
+    else life(e);
+  }
+}
+
 export async function runScenario(scenario: Scenario, options: RunOptions = {}): Promise<ScenarioResult> {
   const workers = options.workers ?? false;
   if (workers && options.processes) throw new ScenarioRunError('choose processes or workers, not both');
@@ -425,19 +459,8 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
     watchExit(child, spec.type);
   };
 
-  for (const e of scenario.timeline) {
-    if (e.kind === 'jam') {
-      const { band, page, channel, position, txPowerDbm } = e.args;
-      bus.addJammer({
-        band,
-        page: page ?? 0,
-        channel,
-        position,
-        txPowerDbm,
-        startUs: e.at,
-        endUs: e.at + e.args.for,
-      });
-    } else if (e.kind === 'crash') {
+  scheduleTimeline(bus, scenario.timeline, (e) => {
+    if (e.kind === 'crash') {
       bus.schedule(e.at, () => {
         // No clean shutdown: the radio leaves the air now and the device gets no chance to save.
         bus.detachRadio(e.eui64, 'crashed');
@@ -466,12 +489,8 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
             failRun(err instanceof Error ? err : new Error(String(err)));
           });
       });
-    } else if (e.kind === 'link') {
-      const { up, ...set } = e.change;
-      if (up !== undefined) bus.linkState(e.link, up, e.at);
-      if (set.latency !== undefined || set.loss !== undefined) bus.linkSet(e.link, set, e.at);
-    } else if (e.kind === 'device') bus.scheduleControl(e.eui64, e.at, e.command);
-  }
+    }
+  });
 
   try {
     if (processes) server = await startBusServer(bus, { port: 0 });

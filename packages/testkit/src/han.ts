@@ -24,6 +24,7 @@ import {
   type Scenario,
   type ScenarioDevice,
   SPEC_ON_STDIN,
+  scheduleTimeline,
   summarizeEvent,
 } from '@gbhan/scenario';
 import { MemoryNvStore } from '@gbhan/stack';
@@ -362,29 +363,12 @@ export class Han {
   }
 
   private scheduleTimeline(): void {
-    for (const e of this.scenario.timeline) {
-      if (e.kind === 'device') this.bus.scheduleControl(e.eui64, e.at, e.command);
-      else if (e.kind === 'jam') {
-        const { band, page, channel, position, txPowerDbm } = e.args;
-        this.bus.addJammer({
-          band,
-          page: page ?? 0,
-          channel,
-          position,
-          txPowerDbm,
-          startUs: e.at,
-          endUs: e.at + e.args.for,
-        });
-      } else if (e.kind === 'link') {
-        const { up, ...set } = e.change;
-        if (up !== undefined) this.bus.linkState(e.link, up, e.at);
-        if (set.latency !== undefined || set.loss !== undefined) this.bus.linkSet(e.link, set, e.at);
-      } else
-        throw new TestkitError(
-          'TESTKIT_UNSUPPORTED',
-          `line ${e.line}: ${e.kind} is the runner's (gbhan run); the testkit does not replay it`,
-        );
-    }
+    scheduleTimeline(this.bus, this.scenario.timeline, (e) => {
+      throw new TestkitError(
+        'TESTKIT_UNSUPPORTED',
+        `line ${e.line}: ${e.kind} is the runner's (gbhan run); the testkit does not replay it`,
+      );
+    });
   }
 }
 
