@@ -36,7 +36,13 @@ function child(script: string, args: string[]): ChildProcess {
   );
 }
 
-async function busRun(): Promise<{ delivered: number; seconds: number }> {
+/**
+ * The bus with CLIENTS radios that `start` puts on it (resolving with a function that waits
+ * for them to leave): rx deliveries per second from the first frame on.
+ */
+async function busDeliveries(
+  start: (bus: RadioBus) => Promise<() => Promise<unknown>>,
+): Promise<{ delivered: number; seconds: number }> {
   const bus = new RadioBus({ seed: 1, expectRadios: CLIENTS, idleTimeoutMs: 60_000 });
   let delivered = 0;
   let firstTx = 0;
@@ -44,16 +50,26 @@ async function busRun(): Promise<{ delivered: number; seconds: number }> {
     if (e.type === 'rx') delivered++;
     if (e.type === 'tx' && firstTx === 0) firstTx = performance.now();
   });
-  const server = await startBusServer(bus);
-  const procs = Array.from({ length: CLIENTS }, (_, i) =>
-    child('bus-client.ts', [server.url, String(i), String(FRAMES)]),
-  );
+  const gone = await start(bus);
   await bus.runUntil(FRAMES * 100_000 + 10_000);
   const seconds = (performance.now() - firstTx) / 1000;
   bus.close();
-  await Promise.all(procs.map((p) => new Promise((r) => p.on('exit', r))));
-  await server.close();
+  await gone();
   return { delivered, seconds };
+}
+
+/** The bus run with the 20 radios in processes of their own, over WebSocket. */
+function busRun(): Promise<{ delivered: number; seconds: number }> {
+  return busDeliveries(async (bus) => {
+    const server = await startBusServer(bus);
+    const procs = Array.from({ length: CLIENTS }, (_, i) =>
+      child('bus-client.ts', [server.url, String(i), String(FRAMES)]),
+    );
+    return async () => {
+      await Promise.all(procs.map((p) => new Promise((r) => p.on('exit', r))));
+      await server.close();
+    };
+  });
 }
 
 function worker(script: string, data: Record<string, unknown>): { w: Worker; port: MessageChannel['port1'] } {
@@ -66,24 +82,15 @@ function worker(script: string, data: Record<string, unknown>): { w: Worker; por
 }
 
 /** The bus run with the 20 radios in worker threads of this process, over MessagePorts. */
-async function busWorkersRun(): Promise<{ delivered: number; seconds: number }> {
-  const bus = new RadioBus({ seed: 1, expectRadios: CLIENTS, idleTimeoutMs: 60_000 });
-  let delivered = 0;
-  let firstTx = 0;
-  bus.onTrace((e) => {
-    if (e.type === 'rx') delivered++;
-    if (e.type === 'tx' && firstTx === 0) firstTx = performance.now();
+function busWorkersRun(): Promise<{ delivered: number; seconds: number }> {
+  return busDeliveries(async (bus) => {
+    const workers = Array.from({ length: CLIENTS }, (_, i) => {
+      const { w, port } = worker('bus-worker.ts', { index: i, frames: FRAMES });
+      attachMessagePort(bus, port);
+      return w;
+    });
+    return () => Promise.all(workers.map((w) => new Promise((r) => w.on('exit', r))));
   });
-  const workers = Array.from({ length: CLIENTS }, (_, i) => {
-    const { w, port } = worker('bus-worker.ts', { index: i, frames: FRAMES });
-    attachMessagePort(bus, port);
-    return w;
-  });
-  await bus.runUntil(FRAMES * 100_000 + 10_000);
-  const seconds = (performance.now() - firstTx) / 1000;
-  bus.close();
-  await Promise.all(workers.map((w) => new Promise((r) => w.on('exit', r))));
-  return { delivered, seconds };
 }
 
 /**
