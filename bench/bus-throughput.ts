@@ -93,6 +93,29 @@ function busWorkersRun(): Promise<{ delivered: number; seconds: number }> {
   });
 }
 
+/** The bus run with the 20 radios spread over THREADS worker threads (each radio its own MessagePort). */
+const THREADS = Number(process.env.BENCH_THREADS ?? 2);
+function busGroupedRun(): Promise<{ delivered: number; seconds: number }> {
+  return busDeliveries(async (bus) => {
+    const workers = Array.from({ length: THREADS }, (_, t) => {
+      const indices = Array.from({ length: CLIENTS }, (_, i) => i).filter((i) => i % THREADS === t);
+      const channels = indices.map(() => new MessageChannel());
+      const w = new Worker(new URL('./support/ts-worker.mjs', import.meta.url), {
+        workerData: {
+          ports: channels.map((c) => c.port2),
+          indices,
+          frames: FRAMES,
+          script: new URL('./support/bus-worker-group.ts', import.meta.url).href,
+        },
+        transferList: channels.map((c) => c.port2),
+      });
+      for (const c of channels) attachMessagePort(bus, c.port1);
+      return w;
+    });
+    return () => Promise.all(workers.map((w) => new Promise((r) => w.on('exit', r))));
+  });
+}
+
 /**
  * One message to every client per round, the next round once all have answered, FRAMES x
  * CLIENTS rounds: the least a conservative lock-step asks. `encode` runs once per round.
@@ -219,6 +242,7 @@ const ALL_RUNS = [
   ['bus', busRun],
   ['floor-workers', floorWorkersRun],
   ['bus-workers', busWorkersRun],
+  ['bus-grouped', busGroupedRun],
 ] as const;
 // BENCH_ONLY=bus-workers (comma-separated) runs only those (e.g. with BENCH_PROF for a profile).
 const only = process.env.BENCH_ONLY?.split(',');

@@ -61,6 +61,10 @@ function runOptions(cmd: Command): Command {
   return cmd
     .option('--processes', 'run each device in its own process over the WebSocket bus')
     .option('--workers', 'run each device in a worker thread over a MessagePort (faster than --processes)')
+    .option(
+      '--threads <n>',
+      'run the devices in n worker threads, several to a thread, each on its own MessagePort (implies --workers)',
+    )
     .option('--out <dir>', 'outputs go to <dir>/<scenario name>/', 'out')
     .option('--duration <duration>', "override every scenario's duration (e.g. 5m)")
     .option('--seed <seed>', "override every scenario's seed")

@@ -17,6 +17,8 @@ import './builtin.js';
 export interface RunCommandOptions {
   processes?: boolean;
   workers?: boolean;
+  /** `--threads N`: the devices in N worker threads (implies workers). */
+  threads?: string;
   out?: string;
   duration?: string;
   seed?: string;
@@ -44,6 +46,15 @@ export function parseByteSize(text: string): number {
   const n = m ? Number(m[1]) * BYTE_UNITS[m[2]!.toLowerCase()]! : Number.NaN;
   if (!Number.isSafeInteger(n) || n < 1)
     throw new CliError(`--max-file-size must be a size such as 4M or 1048576, got ${text}`);
+  return n;
+}
+
+/** `--threads N`: a whole number of threads >= 1, and not with --processes (CliError). */
+function threadCount(text: string, processes: boolean): number {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 1 || n > 1024)
+    throw new CliError(`--threads must be a whole number from 1 to 1024, got ${text}`);
+  if (processes) throw new CliError('--threads puts devices in worker threads: not with --processes');
   return n;
 }
 
@@ -193,6 +204,7 @@ export async function runRunCommand(
     outRoot: o.out ?? 'out',
     processes: o.processes ?? false,
     workers: o.workers ?? false,
+    ...(o.threads === undefined ? {} : { threads: threadCount(o.threads, o.processes ?? false) }),
     ...(durationUs === undefined ? {} : { durationUs }),
     ...(o.seed === undefined ? {} : { seed: o.seed }),
     ...(o.manufacturerKeyFile === undefined ? {} : { manufacturerKeyFile: o.manufacturerKeyFile }),

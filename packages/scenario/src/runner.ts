@@ -27,6 +27,7 @@ import {
 } from '@gbhan/radio-bus';
 import { ReportCollector, type ReportRun, writeReport } from '@gbhan/report';
 import { MemoryNvStore } from '@gbhan/stack';
+import { DeviceThreads } from './device-threads.js';
 import type { ExpectationResult } from './expect.js';
 import {
   type DeviceSpec,
@@ -68,6 +69,11 @@ export interface RunOptions {
    * than `processes`, same trace).
    */
   workers?: boolean;
+  /**
+   * The devices in this many worker threads, several to a thread, each still on its own
+   * MessagePort (implies `workers`): a lock-step round wakes each thread once.
+   */
+  threads?: number;
   /** Override the scenario's duration (virtual microseconds). */
   durationUs?: number;
   /** Override the scenario's seed. */
@@ -97,7 +103,7 @@ export interface ScenarioResult {
   name: string;
   file: string;
   seed: string;
-  mode: 'in-process' | 'processes' | 'workers';
+  mode: 'in-process' | 'processes' | 'workers' | 'threads';
   durationUs: number;
   /** Wall-clock milliseconds the run took (for the summary table only). */
   wallMs: number;
@@ -295,7 +301,8 @@ export function scheduleTimeline(
 }
 
 export async function runScenario(scenario: Scenario, options: RunOptions = {}): Promise<ScenarioResult> {
-  const workers = options.workers ?? false;
+  const threads = options.threads === undefined ? null : new DeviceThreads(DEVICE_WORKER, options.threads);
+  const workers = (options.workers ?? false) || threads !== null;
   if (workers && options.processes) throw new ScenarioRunError('choose processes or workers, not both');
   /** Devices outside the runner's own event loop (processes or workers): the bus waits for them. */
   const separate = workers || (options.processes ?? false);
@@ -393,8 +400,25 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
   };
 
   const startWorker = (spec: DeviceSpec): void => {
-    const { port1, port2 } = new MessageChannel();
     const argv = ['--state', join(stateDir, `${spec.id}.json`), '--spec', JSON.stringify(spec)];
+    if (threads !== null) {
+      const child: Child = {
+        id: spec.id,
+        proc: { exitCode: null, kill() {} },
+        stderr: '',
+        expectedExit: false,
+        exit: Promise.resolve(null),
+      };
+      const { device, port } = threads.start(spec.id, spec.type, argv, (text) => {
+        child.stderr += text;
+      });
+      attachMessagePort(bus, port);
+      child.proc = device;
+      child.exit = device.exit;
+      watchExit(child, spec.type);
+      return;
+    }
+    const { port1, port2 } = new MessageChannel();
     const worker = new Worker(DEVICE_WORKER, {
       workerData: { type: spec.type, argv, port: port2 },
       transferList: [port2],
@@ -513,6 +537,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
       await c.exit;
       clearTimeout(timer);
     }
+    await threads?.close();
     pcap?.close();
     pcapFcs?.close();
     trace.close();
@@ -556,7 +581,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
     name: scenario.name,
     file: scenario.file,
     seed,
-    mode: workers ? 'workers' : processes ? 'processes' : 'in-process',
+    mode: threads !== null ? 'threads' : workers ? 'workers' : processes ? 'processes' : 'in-process',
     durationUs,
     wallMs,
     expectations,
