@@ -1,7 +1,8 @@
 /**
  * Every scenario in scenarios/ (what `npm start` runs), once in-process, once with every
  * device in its own process over the WebSocket bus and once with every device in a worker
- * thread over a MessagePort: every expectation holds every way, and trace, capture and key
+ * thread over a MessagePort, and once with the devices shared by two worker threads
+ * (`--threads 2`): every expectation holds every way, and trace, capture and key
  * file are the same byte for byte. Then what each scenario is there to
  * show, read from those outputs with Wireshark's dissectors: 0 malformed frames, every secured
  * frame opened by the key file, Inter-PAN shown as Inter-PAN, frame counters that never go
@@ -46,16 +47,18 @@ beforeAll(async () => {
       join(dir, 'workers'),
       '--workers',
     ]),
+    // Every scenario, street-100 too: its 300 devices share two threads.
+    gbhan(['run', 'scenarios', '--out', join(dir, 'threads'), '--threads', '2']),
   ]);
 }, 900_000);
 
 describe('the shipped scenarios', () => {
-  it('are all run, and hold every expectation in-process, with --processes and with --workers', () => {
+  it('are all run, and hold every expectation in-process, with --processes, --workers and --threads 2', () => {
     expect(SHIPPED).toContain('insider-on-the-han');
     expect(SHIPPED.length).toBeGreaterThanOrEqual(8);
     for (const [i, r] of runs.entries()) {
       expect(r.code, r.out).toBe(0);
-      const n = i === 0 ? SHIPPED.length : BOTH_WAYS.length;
+      const n = i === 0 || i === 3 ? SHIPPED.length : BOTH_WAYS.length;
       expect(r.out).toMatch(new RegExp(`all ${n} scenario\\(s\\) held every expectation`));
     }
   });
@@ -65,6 +68,7 @@ describe('the shipped scenarios', () => {
       expect(differingOutputs(dir, s, ['trace.jsonl', 'capture.pcap', 'keys'])).toEqual([]);
       expect(differingOutputs(dir, s, ['trace.jsonl', 'capture.pcap', 'keys'], 'workers')).toEqual([]);
     }
+    expect(differingOutputs(dir, s, ['trace.jsonl', 'capture.pcap', 'keys'], 'threads')).toEqual([]);
     expect(readFileSync(out(s, 'trace.jsonl')).length).toBeGreaterThan(1000);
     expect(malformedCount(out(s, 'capture.pcap'), keyOptions(s))).toBe(0);
   });

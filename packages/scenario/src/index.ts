@@ -14,3 +14,4 @@ export * from './trace-events.js';
 export * from './trace-events-doc.js';
 
 import './builtin.js';
+export * from './device-threads.js';

@@ -41,7 +41,8 @@ import { isStartEvent, KeyCollector, RunTrace, sortStart } from './run-trace.js'
 import type { Scenario, ScenarioDeviceSpec } from './schema.js';
 
 export const GBHAN_BIN = fileURLToPath(new URL('../bin/gbhan.js', import.meta.url));
-const DEVICE_WORKER = new URL('../bin/device-worker.js', import.meta.url);
+/** The entry of device worker threads (`--workers`, `--threads`): registers tsx, then src/device-worker.ts. */
+export const DEVICE_WORKER = new URL('../bin/device-worker.js', import.meta.url);
 
 /** A device process or worker thread, as the runner ends it. */
 interface Proc {
