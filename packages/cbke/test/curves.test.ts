@@ -1,8 +1,9 @@
 import { createECDH, ECDH } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { sumPoints } from '../src/abstract/fixed-base.js';
 import type { AffinePoint, KoblitzCurve } from '../src/abstract/koblitz.js';
-import { bytesToHex } from '../src/bytes.js';
+import { bitLength, bytesToHex } from '../src/bytes.js';
 import { CbkeError } from '../src/errors.js';
 import { sect163k1 } from '../src/sect163k1.js';
 import { sect283k1 } from '../src/sect283k1.js';
@@ -135,6 +136,31 @@ describe.each(curves)('$name curve vs node:crypto', (curve) => {
     expect(curve.multiplyBase(curve.n)).toBeNull();
     expect(curve.equals(curve.multiplyBase(curve.n - 1n), curve.negate(curve.G))).toBe(true);
     expect(curve.equals(curve.multiplyBase(2n), curve.double(curve.G))).toBe(true);
+  });
+
+  it('the fixed-base table (multiplyBase) agrees with the ladder (multiply(G, k))', () => {
+    fc.assert(
+      fc.property(scalarBytes(curve), (bytes) => {
+        const k = scalarFrom(curve, bytes);
+        expect(curve.equals(curve.multiplyBase(k), curve.multiply(curve.G, k))).toBe(true);
+      }),
+      { numRuns: 8 },
+    );
+    // Every digit 31 (a full row each), single digits at the ends, k >= n (G has order n).
+    const all31 = (1n << BigInt(5 * Math.ceil(bitLength(curve.n) / 5))) - 1n;
+    for (const k of [1n, 31n, 32n, 33n, all31 % curve.n, curve.n - 2n, curve.n + 1n, 3n * curve.n + 5n])
+      expect(curve.equals(curve.multiplyBase(k), curve.multiply(curve.G, k)), `k = ${k}`).toBe(true);
+    expect(curve.multiplyBase(0n)).toBeNull();
+    expect(() => curve.multiplyBase(-1n)).toThrow(CbkeError);
+  });
+
+  it('the fixed-base sum handles P + P and P + (-P) inside its batched levels', () => {
+    const P = curve.multiplyBase(12345n)!;
+    const Q = curve.multiplyBase(777n)!;
+    expect(curve.equals(sumPoints(curve, [P, P]), curve.double(P))).toBe(true);
+    expect(sumPoints(curve, [P, curve.negate(P)!])).toBeNull();
+    expect(curve.equals(sumPoints(curve, [P, Q, curve.negate(P)!]), Q)).toBe(true);
+    expect(sumPoints(curve, [])).toBeNull();
   });
 
   it('subgroup test by traces agrees with n*P = O on points of the whole group', () => {

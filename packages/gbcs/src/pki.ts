@@ -38,15 +38,30 @@ function seedBytes(seed: string | Uint8Array): Uint8Array {
   return typeof seed === 'string' ? new TextEncoder().encode(seed) : seed;
 }
 
+/**
+ * Key pairs already derived, by seed and label: every device of a run derives the remote
+ * parties' keys, and the CH each logged device's, so a street would redo the same P-256
+ * multiplications hundreds of times. Bounded (oldest out first); callers get copies.
+ */
+const derived = new Map<string, KeyPair>();
+const DERIVED_MAX = 4096;
+
 /** A key pair from SHA-384(domain || seed || label), reduced into [1, n-1] (48 bytes: no bias). */
 export function keyPairFromSeed(seed: string | Uint8Array, label: string): KeyPair {
-  const h = createHash('sha384');
-  h.update('gbhan-gbcs-test-pki\0');
-  h.update(seedBytes(seed));
-  h.update('\0');
-  h.update(label);
-  const privateKey = p256.utils.randomSecretKey(new Uint8Array(h.digest()));
-  return { privateKey, publicKey: p256.getPublicKey(privateKey, false) };
+  const id = `${typeof seed === 'string' ? `s${seed}` : `b${toHex(seed)}`}\0${label}`;
+  let pair = derived.get(id);
+  if (pair === undefined) {
+    const h = createHash('sha384');
+    h.update('gbhan-gbcs-test-pki\0');
+    h.update(seedBytes(seed));
+    h.update('\0');
+    h.update(label);
+    const privateKey = p256.utils.randomSecretKey(new Uint8Array(h.digest()));
+    pair = { privateKey, publicKey: p256.getPublicKey(privateKey, false) };
+    if (derived.size >= DERIVED_MAX) derived.delete(derived.keys().next().value!);
+    derived.set(id, pair);
+  }
+  return { privateKey: pair.privateKey.slice(), publicKey: pair.publicKey.slice() };
 }
 
 export type RemoteParties = Record<RemotePartyRole, RemoteParty>;

@@ -14,8 +14,10 @@
  * NOT CONSTANT-TIME: the ladder's loop length depends on the scalar's bit length, the field
  * code skips zeros, and the inversion and compression branch on values. Emulator use only.
  */
+
 import { bigIntToBytes, bitLength } from '../bytes.js';
 import { CbkeError } from '../errors.js';
+import { FixedBaseTable } from './fixed-base.js';
 import type { Fe, GF2m } from './gf2m.js';
 
 export interface AffinePoint {
@@ -51,6 +53,7 @@ export class KoblitzCurve {
   /** Compressed point length (1 + field bytes). */
   readonly compressedLength: number;
   private readonly aFe: Fe;
+  private fixedBase: FixedBaseTable | null = null;
 
   constructor(p: KoblitzParams) {
     this.name = p.name;
@@ -191,8 +194,11 @@ export class KoblitzCurve {
     return { x: x3, y: y3 };
   }
 
+  /** k*G by the fixed-base table (fixed-base.ts), built on first use; G has order n. */
   multiplyBase(k: bigint): Point {
-    return this.multiply(this.G, k);
+    if (k < 0n) throw new CbkeError('CBKE_SCALAR_INVALID', 'negative scalar');
+    this.fixedBase ??= new FixedBaseTable(this, this.G, bitLength(this.n));
+    return this.fixedBase.multiply(k % this.n);
   }
 
   /** SEC 1 §2.3.3 compressed form: 02|03 (y~ = lsb of y/x) || x. */
