@@ -1,5 +1,6 @@
 /**
- * `gbhan run --threads N`: the scenario's devices spread over N worker threads, each device
+ * Devices in worker threads. `gbhan run --workers`: a thread per device. `gbhan run
+ * --threads N`: the scenario's devices spread over N worker threads, each device
  * still its own MessagePort on the bus. A lock-step round then wakes each thread once rather
  * than each device (a thread wake-up is what a round costs: bench/bus-throughput.ts), at the
  * price of isolation: devices of one thread share its heap, and an exception one of them
@@ -20,6 +21,41 @@ interface Host {
   worker: Worker;
   running: Map<number, { done(code: number, error?: string): void }>;
   stopping: boolean;
+}
+
+/**
+ * `gbhan run --workers`: one device in a thread of its own, ended with `Worker.terminate()`
+ * (the thread's exit code is the device's: an exception it does not catch is exit 1).
+ */
+export function startDeviceThread(
+  entry: URL,
+  type: string,
+  argv: string[],
+  onStderr: (text: string) => void,
+): { device: ThreadDevice; port: MessagePort } {
+  const { port1, port2 } = new MessageChannel();
+  const worker = new Worker(entry, {
+    workerData: { type, argv, port: port2 },
+    transferList: [port2],
+    stderr: true,
+  });
+  worker.stderr.on('data', (d) => onStderr(String(d)));
+  worker.on('error', (e) => onStderr(`${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`));
+  let exitCode: number | null = null;
+  const exit = new Promise<number>((resolve) =>
+    worker.on('exit', (code) => {
+      exitCode = code;
+      resolve(code);
+    }),
+  );
+  const device: ThreadDevice = {
+    get exitCode() {
+      return exitCode;
+    },
+    kill: () => void worker.terminate(),
+    exit,
+  };
+  return { device, port: port1 };
 }
 
 export class DeviceThreads {

@@ -14,4 +14,5 @@ export * from './trace-events.js';
 export * from './trace-events-doc.js';
 
 import './builtin.js';
+
 export * from './device-threads.js';

@@ -12,7 +12,6 @@ import { spawn } from 'node:child_process';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { MessageChannel, Worker } from 'node:worker_threads';
 import {
   attachMessagePort,
   type BusTraceEvent,
@@ -27,7 +26,7 @@ import {
 } from '@gbhan/radio-bus';
 import { ReportCollector, type ReportRun, writeReport } from '@gbhan/report';
 import { MemoryNvStore } from '@gbhan/stack';
-import { DeviceThreads } from './device-threads.js';
+import { DeviceThreads, startDeviceThread } from './device-threads.js';
 import type { ExpectationResult } from './expect.js';
 import {
   type DeviceSpec,
@@ -402,51 +401,23 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
 
   const startWorker = (spec: DeviceSpec): void => {
     const argv = ['--state', join(stateDir, `${spec.id}.json`), '--spec', JSON.stringify(spec)];
-    if (threads !== null) {
-      const child: Child = {
-        id: spec.id,
-        proc: { exitCode: null, kill() {} },
-        stderr: '',
-        expectedExit: false,
-        exit: Promise.resolve(null),
-      };
-      const { device, port } = threads.start(spec.id, spec.type, argv, (text) => {
-        child.stderr += text;
-      });
-      attachMessagePort(bus, port);
-      child.proc = device;
-      child.exit = device.exit;
-      watchExit(child, spec.type);
-      return;
-    }
-    const { port1, port2 } = new MessageChannel();
-    const worker = new Worker(DEVICE_WORKER, {
-      workerData: { type: spec.type, argv, port: port2 },
-      transferList: [port2],
-      stderr: true,
-    });
-    attachMessagePort(bus, port1);
-    let exitCode: number | null = null;
-    const proc: Proc = {
-      get exitCode() {
-        return exitCode;
-      },
-      kill: () => void worker.terminate(),
+    const child: Child = {
+      id: spec.id,
+      proc: { exitCode: null, kill() {} },
+      stderr: '',
+      expectedExit: false,
+      exit: Promise.resolve(null),
     };
-    const child: Child = { id: spec.id, proc, stderr: '', expectedExit: false, exit: Promise.resolve(null) };
-    worker.stderr.on('data', (d) => {
-      child.stderr += d;
-    });
-    // An exception the device does not catch ends its thread: the same as a process's exit 1.
-    worker.on('error', (e) => {
-      child.stderr += `${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`;
-    });
-    child.exit = new Promise((resolve) =>
-      worker.on('exit', (code) => {
-        exitCode = code;
-        resolve(code);
-      }),
-    );
+    const onStderr = (text: string) => {
+      child.stderr += text;
+    };
+    const { device, port } =
+      threads !== null
+        ? threads.start(spec.id, spec.type, argv, onStderr)
+        : startDeviceThread(DEVICE_WORKER, spec.type, argv, onStderr);
+    attachMessagePort(bus, port);
+    child.proc = device;
+    child.exit = device.exit;
     watchExit(child, spec.type);
   };
 
