@@ -71,36 +71,23 @@ export interface Capture {
   skipped: number;
 }
 
-const globalLE = new Parser()
-  .endianness('little')
-  .uint32('magic')
-  .uint16('major')
-  .uint16('minor')
-  .int32('thiszone')
-  .uint32('sigfigs')
-  .uint32('snaplen')
-  .uint32('linkType');
-const globalBE = new Parser()
-  .endianness('big')
-  .uint32('magic')
-  .uint16('major')
-  .uint16('minor')
-  .int32('thiszone')
-  .uint32('sigfigs')
-  .uint32('snaplen')
-  .uint32('linkType');
-const recordLE = new Parser()
-  .endianness('little')
-  .uint32('seconds')
-  .uint32('fraction')
-  .uint32('inclLen')
-  .uint32('origLen');
-const recordBE = new Parser()
-  .endianness('big')
-  .uint32('seconds')
-  .uint32('fraction')
-  .uint32('inclLen')
-  .uint32('origLen');
+/** The pcap global header and record header, in the byte order the magic number says. */
+const pcapGlobal = (endian: 'little' | 'big') =>
+  new Parser()
+    .endianness(endian)
+    .uint32('magic')
+    .uint16('major')
+    .uint16('minor')
+    .int32('thiszone')
+    .uint32('sigfigs')
+    .uint32('snaplen')
+    .uint32('linkType');
+const recordHeader = (endian: 'little' | 'big') =>
+  new Parser().endianness(endian).uint32('seconds').uint32('fraction').uint32('inclLen').uint32('origLen');
+const globalLE = pcapGlobal('little');
+const globalBE = pcapGlobal('big');
+const recordLE = recordHeader('little');
+const recordBE = recordHeader('big');
 const tapHeader = new Parser().endianness('little').uint8('version').uint8('reserved').uint16('length');
 const tlvHeader = new Parser().endianness('little').uint16('type').uint16('length');
 const ethernet = new Parser().buffer('dst', { length: 6 }).buffer('src', { length: 6 }).uint16be('etherType');
