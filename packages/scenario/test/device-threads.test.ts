@@ -26,7 +26,12 @@ const scenario = parseScenario(
   'threads.yaml',
 );
 const [specA, specB] = deviceSpecs(scenario, '1');
-const argv = (id: string, spec: unknown) => ['--state', join(dir, `${id}.json`), '--spec', JSON.stringify(spec)];
+const argv = (id: string, spec: unknown) => [
+  '--state',
+  join(dir, `${id}.json`),
+  '--spec',
+  JSON.stringify(spec),
+];
 
 let threads: DeviceThreads | null = null;
 afterEach(async () => {
@@ -84,7 +89,15 @@ describe('gbhan run --threads', () => {
     const zero = await gbhan(['run', 'scenarios/air-demo.yaml', '--threads', '0', '--out', dir]);
     expect(zero.code).toBe(2);
     expect(zero.out).toMatch(/--threads must be a whole number from 1 to 1024, got 0/);
-    const both = await gbhan(['run', 'scenarios/air-demo.yaml', '--threads', '2', '--processes', '--out', dir]);
+    const both = await gbhan([
+      'run',
+      'scenarios/air-demo.yaml',
+      '--threads',
+      '2',
+      '--processes',
+      '--out',
+      dir,
+    ]);
     expect(both.code).toBe(2);
     expect(both.out).toMatch(/not with --processes/);
   }, 60_000);
