@@ -5,13 +5,19 @@
  * bus, 1 with the reason when it failed) while its thread-mates go on, a kill ending just that
  * device, and the command line refusing bad counts.
  */
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { attachMessagePort, RadioBus } from '@gbhan/radio-bus';
-import { gbhan } from '@gbhan/testing';
 import { afterEach, describe, expect, it } from 'vitest';
-import { DEVICE_WORKER, DeviceThreads, deviceSpecs, parseScenario } from '../src/index.js';
+import { DEVICE_WORKER, DeviceThreads, deviceSpecs, GBHAN_BIN, parseScenario } from '../src/index.js';
+
+/** `gbhan <args>` as a user runs it: exit code and everything it printed. */
+function gbhan(args: string[]): { code: number | null; out: string } {
+  const r = spawnSync(process.execPath, [GBHAN_BIN, ...args], { encoding: 'utf8' });
+  return { code: r.status, out: `${r.stdout}${r.stderr}` };
+}
 
 const dir = mkdtempSync(join(tmpdir(), 'gbhan-threads-'));
 const scenario = parseScenario(
@@ -85,19 +91,11 @@ describe('DeviceThreads', () => {
 });
 
 describe('gbhan run --threads', () => {
-  it('refuses a bad count and --processes with exit 2 and one line', async () => {
-    const zero = await gbhan(['run', 'scenarios/air-demo.yaml', '--threads', '0', '--out', dir]);
+  it('refuses a bad count and --processes with exit 2 and one line', () => {
+    const zero = gbhan(['run', 'scenarios/air-demo.yaml', '--threads', '0', '--out', dir]);
     expect(zero.code).toBe(2);
     expect(zero.out).toMatch(/--threads must be a whole number from 1 to 1024, got 0/);
-    const both = await gbhan([
-      'run',
-      'scenarios/air-demo.yaml',
-      '--threads',
-      '2',
-      '--processes',
-      '--out',
-      dir,
-    ]);
+    const both = gbhan(['run', 'scenarios/air-demo.yaml', '--threads', '2', '--processes', '--out', dir]);
     expect(both.code).toBe(2);
     expect(both.out).toMatch(/not with --processes/);
   }, 60_000);
