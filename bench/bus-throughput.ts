@@ -82,31 +82,21 @@ function worker(script: string, data: Record<string, unknown>): { w: Worker; por
   return { w, port: port1 };
 }
 
-/** The bus run with the 20 radios in worker threads of this process, over MessagePorts. */
-function busWorkersRun(): Promise<{ delivered: number; seconds: number }> {
+/**
+ * The bus run with the 20 radios in `threads` worker threads of this process, each radio on
+ * its own MessagePort: 20 threads is `gbhan run --workers`, fewer is `--threads`.
+ */
+function busThreadsRun(threads: number): Promise<{ delivered: number; seconds: number }> {
   return busDeliveries(async (bus) => {
-    const workers = Array.from({ length: CLIENTS }, (_, i) => {
-      const { w, port } = worker('bus-worker.ts', { index: i, frames: FRAMES });
-      attachMessagePort(bus, port);
-      return w;
-    });
-    return () => Promise.all(workers.map((w) => new Promise((r) => w.on('exit', r))));
-  });
-}
-
-/** The bus run with the 20 radios spread over THREADS worker threads (each radio its own MessagePort). */
-const THREADS = Number(process.env.BENCH_THREADS ?? 2);
-function busGroupedRun(): Promise<{ delivered: number; seconds: number }> {
-  return busDeliveries(async (bus) => {
-    const workers = Array.from({ length: THREADS }, (_, t) => {
-      const indices = Array.from({ length: CLIENTS }, (_, i) => i).filter((i) => i % THREADS === t);
+    const workers = Array.from({ length: threads }, (_, t) => {
+      const indices = Array.from({ length: CLIENTS }, (_, i) => i).filter((i) => i % threads === t);
       const channels = indices.map(() => new MessageChannel());
       const w = new Worker(new URL('./support/ts-worker.mjs', import.meta.url), {
         workerData: {
           ports: channels.map((c) => c.port2),
           indices,
           frames: FRAMES,
-          script: new URL('./support/bus-worker-group.ts', import.meta.url).href,
+          script: new URL('./support/bus-worker.ts', import.meta.url).href,
         },
         transferList: channels.map((c) => c.port2),
       });
@@ -116,6 +106,9 @@ function busGroupedRun(): Promise<{ delivered: number; seconds: number }> {
     return () => Promise.all(workers.map((w) => new Promise((r) => w.on('exit', r))));
   });
 }
+const THREADS = Number(process.env.BENCH_THREADS ?? 2);
+const busWorkersRun = () => busThreadsRun(CLIENTS);
+const busGroupedRun = () => busThreadsRun(THREADS);
 
 /**
  * One message to every client per round, the next round once all have answered, FRAMES x

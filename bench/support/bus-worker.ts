@@ -1,11 +1,13 @@
 /**
- * A device in a worker thread for the bus throughput benchmark (bench-radio.ts over the
- * MessagePort its bus handed it). workerData: { port, index, frames }
+ * Devices in one worker thread for the bus throughput benchmark (one or several): each its own
+ * bench-radio.ts on its own MessagePort. workerData: { ports, indices, frames }
  */
 import { type MessagePort, parentPort, workerData } from 'node:worker_threads';
 import { MessagePortTransport } from '@gbhan/radio-bus';
 import { benchRadio } from './bench-radio.js';
 
-const { port, index, frames } = workerData as { port: MessagePort; index: number; frames: number };
-const heard = await benchRadio(new MessagePortTransport(port), index, frames);
-parentPort!.postMessage({ index, heard });
+const { ports, indices, frames } = workerData as { ports: MessagePort[]; indices: number[]; frames: number };
+const heard = await Promise.all(
+  ports.map((p, i) => benchRadio(new MessagePortTransport(p), indices[i]!, frames)),
+);
+parentPort!.postMessage({ indices, heard });

@@ -13,7 +13,7 @@ import type { GroupCommand, GroupExit } from './device-worker.js';
 export interface ThreadDevice {
   readonly exitCode: number | null;
   kill(): void;
-  /** Resolves with 0 when the device has left the bus, 1 when it failed (see `stderr`). */
+  /** Resolves with 0 when the device has left the bus, 1 when it failed (the reason goes to `onStderr`). */
   readonly exit: Promise<number>;
 }
 

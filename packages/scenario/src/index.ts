@@ -1,4 +1,5 @@
 export * from './bus-command.js';
+export * from './device-threads.js';
 export * from './errors.js';
 export * from './events-command.js';
 export * from './expect.js';
@@ -14,5 +15,3 @@ export * from './trace-events.js';
 export * from './trace-events-doc.js';
 
 import './builtin.js';
-
-export * from './device-threads.js';

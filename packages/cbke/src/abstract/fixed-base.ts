@@ -66,12 +66,13 @@ function addPairs(c: CurveOps, pairs: [Affine, Affine][]): (Affine | null)[] {
   }
   if (batch.length === 0) return out;
   const invs = invertAll(F, dens);
+  const a = c.a === 1 ? F.one() : null;
   for (let b = 0; b < batch.length; b++) {
     const j = batch[b]!;
     const [P, Q] = pairs[j]!;
     const lambda = F.mul(F.add(P.y, Q.y), invs[b]!);
     let x3 = F.add(F.add(F.add(F.sqr(lambda), lambda), P.x), Q.x);
-    if (c.a === 1) x3 = F.add(x3, F.one());
+    if (a !== null) x3 = F.add(x3, a);
     const y3 = F.add(F.add(F.mul(lambda, F.add(P.x, x3)), x3), P.y);
     out[j] = { x: x3, y: y3 };
   }
