@@ -47,6 +47,21 @@ export interface HearStats {
   filtered: number;
 }
 
+/**
+ * Who hears one sender, by channel: the radios within its reach whose received power meets
+ * their sensitivity, in the bus's radio order, with that power (a model with a reach draws no
+ * shadowing, so it is the same every frame). Kept like the reach while nothing came, left,
+ * retuned or changed band. The frames it sent since, per channel, are counted here so the
+ * radios on other channels get their `otherChannel` counts in one pass when they are read,
+ * rather than one increment per radio per frame.
+ */
+export interface Hearers {
+  byChannel: Map<number, { radios: Radio[]; rssi: number[] }>;
+  /** Frames sent since the counts were last handed out, and how many of them on each channel. */
+  pending: number;
+  pendingOn: Map<number, number>;
+}
+
 export function channelKey(band: Band, page: number, channel: number): number {
   return (band === 'GB868' ? 1 << 12 : 0) | (page << 6) | channel;
 }
@@ -127,6 +142,13 @@ export class AirIndex {
     { version: number; band: Band; reach: number; radios: Radio[] }
   >();
 
+  private readonly hearersOf = new WeakMap<
+    Radio,
+    { version: number; band: Band; reach: number; txPowerDbm: number; hearers: Hearers }
+  >();
+  /** Hearers with frames whose `otherChannel` counts are not yet handed out. */
+  private readonly pending = new Set<Hearers>();
+
   constructor(
     private readonly propagation: PropagationModel,
     private readonly defaults: Readonly<Record<Band, { txPowerDbm: number; sensitivityDbm: number }>>,
@@ -195,7 +217,9 @@ export class AirIndex {
     }
     const h = r.hear;
     h.earlier += (this.ended.get(h.key) ?? 0) - h.base;
-    h.key = channelKey(r.band, r.page, r.channel);
+    const key = channelKey(r.band, r.page, r.channel);
+    if (key !== h.key) this.version++; // who hears whom on which channel changed
+    h.key = key;
     h.base = this.ended.get(h.key) ?? 0;
   }
 
@@ -208,14 +232,7 @@ export class AirIndex {
   reachable(from: Radio, txPowerDbm: number, band: Band): { radios: Radio[]; mark: number } | null {
     const g = this.grid(band);
     if (g === null) return null;
-    const budget = txPowerDbm - from.lossDb - (this.floorDbm.get(band) ?? Number.POSITIVE_INFINITY);
-    const ck = `${band}|${budget}`;
-    let reach = this.reachCache.get(ck);
-    if (reach === undefined) {
-      const r = Number.isFinite(budget) ? (this.propagation.reachM?.(band, budget) ?? null) : 0;
-      reach = r === null ? Number.POSITIVE_INFINITY : r * (1 + MARGIN) + 1e-6;
-      this.reachCache.set(ck, reach);
-    }
+    const reach = this.reachFor(from, txPowerDbm, band);
     const mark = ++this.mark;
     const cached = this.reachOf.get(from);
     if (
@@ -234,6 +251,75 @@ export class AirIndex {
     return { radios, mark };
   }
 
+  /**
+   * Who hears `from` at `txPowerDbm` on `band`, by channel (`Hearers`), `power(r)` giving the
+   * received power at each radio within reach; null when the band has no index. A frame on
+   * channel `key` is counted with `sent` (the radios on the others have heard it).
+   */
+  hearers(from: Radio, txPowerDbm: number, band: Band, power: (r: Radio) => number): Hearers | null {
+    if (this.grid(band) === null) return null;
+    const reach = this.reachFor(from, txPowerDbm, band);
+    const cached = this.hearersOf.get(from);
+    if (
+      cached !== undefined &&
+      cached.version === this.version &&
+      cached.band === band &&
+      cached.reach === reach &&
+      cached.txPowerDbm === txPowerDbm
+    )
+      return cached.hearers;
+    const byChannel = new Map<number, { radios: Radio[]; rssi: number[] }>();
+    for (const r of this.reachable(from, txPowerDbm, band)!.radios) {
+      if (r === from || r.band !== band) continue;
+      const rssi = power(r);
+      if (rssi < r.sensitivityDbm) continue;
+      const key = channelKey(r.band, r.page, r.channel);
+      let group = byChannel.get(key);
+      if (group === undefined) {
+        group = { radios: [], rssi: [] };
+        byChannel.set(key, group);
+      }
+      group.radios.push(r);
+      group.rssi.push(rssi);
+    }
+    const hearers: Hearers = { byChannel, pending: 0, pendingOn: new Map() };
+    this.hearersOf.set(from, { version: this.version, band, reach, txPowerDbm, hearers });
+    return hearers;
+  }
+
+  /** A frame on channel `key` went to `h`'s radios: those on other channels heard it. */
+  sent(h: Hearers, key: number): void {
+    h.pending++;
+    h.pendingOn.set(key, (h.pendingOn.get(key) ?? 0) + 1);
+    this.pending.add(h);
+  }
+
+  /** Every counted frame's `otherChannel` to the radios that heard it on another channel. */
+  private handOut(): void {
+    for (const h of this.pending) {
+      for (const [key, group] of h.byChannel) {
+        const n = h.pending - (h.pendingOn.get(key) ?? 0);
+        if (n > 0) for (const r of group.radios) r.hear.otherChannel += n;
+      }
+      h.pending = 0;
+      h.pendingOn.clear();
+    }
+    this.pending.clear();
+  }
+
+  /** The reach of a frame from `from` at `txPowerDbm` on `band` (a band with a grid). */
+  private reachFor(from: Radio, txPowerDbm: number, band: Band): number {
+    const budget = txPowerDbm - from.lossDb - (this.floorDbm.get(band) ?? Number.POSITIVE_INFINITY);
+    const ck = `${band}|${budget}`;
+    let reach = this.reachCache.get(ck);
+    if (reach === undefined) {
+      const r = Number.isFinite(budget) ? (this.propagation.reachM?.(band, budget) ?? null) : 0;
+      reach = r === null ? Number.POSITIVE_INFINITY : r * (1 + MARGIN) + 1e-6;
+      this.reachCache.set(ck, reach);
+    }
+    return reach;
+  }
+
   /** A frame on `key` ended; `sender` is still on the bus (`onIt`: and on that channel). */
   frameEnded(key: number, sender: Radio, onIt: boolean): void {
     this.ended.set(key, (this.ended.get(key) ?? 0) + 1);
@@ -242,6 +328,7 @@ export class AirIndex {
 
   /** `r`'s counts so far (while on the bus). */
   counts(r: Radio): NonDeliveries {
+    this.handOut();
     const h = r.hear;
     const onChannel = h.earlier + (this.ended.get(h.key) ?? 0) - h.base - h.own;
     return { outOfRange: onChannel - h.audible, otherChannel: h.otherChannel, filtered: h.filtered };

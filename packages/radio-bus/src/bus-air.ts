@@ -8,7 +8,7 @@
  */
 import { filterAccepts, readFilterHeader } from './address-filter.js';
 import { AirIndex, channelKey, type NonDeliveries } from './air-index.js';
-import type { BusState, Radio, Transmission } from './bus-state.js';
+import type { BusState, JammerConfig, Radio, Transmission } from './bus-state.js';
 import { lqiFor, type Position } from './medium.js';
 import { PathLossTable } from './path-loss-table.js';
 import { airtimeUs, type Band, type PhyTiming } from './phy.js';
@@ -195,8 +195,24 @@ export class BusAir {
     const key = channelKey(tx.band, tx.page, tx.channel);
     const senderOnBus = s.isRegistered(tx.from);
     this.index.frameEnded(key, tx.from, senderOnBus);
-    // With an index: the radios within the frame's reach, and with a full trace every radio
-    // (those beyond reach are below sensitivity without asking the model). Without: every radio.
+    // A compact trace with an index: only the radios on the frame's channel that hear it are
+    // visited; those on other channels have their counts handed out in bulk (air-index.ts).
+    const hearers = this.fullTrace
+      ? null
+      : this.index.hearers(tx.from, tx.txPowerDbm, tx.band, (r) =>
+          this.receivedPower(tx.from, r, tx.txPowerDbm, tx.band),
+        );
+    if (hearers !== null) {
+      this.index.sent(hearers, key);
+      const group = hearers.byChannel.get(key);
+      if (group !== undefined)
+        for (let i = 0; i < group.radios.length; i++)
+          this.receive(tx, group.radios[i]!, group.rssi[i]!, overlapping, activeJammers);
+      this.confirm(tx, horizon);
+      return;
+    }
+    // With an index and a full trace: every radio (those beyond reach are below sensitivity
+    // without asking the model). Without an index: every radio, its power asked each time.
     const reach = this.index.reachable(tx.from, tx.txPowerDbm, tx.band);
     const receivers = reach === null || this.fullTrace ? s.sorted : reach.radios;
     for (const r of receivers) {
@@ -217,46 +233,62 @@ export class BusAir {
         if (this.fullTrace) this.drop(tx, r, 'wrong-channel');
         continue;
       }
-      r.hear.audible++;
-      let reason: DropReason | null = null;
-      if (r.channelSince > tx.start) reason = 'wrong-channel';
-      else if (!r.powered || r.poweredSince > tx.start) reason = 'receiver-off';
-      else if (r.txIntervals.some((i) => i.start < tx.end && i.end > tx.start)) reason = 'receiver-busy';
-      else if (
-        activeJammers.some((j) => this.powerAt(j.position, j.txPowerDbm, r, j.band) >= r.sensitivityDbm)
-      )
-        reason = 'jammed';
-      else if (this.collides(rssi, r, overlapping)) reason = 'collision';
-      else if (this.lossRate > 0 && this.prng.next() < this.lossRate) reason = 'loss';
-      if (reason !== null) {
-        this.drop(tx, r, reason);
-        continue;
-      }
-      // Heard intact, but its MAC would discard it unread: counted, not sent (address-filter.ts).
-      if (r.filter !== null && !filterAccepts(r.filter, r.awaitingAck, tx.header)) {
-        r.hear.filtered++;
-        if (this.fullTrace) this.drop(tx, r, 'address-filtered');
-        continue;
-      }
-      const lqi = lqiFor(rssi, r.sensitivityDbm, r.model);
-      s.emit({
-        t: s.now,
-        type: 'rx',
-        radio: r.eui64,
-        from: tx.from.eui64,
-        frame: tx.frame,
-        rssi: round1(rssi),
-        lqi,
-      });
-      s.links.send(r, {
-        type: 'rx',
-        t: s.now,
-        start: tx.start,
-        psdu: tx.psduBase64,
-        rssi: Math.round(rssi),
-        lqi,
-      });
+      this.receive(tx, r, rssi, overlapping, activeJammers);
     }
+    this.confirm(tx, horizon);
+  }
+
+  /** `r`, on `tx`'s channel, heard it at `rssi`: deliver it, or trace why not. */
+  private receive(
+    tx: Transmission,
+    r: Radio,
+    rssi: number,
+    overlapping: Transmission[],
+    activeJammers: readonly JammerConfig[],
+  ): void {
+    const s = this.s;
+    r.hear.audible++;
+    let reason: DropReason | null = null;
+    if (r.channelSince > tx.start) reason = 'wrong-channel';
+    else if (!r.powered || r.poweredSince > tx.start) reason = 'receiver-off';
+    else if (r.txIntervals.some((i) => i.start < tx.end && i.end > tx.start)) reason = 'receiver-busy';
+    else if (activeJammers.some((j) => this.powerAt(j.position, j.txPowerDbm, r, j.band) >= r.sensitivityDbm))
+      reason = 'jammed';
+    else if (this.collides(rssi, r, overlapping)) reason = 'collision';
+    else if (this.lossRate > 0 && this.prng.next() < this.lossRate) reason = 'loss';
+    if (reason !== null) {
+      this.drop(tx, r, reason);
+      return;
+    }
+    // Heard intact, but its MAC would discard it unread: counted, not sent (address-filter.ts).
+    if (r.filter !== null && !filterAccepts(r.filter, r.awaitingAck, tx.header)) {
+      r.hear.filtered++;
+      if (this.fullTrace) this.drop(tx, r, 'address-filtered');
+      return;
+    }
+    const lqi = lqiFor(rssi, r.sensitivityDbm, r.model);
+    s.emit({
+      t: s.now,
+      type: 'rx',
+      radio: r.eui64,
+      from: tx.from.eui64,
+      frame: tx.frame,
+      rssi: round1(rssi),
+      lqi,
+    });
+    s.links.send(r, {
+      type: 'rx',
+      t: s.now,
+      start: tx.start,
+      psdu: tx.psduBase64,
+      rssi: Math.round(rssi),
+      lqi,
+    });
+  }
+
+  /** The sender's own confirmation, once the frame has gone to its hearers. */
+  private confirm(tx: Transmission, horizon: number): void {
+    const s = this.s;
     const from = tx.from;
     from.txIntervals = from.txIntervals.filter((i) => i.end >= horizon);
     if (s.isRegistered(from)) {

@@ -47,51 +47,82 @@ export function pcapGlobalHeader(linkType: CaptureLinkType, snapLen = 65535): Ui
   return b;
 }
 
-function tlv(type: number, value: Uint8Array): Uint8Array {
-  const padded = (value.length + 3) & ~3;
-  const b = new Uint8Array(4 + padded);
-  const v = new DataView(b.buffer);
-  v.setUint16(0, type, true);
-  v.setUint16(2, value.length, true);
-  b.set(value, 4);
-  return b;
+/** Bytes of the TAP header `writeTapHeader` writes for `frame`. */
+function tapHeaderLength(frame: CapturedFrame): number {
+  // header 4, FCS type TLV 4 + 4, channel assignment TLV 4 + 4, RSS TLV 4 + 4, LQI TLV 4 + 4
+  return 20 + (frame.rssiDbm !== undefined ? 8 : 0) + (frame.lqi !== undefined ? 8 : 0);
+}
+
+/** A TLV of the TAP header at `off`, its value written by `value`, padded to 4 bytes. */
+function writeTlv(b: Buffer, off: number, type: number, length: number): number {
+  b.writeUInt16LE(type, off);
+  b.writeUInt16LE(length, off + 2);
+  b.fill(0, off + 4, off + 4 + ((length + 3) & ~3));
+  return off + 4;
+}
+
+/** The TAP header for one frame at `off` of `b`: FCS type, channel assignment, and RSS/LQI when known. */
+function writeTapHeader(b: Buffer, off: number, frame: CapturedFrame): number {
+  const length = tapHeaderLength(frame);
+  b.writeUInt16LE(0, off); // version 0, reserved
+  b.writeUInt16LE(length, off + 2);
+  let at = writeTlv(b, off + 4, TAP_FCS_TYPE, 1);
+  b[at] = TAP_FCS_16_BIT;
+  at = writeTlv(b, at + 4, TAP_CHANNEL_ASSIGNMENT, 3);
+  b.writeUInt16LE(frame.channel, at);
+  b[at + 2] = frame.page;
+  at += 4;
+  if (frame.rssiDbm !== undefined) {
+    at = writeTlv(b, at, TAP_RSS, 4);
+    b.writeFloatLE(frame.rssiDbm, at);
+    at += 4;
+  }
+  if (frame.lqi !== undefined) {
+    at = writeTlv(b, at, TAP_LQI, 1);
+    b[at] = frame.lqi;
+    at += 4;
+  }
+  return at;
 }
 
 /** The TAP header for one frame: FCS type, channel assignment, and RSS/LQI when known. */
 export function tapHeader(frame: CapturedFrame): Uint8Array {
-  const channel = new Uint8Array(3);
-  new DataView(channel.buffer).setUint16(0, frame.channel, true);
-  channel[2] = frame.page;
-  const tlvs = [tlv(TAP_FCS_TYPE, Uint8Array.of(TAP_FCS_16_BIT)), tlv(TAP_CHANNEL_ASSIGNMENT, channel)];
-  if (frame.rssiDbm !== undefined) {
-    const rss = new Uint8Array(4);
-    new DataView(rss.buffer).setFloat32(0, frame.rssiDbm, true);
-    tlvs.push(tlv(TAP_RSS, rss));
-  }
-  if (frame.lqi !== undefined) tlvs.push(tlv(TAP_LQI, Uint8Array.of(frame.lqi)));
-  const length = 4 + tlvs.reduce((n, t) => n + t.length, 0);
-  const out = new Uint8Array(length);
-  new DataView(out.buffer).setUint16(2, length, true);
-  let off = 4;
-  for (const t of tlvs) {
-    out.set(t, off);
-    off += t.length;
-  }
+  const out = new Uint8Array(tapHeaderLength(frame));
+  writeTapHeader(Buffer.from(out.buffer), 0, frame);
   return out;
+}
+
+/** Bytes of `frame`'s pcap record (record header included). */
+export function pcapRecordLength(linkType: CaptureLinkType, frame: CapturedFrame): number {
+  return 16 + (linkType === LINKTYPE_IEEE802_15_4_TAP ? tapHeaderLength(frame) : 0) + frame.psdu.length;
+}
+
+/**
+ * `frame`'s pcap record, timestamped at epoch + virtual time, written at `off` of `b`
+ * (`pcapRecordLength` bytes): the file sink builds records in place, with no copy per part.
+ */
+export function writePcapRecord(
+  b: Buffer,
+  off: number,
+  linkType: CaptureLinkType,
+  frame: CapturedFrame,
+  epochUs: number,
+): void {
+  const length = pcapRecordLength(linkType, frame) - 16;
+  const t = epochUs + frame.timeUs;
+  b.writeUInt32LE(Math.floor(t / 1_000_000), off);
+  b.writeUInt32LE(t % 1_000_000, off + 4);
+  b.writeUInt32LE(length, off + 8);
+  b.writeUInt32LE(length, off + 12);
+  const at = linkType === LINKTYPE_IEEE802_15_4_TAP ? writeTapHeader(b, off + 16, frame) : off + 16;
+  b.set(frame.psdu, at);
 }
 
 /** One pcap record for `frame`, timestamped at epoch + virtual time. */
 export function pcapRecord(linkType: CaptureLinkType, frame: CapturedFrame, epochUs: number): Uint8Array {
-  const body = linkType === LINKTYPE_IEEE802_15_4_TAP ? concat([tapHeader(frame), frame.psdu]) : frame.psdu;
-  const t = epochUs + frame.timeUs;
-  const rec = new Uint8Array(16 + body.length);
-  const v = new DataView(rec.buffer);
-  v.setUint32(0, Math.floor(t / 1_000_000), true);
-  v.setUint32(4, t % 1_000_000, true);
-  v.setUint32(8, body.length, true);
-  v.setUint32(12, body.length, true);
-  rec.set(body, 16);
-  return rec;
+  const out = new Uint8Array(pcapRecordLength(linkType, frame));
+  writePcapRecord(Buffer.from(out.buffer), 0, linkType, frame, epochUs);
+  return out;
 }
 
 export function concat(parts: readonly Uint8Array[]): Uint8Array {

@@ -3,31 +3,73 @@
  * a SIGINT handler can flush everything with one call and files never interleave.
  */
 import { closeSync, openSync, writeSync } from 'node:fs';
-import { type CapturedFrame, type CaptureLinkType, pcapGlobalHeader, pcapRecord } from './capture.js';
+import {
+  type CapturedFrame,
+  type CaptureLinkType,
+  pcapGlobalHeader,
+  pcapRecordLength,
+  writePcapRecord,
+} from './capture.js';
 
 const FLUSH_AT = 64 * 1024;
 
+/**
+ * Bytes go straight into one chunk that is written out when full: a record or a trace line
+ * is built in place, never as a buffer of its own to be joined later (a city's hour writes
+ * millions of both).
+ */
 export class BufferedFile {
   private fd: number | null;
-  private chunks: Uint8Array[] = [];
+  private readonly chunk = Buffer.allocUnsafe(FLUSH_AT);
   private pending = 0;
 
   constructor(readonly path: string) {
     this.fd = openSync(path, 'w');
   }
 
-  write(bytes: Uint8Array): void {
+  /** Room for `n` bytes at the returned offset of `chunk` (null: larger than a chunk). */
+  private reserve(n: number): number | null {
     if (this.fd === null) throw new Error(`${this.path} is closed`);
-    this.chunks.push(bytes);
-    this.pending += bytes.length;
-    if (this.pending >= FLUSH_AT) this.flush();
+    if (this.pending + n > this.chunk.length) this.flush();
+    if (n > this.chunk.length) return null;
+    const at = this.pending;
+    this.pending += n;
+    return at;
+  }
+
+  write(bytes: Uint8Array): void {
+    const at = this.reserve(bytes.length);
+    if (at === null) writeSync(this.fd!, bytes);
+    else this.chunk.set(bytes, at);
+  }
+
+  /** `n` bytes written in place by `fill(chunk, offset)`. */
+  writeWith(n: number, fill: (chunk: Buffer, offset: number) => void): void {
+    const at = this.reserve(n);
+    if (at !== null) {
+      fill(this.chunk, at);
+      return;
+    }
+    const b = Buffer.allocUnsafe(n);
+    fill(b, 0);
+    writeSync(this.fd!, b);
+  }
+
+  /** `text` as UTF-8. */
+  writeString(text: string): void {
+    // A UTF-16 unit is at most 3 UTF-8 bytes: reserve the most, give back what was not used.
+    const most = text.length * 3;
+    const at = this.reserve(most);
+    if (at === null) {
+      writeSync(this.fd!, Buffer.from(text));
+      return;
+    }
+    this.pending = at + this.chunk.write(text, at);
   }
 
   flush(): void {
     if (this.fd === null || this.pending === 0) return;
-    const all = Buffer.concat(this.chunks);
-    writeSync(this.fd, all);
-    this.chunks = [];
+    writeSync(this.fd, this.chunk, 0, this.pending);
     this.pending = 0;
   }
 
@@ -53,7 +95,9 @@ export class PcapWriter {
   }
 
   write(frame: CapturedFrame): void {
-    this.file.write(pcapRecord(this.linkType, frame, this.epochUs));
+    this.file.writeWith(pcapRecordLength(this.linkType, frame), (b, at) =>
+      writePcapRecord(b, at, this.linkType, frame, this.epochUs),
+    );
   }
 
   flush(): void {
@@ -74,7 +118,7 @@ export class JsonlWriter {
   }
 
   write(value: unknown): void {
-    this.file.write(Buffer.from(`${JSON.stringify(value)}\n`));
+    this.file.writeString(`${JSON.stringify(value)}\n`);
   }
 
   flush(): void {

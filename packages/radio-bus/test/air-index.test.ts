@@ -3,7 +3,9 @@
  * answer: on random layouts (both bands, two channels each, walls, own tx powers and losses,
  * random loss draws) the bus with the log-distance model's reach gives the same trace, event
  * for event, as the same model hidden behind a wrapper without `reachM` (every radio scanned),
- * with `trace: full` and with `trace: compact`, and the same per-radio counts.
+ * with `trace: full` and with `trace: compact`, and the same per-radio counts, also when
+ * radios retune to the band's other channel or leave the bus part-way (the compact trace hands
+ * out the other-channel counts in bulk: they must not go to the wrong radio or be lost).
  */
 import { MILLISECOND, SECOND } from '@gbhan/clock';
 import fc from 'fast-check';
@@ -26,6 +28,13 @@ interface Spec {
   txPowerDbm: number | undefined;
   lossDb: number | undefined;
   sendAtMs: number[];
+  retuneAtMs: number | undefined;
+  leaveAtMs: number | undefined;
+}
+
+/** Undefined for most radios, so layouts without any retune still come often. */
+function rarely<T>(a: fc.Arbitrary<T>): fc.Arbitrary<T | undefined> {
+  return fc.oneof({ arbitrary: fc.constant(undefined), weight: 12 }, { arbitrary: a, weight: 1 });
 }
 
 const radio = fc.record({
@@ -36,6 +45,8 @@ const radio = fc.record({
   txPowerDbm: fc.option(fc.integer({ min: -10, max: 10 }), { nil: undefined }),
   lossDb: fc.option(fc.integer({ min: 0, max: 10 }), { nil: undefined }),
   sendAtMs: fc.array(fc.integer({ min: 1, max: 60 }), { maxLength: 3 }),
+  retuneAtMs: rarely(fc.integer({ min: 1, max: 60 })),
+  leaveAtMs: rarely(fc.integer({ min: 1, max: 60 })),
 });
 const wall = fc.record({
   from: fc.tuple(fc.integer({ min: -900, max: 900 }), fc.integer({ min: -300, max: 300 })),
@@ -65,6 +76,13 @@ async function run(specs: Spec[], walls: Wall[], indexed: boolean, trace: 'full'
     });
     for (const ms of s.sendAtMs)
       pending.push(txAt(r, ms * MILLISECOND, macDataFrame(i, 1, 0xffff, ms, new Uint8Array(20))));
+    // Half a millisecond off the sends, so the order of a retune and a send is never a tie.
+    if (s.retuneAtMs !== undefined)
+      r.radio.clock.setTimerAt(s.retuneAtMs * MILLISECOND + 500, () =>
+        s.gb868 ? r.radio.setChannel(28, s.second ? 0 : 1) : r.radio.setChannel(0, s.second ? 11 : 12),
+      );
+    if (s.leaveAtMs !== undefined)
+      r.radio.clock.setTimerAt(s.leaveAtMs * MILLISECOND + 500, () => r.radio.close());
   }
   await bus.runUntil(SECOND);
   const counts = bus.nonDeliveries();
@@ -75,7 +93,7 @@ async function run(specs: Spec[], walls: Wall[], indexed: boolean, trace: 'full'
 
 describe('the spatial index', () => {
   it('delivers and drops exactly as a scan of every radio, on random layouts', async () => {
-    const seen = { rx: 0, outOfRange: 0, otherChannel: 0 };
+    const seen = { rx: 0, outOfRange: 0, otherChannel: 0, moved: 0 };
     await fc.assert(
       fc.asyncProperty(
         fc.array(radio, { minLength: 2, maxLength: 24 }),
@@ -87,7 +105,10 @@ describe('the spatial index', () => {
             expect(a.air).toEqual(b.air);
             expect(a.counts).toEqual(b.counts);
           }
-          // The counts are what a full trace shows one by one.
+          // The counts are what a full trace shows one by one. Not with retunes: a radio that
+          // came onto the channel during a frame is traced 'wrong-channel' but counted on it.
+          if (specs.some((x) => x.retuneAtMs !== undefined || x.leaveAtMs !== undefined)) seen.moved++;
+          if (specs.some((x) => x.retuneAtMs !== undefined)) return;
           const full = await run(specs, walls, true, 'full');
           const traced = (reason: string, eui64: string) =>
             full.air.filter((e) => e.type === 'drop' && e.reason === reason && e.radio === eui64).length;
@@ -102,7 +123,7 @@ describe('the spatial index', () => {
       ),
       { numRuns: 30 },
     );
-    // The layouts did exercise all three outcomes.
-    expect(Math.min(seen.rx, seen.outOfRange, seen.otherChannel)).toBeGreaterThan(0);
+    // The layouts did exercise all three outcomes, and radios that retune or leave.
+    expect(Math.min(seen.rx, seen.outOfRange, seen.otherChannel, seen.moved)).toBeGreaterThan(0);
   });
 });

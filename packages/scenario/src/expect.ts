@@ -146,6 +146,7 @@ export class ExpectationWatch {
   }
 
   push(e: BusTraceEvent): void {
+    if (this.expectations.length === 0) return;
     for (const i of this.tried(e)) {
       const x = this.expectations[i]!;
       const st = this.states[i]!;

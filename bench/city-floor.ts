@@ -1,0 +1,154 @@
+/**
+ * The floor of a home-hour: what any emulator that writes the same capture, keys and compact
+ * trace for the city's home (bench/city.ts: CH + ESME + GSME + PPMID, commissioned, one
+ * simulated hour) must at least compute, each part timed at library speed, against what gbhan
+ * spends on the same home in the same run. It answers how far the city's goal (1,000 homes,
+ * one simulated hour, <= 60 s wall) is from this machine's hardware, not from our code:
+ *
+ * - CCM*: one seal and one open through node:crypto (aes-128-ccm, 4-byte MIC) for every
+ *   secured layer (NWK, and APS inside it) of every frame in the run's capture, at the
+ *   frame's own header and payload sizes (a relayed frame is in the capture once per hop);
+ * - CBKE: 6 sect283k1 scalar multiplications through node:crypto per Key Establishment
+ *   exchange in the trace (the same floor as bench/cbke.ts);
+ * - the capture: each frame's FCS (CRC-16) and its pcap record;
+ * - the trace: JSON.stringify of each event of the compact trace.
+ *
+ * Everything else a frame needs (the medium, the MAC and its ACK, NWK/APS/ZCL codecs, the
+ * devices' logic, timers) is left out, as is the cost of running one simulated world on two
+ * cores. Printed: the floor per home-hour by part (medians of 7), gbhan's CPU for the same
+ * home-hour (median of 5, after a warm-up), and what 1,000 homes would take at the floor on
+ * this machine's cores with perfect parallelism, i.e. the time left per frame for the rest.
+ *
+ *   node --import tsx bench/city-floor.ts
+ */
+import { createCipheriv, createDecipheriv, createECDH, randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { availableParallelism, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { readPcap } from '@gbhan/radio-bus';
+import { parseScenario, runScenario } from '@gbhan/scenario';
+import { crc16Kermit, decodeApsFrame, decodeMacFrame, decodeNwkFrame, unsecureNwkFrame } from '@gbhan/zigbee';
+import { cityScenario } from './city.js';
+
+const HOMES_GOAL = 1000;
+const GOAL_S = 60;
+const MIC = 4;
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[s.length >> 1]!;
+}
+
+function timeMs(fn: () => void, runs: number): number {
+  fn(); // warm-up
+  const samples: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const t0 = performance.now();
+    fn();
+    samples.push(performance.now() - t0);
+  }
+  return median(samples);
+}
+
+const out = mkdtempSync(join(tmpdir(), 'gbhan-floor-'));
+await runScenario(parseScenario(cityScenario(1, '1m'), 'warm-up.yaml'), { outRoot: out });
+const cpuRuns: number[] = [];
+let dir = '';
+for (let i = 0; i < 5; i++) {
+  const cpu0 = process.cpuUsage();
+  const r = await runScenario(parseScenario(cityScenario(1, '1h'), 'home.yaml'), { outRoot: join(out, String(i)) });
+  const cpu = process.cpuUsage(cpu0);
+  cpuRuns.push((cpu.user + cpu.system) / 1000);
+  dir = r.outDir;
+}
+
+// The run's own bytes: every frame, and the sizes of each secured layer in it.
+const capture = readPcap(new Uint8Array(readFileSync(join(dir, 'capture.pcap'))));
+const keyLines = readFileSync(join(dir, 'keys'), 'utf8').split('\n');
+const networkKeyLine = keyLines.find((l) => l.includes('kind=network'));
+if (networkKeyLine === undefined) throw new Error('the run exported no network key');
+const networkKey = Buffer.from(networkKeyLine.slice(1, 33), 'hex');
+const layers: { aad: Buffer; body: Buffer }[] = [];
+for (const f of capture.frames) {
+  const mac = decodeMacFrame(f.psdu, { fcs: true });
+  if (mac.frameType !== 'data' || mac.payload.length === 0) continue;
+  const nwk = decodeNwkFrame(mac.payload);
+  if (!nwk.security) continue;
+  layers.push({
+    aad: Buffer.alloc(mac.payload.length - nwk.encrypted.length),
+    body: Buffer.alloc(nwk.encrypted.length - MIC),
+  });
+  const plain = unsecureNwkFrame(mac.payload, { key: networkKey }).frame;
+  if (plain.frameType !== 'data') continue;
+  const aps = decodeApsFrame(plain.payload);
+  if (!aps.security) continue;
+  layers.push({
+    aad: Buffer.alloc(plain.payload.length - aps.encrypted.length),
+    body: Buffer.alloc(aps.encrypted.length - MIC),
+  });
+}
+const trace = readFileSync(join(dir, 'trace.jsonl'), 'utf8').trim().split('\n');
+const events = trace.map((l) => JSON.parse(l) as { type: string; event?: { type?: string } });
+const exchanges = events.filter((e) => e.type === 'device' && e.event?.type === 'cbke-established').length / 2;
+rmSync(out, { recursive: true, force: true });
+
+const key = randomBytes(16);
+const nonce = randomBytes(13);
+const ccm = timeMs(() => {
+  for (const { aad, body } of layers) {
+    const c = createCipheriv('aes-128-ccm', key, nonce, { authTagLength: MIC });
+    c.setAAD(aad, { plaintextLength: body.length });
+    const sealed = c.update(body);
+    c.final();
+    const d = createDecipheriv('aes-128-ccm', key, nonce, { authTagLength: MIC });
+    d.setAuthTag(c.getAuthTag());
+    d.setAAD(aad, { plaintextLength: sealed.length });
+    d.update(sealed);
+    d.final();
+  }
+}, 7);
+const peer = createECDH('sect283k1');
+peer.generateKeys();
+const peerPublic = peer.getPublicKey();
+const local = createECDH('sect283k1');
+local.generateKeys();
+const cbke = timeMs(() => {
+  for (let i = 0; i < 6 * exchanges; i++) local.computeSecret(peerPublic);
+}, 7);
+const pcap = timeMs(() => {
+  for (const f of capture.frames) {
+    const rec = Buffer.allocUnsafe(16 + f.psdu.length);
+    rec.writeUInt32LE(Math.floor(f.timeUs / 1e6), 0);
+    rec.writeUInt32LE(f.timeUs % 1e6, 4);
+    rec.writeUInt32LE(f.psdu.length, 8);
+    rec.writeUInt32LE(f.psdu.length, 12);
+    rec.set(f.psdu, 16);
+    crc16Kermit(f.psdu, 0, f.psdu.length - 2);
+  }
+}, 7);
+const json = timeMs(() => {
+  let n = 0;
+  for (const e of events) n += JSON.stringify(e).length;
+  if (n === 0) throw new Error('empty trace');
+}, 7);
+
+const floorMs = ccm + cbke + pcap + json;
+const gbhanMs = median(cpuRuns);
+const cores = availableParallelism();
+const floorWallS = (floorMs * HOMES_GOAL) / 1000 / cores;
+const frames = capture.frames.length;
+const leftUs = ((GOAL_S * cores * 1000) / HOMES_GOAL - floorMs) * (1000 / frames);
+console.log(
+  `one home-hour: ${frames} frames, ${layers.length} secured layers, ${exchanges} CBKE exchanges, ${events.length} trace events`,
+);
+console.log(
+  `floor per home-hour (medians of 7): CCM* ${ccm.toFixed(1)} ms, CBKE ${cbke.toFixed(1)} ms, capture ${pcap.toFixed(1)} ms, trace JSON ${json.toFixed(1)} ms: ${floorMs.toFixed(1)} ms`,
+);
+console.log(
+  `gbhan, same home-hour: CPU ${gbhanMs.toFixed(0)} ms (median of 5); ratio to the floor ${(gbhanMs / floorMs).toFixed(1)}`,
+);
+console.log(
+  `${HOMES_GOAL} homes at the floor on ${cores} cores, perfectly parallel: ${floorWallS.toFixed(1)} s of the ${GOAL_S} s goal;` +
+    ` left for everything else: ${leftUs.toFixed(1)} us per frame (gbhan today: ${((gbhanMs - floorMs) * (1000 / frames)).toFixed(0)} us)`,
+);
