@@ -62,6 +62,11 @@ export class TestCa {
     suite: CryptoSuite;
     issuer: Uint8Array;
     privateKey?: bigint;
+    /**
+     * The public key of `privateKey`, when the caller has it: saves a scalar multiplication
+     * per CA object. A wrong one fails every `issueDevice` (completePrivateKey's check).
+     */
+    publicKey?: AffinePoint;
     random?: RandomSource;
   }) {
     if (options.issuer.length !== 8) throw new CbkeError('CBKE_CERT_FIELD', 'issuer must be 8 bytes');
@@ -73,7 +78,10 @@ export class TestCa {
     if (this.privateKey <= 0n || this.privateKey >= curve.n) {
       throw new CbkeError('CBKE_SCALAR_INVALID', 'CA private key out of range');
     }
-    this.publicKey = curve.multiplyBase(this.privateKey)!;
+    this.publicKey =
+      options.publicKey !== undefined && options.privateKey !== undefined
+        ? options.publicKey
+        : curve.multiplyBase(this.privateKey)!;
   }
 
   /** The entry for a device's trusted-CA list. */

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import type { AffinePoint } from '../src/abstract/koblitz.js';
 import { bytesToHex, hexToBytes } from '../src/bytes.js';
 import {
   decodeCertificate,
@@ -122,6 +123,25 @@ describe.each([1, 2] as const)('ECQV test CA, suite %i', (suite) => {
     const other = new TestCa({ suite, issuer: ISSUER, random });
     const q = reconstructPublicKey(curve, certificate, cert.reconstructionPoint, other.publicKey);
     expect(curve.equals(q, publicKey)).toBe(false);
+  });
+
+  it('a CA given its public key issues as one that computes it; a wrong one issues nothing', () => {
+    const ca = new TestCa({ suite, issuer: ISSUER, random: seededRandom(`given${suite}`) });
+    const issue = (publicKey?: AffinePoint) =>
+      new TestCa({
+        suite,
+        issuer: ISSUER,
+        privateKey: ca.privateKey,
+        ...(publicKey === undefined ? {} : { publicKey }),
+        random: seededRandom(`device${suite}`),
+      }).issueDevice({ subject: EUI_U });
+    const computed = issue();
+    const given = issue(ca.publicKey);
+    expect(bytesToHex(given.certificate)).toBe(bytesToHex(computed.certificate));
+    expect(given.privateKey).toBe(computed.privateKey);
+    expect(() => issue(curve.multiplyBase(ca.privateKey + 1n)!)).toThrow(
+      expect.objectContaining({ code: 'CBKE_CERT_INVALID' }),
+    );
   });
 
   it('property: random key pairs issued by the test CA agree (ECMQV, KDF, MACs)', () => {

@@ -55,6 +55,7 @@ export function runCbkeConfig(
     suite,
     issuer: ca.issuer,
     privateKey: ca.privateKey,
+    publicKey: ca.publicKey,
     random: seededRandom(`${seed}/cert/${eui64}`),
   });
   const dev = issuer.issueDevice({ subject: fromHex(eui64), serial: fromHex(eui64) });

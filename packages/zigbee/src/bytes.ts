@@ -19,6 +19,10 @@ export function isEui64(value: unknown): value is Eui64 {
 
 const HEX: string[] = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
 
+/** EUI64 -> its on-air bytes, for the few EUI64s a run has (cleared if it ever holds too many). */
+const LITTLE_ENDIAN = new Map<string, Uint8Array>();
+const LITTLE_ENDIAN_MAX = 65_536;
+
 /** 8 on-air (little-endian) bytes as an Eui64 string. */
 export function eui64FromLittleEndian(bytes: Uint8Array, offset = 0): Eui64 {
   let s = '';
@@ -28,9 +32,14 @@ export function eui64FromLittleEndian(bytes: Uint8Array, offset = 0): Eui64 {
 
 /** An Eui64 string as 8 on-air (little-endian) bytes. */
 export function eui64ToLittleEndian(eui: Eui64): Uint8Array {
+  const known = LITTLE_ENDIAN.get(eui);
+  if (known !== undefined) return known.slice();
   if (!isEui64(eui)) throw new RangeError(`not an EUI64 (16 lowercase hex digits): ${String(eui)}`);
   const out = new Uint8Array(8);
   for (let i = 0; i < 8; i++) out[7 - i] = Number.parseInt(eui.slice(i * 2, i * 2 + 2), 16);
+  // Every frame names its source and destination: the few EUI64s of a run are parsed once.
+  if (LITTLE_ENDIAN.size >= LITTLE_ENDIAN_MAX) LITTLE_ENDIAN.clear();
+  LITTLE_ENDIAN.set(eui, out.slice());
   return out;
 }
 
@@ -41,12 +50,15 @@ export function toHex(bytes: Uint8Array): string {
 }
 
 export function fromHex(hex: string): Uint8Array {
+  if (hex.length % 2 === 0 && PLAIN_HEX.test(hex)) return new Uint8Array(Buffer.from(hex, 'hex'));
   const clean = hex.replace(/[\s:]/g, '');
   if (clean.length % 2 !== 0 || !/^[0-9a-fA-F]*$/.test(clean)) throw new RangeError(`bad hex: ${hex}`);
   const out = new Uint8Array(clean.length / 2);
   for (let i = 0; i < out.length; i++) out[i] = Number.parseInt(clean.slice(i * 2, i * 2 + 2), 16);
   return out;
 }
+
+const PLAIN_HEX = /^[0-9a-fA-F]*$/;
 
 export class Reader {
   offset: number;
