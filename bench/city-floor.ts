@@ -13,6 +13,13 @@
  * - the capture: each frame's FCS (CRC-16) and its pcap record;
  * - the trace: JSON.stringify of each event of the compact trace.
  *
+ * And, apart from the floor, the bus: the same home-hour's traffic replayed from the trace on
+ * a bus of its own (each frame sent by its radio at its instant, a clear-channel assessment
+ * before each frame that is not an ACK, the receivers switched off and on and the address
+ * filters set as in the run), by radios with no device stack behind them: what the radio
+ * medium, the conservative lock-step and its messages cost per frame, the part of a run that
+ * does not depend on how fast the devices are.
+ *
  * Everything else a frame needs (the medium, the MAC and its ACK, NWK/APS/ZCL codecs, the
  * devices' logic, timers) is left out, as is the cost of running one simulated world on two
  * cores. Printed: the floor per home-hour by part (medians of 7), gbhan's CPU for the same
@@ -26,12 +33,14 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { readPcap } from '@gbhan/radio-bus';
+import { type Band, BusRadio, InProcessTransport, type Position, RadioBus, readPcap } from '@gbhan/radio-bus';
 import { parseScenario, runScenario } from '@gbhan/scenario';
 import { crc16Kermit, decodeApsFrame, decodeMacFrame, decodeNwkFrame, unsecureNwkFrame } from '@gbhan/zigbee';
 import { cityScenario } from './city.js';
 
 const HOMES_GOAL = 1000;
+/** aTurnaroundTime on 2.4 GHz (12 symbols): a CCA comes this long before its frame. */
+const TURNAROUND_US = 192;
 const GOAL_S = 60;
 const MIC = 4;
 
@@ -140,6 +149,73 @@ const json = timeMs(() => {
   if (n === 0) throw new Error('empty trace');
 }, 7);
 
+interface TraceLine {
+  t: number;
+  type: string;
+  radio?: string;
+  psdu?: string;
+  on?: boolean;
+  band?: Band;
+  page?: number;
+  channel?: number;
+  position?: Position;
+  event?: { type?: string; panId?: number; short?: number };
+}
+
+/** CPU ms of the run's radio traffic replayed on a bus by radios without stacks, and its deliveries. */
+async function busReplay(
+  lines: readonly TraceLine[],
+  durationUs: number,
+): Promise<{ ms: number; rx: number }> {
+  const bus = new RadioBus({ seed: 1, trace: 'compact' });
+  let rx = 0;
+  bus.onTrace((e) => {
+    if (e.type === 'rx') rx++;
+  });
+  const radios = new Map<string, BusRadio>();
+  for (const a of lines) {
+    if (a.type !== 'attach') continue;
+    const registration = {
+      eui64: a.radio!,
+      band: a.band!,
+      page: a.page!,
+      channel: a.channel!,
+      position: a.position!,
+    };
+    radios.set(a.radio!, await BusRadio.connect(new InProcessTransport(bus), registration));
+  }
+  for (const l of lines) {
+    const r = l.radio === undefined ? undefined : radios.get(l.radio);
+    if (r === undefined) continue;
+    const ev = l.event;
+    if (l.type === 'tx') {
+      const psdu = new Uint8Array(Buffer.from(l.psdu!, 'hex'));
+      if ((psdu[0]! & 7) !== 2) r.clock.setTimerAt(Math.max(0, l.t - TURNAROUND_US), () => void r.cca());
+      r.clock.setTimerAt(l.t, () => void r.transmit(psdu));
+    } else if (l.type === 'power') {
+      r.clock.setTimerAt(l.t, () => r.setPower(l.on!));
+    } else if (ev?.type === 'nwk-state' && ev.short !== undefined && ev.panId !== undefined) {
+      const filter = { panId: ev.panId, shortAddress: ev.short, extendedAddress: l.radio! };
+      r.clock.setTimerAt(l.t, () => r.setAddressFilter(filter));
+    }
+  }
+  const cpu0 = process.cpuUsage();
+  await bus.runUntil(durationUs);
+  const cpu = process.cpuUsage(cpu0);
+  bus.close();
+  return { ms: (cpu.user + cpu.system) / 1000, rx };
+}
+
+const replays: number[] = [];
+let replayed = 0;
+for (let i = 0; i < 5; i++) {
+  const r = await busReplay(events as TraceLine[], 3_600_000_000);
+  replays.push(r.ms);
+  replayed = r.rx;
+}
+const busMs = median(replays.slice(1)); // the first warms the JIT
+const runRx = events.filter((e) => e.type === 'rx').length;
+
 const floorMs = ccm + cbke + pcap + json;
 const gbhanMs = median(cpuRuns);
 const cores = availableParallelism();
@@ -154,6 +230,14 @@ console.log(
 );
 console.log(
   `gbhan, same home-hour: CPU ${gbhanMs.toFixed(0)} ms (median of 5); ratio to the floor ${(gbhanMs / floorMs).toFixed(1)}`,
+);
+console.log(
+  `the bus alone, the same traffic replayed without device stacks: CPU ${busMs.toFixed(0)} ms per home-hour` +
+    ` (median of 4 after a warm-up), ${((busMs * 1000) / frames).toFixed(1)} us per frame; ${replayed} deliveries (the run: ${runRx})`,
+);
+console.log(
+  `${HOMES_GOAL} homes at the floor plus the bus alone on ${cores} cores, perfectly parallel: ` +
+    `${(((floorMs + busMs) * HOMES_GOAL) / 1000 / cores).toFixed(1)} s`,
 );
 console.log(
   `${HOMES_GOAL} homes at the floor on ${cores} cores, perfectly parallel: ${floorWallS.toFixed(1)} s of the ${GOAL_S} s goal;` +
