@@ -33,14 +33,13 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { type Band, BusRadio, InProcessTransport, type Position, RadioBus, readPcap } from '@gbhan/radio-bus';
+import { readPcap } from '@gbhan/radio-bus';
 import { parseScenario, runScenario } from '@gbhan/scenario';
 import { crc16Kermit, decodeApsFrame, decodeMacFrame, decodeNwkFrame, unsecureNwkFrame } from '@gbhan/zigbee';
 import { cityScenario } from './city.js';
+import { busReplay, type TraceLine } from './support/bus-replay.js';
 
 const HOMES_GOAL = 1000;
-/** aTurnaroundTime on 2.4 GHz (12 symbols): a CCA comes this long before its frame. */
-const TURNAROUND_US = 192;
 const GOAL_S = 60;
 const MIC = 4;
 
@@ -148,63 +147,6 @@ const json = timeMs(() => {
   for (const e of events) n += JSON.stringify(e).length;
   if (n === 0) throw new Error('empty trace');
 }, 7);
-
-interface TraceLine {
-  t: number;
-  type: string;
-  radio?: string;
-  psdu?: string;
-  on?: boolean;
-  band?: Band;
-  page?: number;
-  channel?: number;
-  position?: Position;
-  event?: { type?: string; panId?: number; short?: number };
-}
-
-/** CPU ms of the run's radio traffic replayed on a bus by radios without stacks, and its deliveries. */
-async function busReplay(
-  lines: readonly TraceLine[],
-  durationUs: number,
-): Promise<{ ms: number; rx: number }> {
-  const bus = new RadioBus({ seed: 1, trace: 'compact' });
-  let rx = 0;
-  bus.onTrace((e) => {
-    if (e.type === 'rx') rx++;
-  });
-  const radios = new Map<string, BusRadio>();
-  for (const a of lines) {
-    if (a.type !== 'attach') continue;
-    const registration = {
-      eui64: a.radio!,
-      band: a.band!,
-      page: a.page!,
-      channel: a.channel!,
-      position: a.position!,
-    };
-    radios.set(a.radio!, await BusRadio.connect(new InProcessTransport(bus), registration));
-  }
-  for (const l of lines) {
-    const r = l.radio === undefined ? undefined : radios.get(l.radio);
-    if (r === undefined) continue;
-    const ev = l.event;
-    if (l.type === 'tx') {
-      const psdu = new Uint8Array(Buffer.from(l.psdu!, 'hex'));
-      if ((psdu[0]! & 7) !== 2) r.clock.setTimerAt(Math.max(0, l.t - TURNAROUND_US), () => void r.cca());
-      r.clock.setTimerAt(l.t, () => void r.transmit(psdu));
-    } else if (l.type === 'power') {
-      r.clock.setTimerAt(l.t, () => r.setPower(l.on!));
-    } else if (ev?.type === 'nwk-state' && ev.short !== undefined && ev.panId !== undefined) {
-      const filter = { panId: ev.panId, shortAddress: ev.short, extendedAddress: l.radio! };
-      r.clock.setTimerAt(l.t, () => r.setAddressFilter(filter));
-    }
-  }
-  const cpu0 = process.cpuUsage();
-  await bus.runUntil(durationUs);
-  const cpu = process.cpuUsage(cpu0);
-  bus.close();
-  return { ms: (cpu.user + cpu.system) / 1000, rx };
-}
 
 const replays: number[] = [];
 let replayed = 0;

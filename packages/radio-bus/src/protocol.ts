@@ -36,7 +36,8 @@ export const HelloSchema = z.strictObject({
   name: z.string().max(64).optional(),
 });
 
-const ClientMessageSchema = z.discriminatedUnion('type', [
+/** Every client message (protocol v1); `parseClientMessage` checks the common ones by hand first. */
+export const ClientMessageSchema = z.discriminatedUnion('type', [
   HelloSchema,
   /** Retune; with `band` also across bands (a dual-band radio: an HHT scanning 2.4 GHz and GB868). */
   z.strictObject({
@@ -179,9 +180,9 @@ export function parseClientMessage(value: unknown): ClientMessage {
 }
 
 /**
- * The two messages of every lock-step round (`idle`, `tx`) checked by hand: the same rules as
- * the schema, without its cost. Anything not plainly valid falls through to the schema,
- * which produces the error.
+ * The messages of every lock-step round (`idle`, `tx`, `cca`, `power`, `trace`) checked by
+ * hand: the same rules as the schema, without its cost. Anything not plainly valid falls
+ * through to the schema, which produces the error.
  */
 function fastPath(v: Record<string, unknown>): ClientMessage | null {
   let keys = 0;
@@ -189,13 +190,27 @@ function fastPath(v: Record<string, unknown>): ClientMessage | null {
   if (v.type === 'idle' && (keys === 2 || (keys === 3 && 'seen' in v))) {
     const { next, seen } = v;
     if (
-      (next === null || (Number.isInteger(next) && (next as number) >= 0)) &&
-      (keys === 2 || (Number.isInteger(seen) && (seen as number) >= 0))
+      (next === null || (Number.isSafeInteger(next) && (next as number) >= 0)) &&
+      (keys === 2 || (Number.isSafeInteger(seen) && (seen as number) >= 0))
+    )
+      return v as ClientMessage;
+  } else if (v.type === 'cca' && keys === 2) {
+    if (Number.isSafeInteger(v.id) && (v.id as number) >= 0) return v as ClientMessage;
+  } else if (v.type === 'power' && keys === 2) {
+    if (typeof v.on === 'boolean') return v as ClientMessage;
+  } else if (v.type === 'trace' && keys === 2) {
+    // A plain object (what JSON gives), and no own `__proto__` key the schema's copy would drop.
+    const e = v.event;
+    if (
+      typeof e === 'object' &&
+      e !== null &&
+      Object.getPrototypeOf(e) === Object.prototype &&
+      !Object.hasOwn(e, '__proto__')
     )
       return v as ClientMessage;
   } else if (v.type === 'tx' && keys === 3) {
     const { id, psdu } = v;
-    if (Number.isInteger(id) && (id as number) >= 0 && typeof psdu === 'string' && BASE64.test(psdu)) {
+    if (Number.isSafeInteger(id) && (id as number) >= 0 && typeof psdu === 'string' && BASE64.test(psdu)) {
       return v as ClientMessage;
     }
   }
