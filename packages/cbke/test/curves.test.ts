@@ -2,7 +2,7 @@ import { createECDH, ECDH } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { sumPoints } from '../src/abstract/fixed-base.js';
-import type { AffinePoint, KoblitzCurve } from '../src/abstract/koblitz.js';
+import { type AffinePoint, FIXED_BASE_AFTER, KoblitzCurve } from '../src/abstract/koblitz.js';
 import { bitLength, bytesToHex } from '../src/bytes.js';
 import { CbkeError } from '../src/errors.js';
 import { sect163k1 } from '../src/sect163k1.js';
@@ -139,6 +139,9 @@ describe.each(curves)('$name curve vs node:crypto', (curve) => {
   });
 
   it('the fixed-base table (multiplyBase) agrees with the ladder (multiply(G, k))', () => {
+    // The first FIXED_BASE_AFTER base multiplications of a process take the ladder itself.
+    for (let i = 1n; i <= BigInt(FIXED_BASE_AFTER) + 1n; i++) curve.multiplyBase(i);
+    expect(curve.fixedBaseBuilt).toBe(true);
     fc.assert(
       fc.property(scalarBytes(curve), (bytes) => {
         const k = scalarFrom(curve, bytes);
@@ -152,6 +155,19 @@ describe.each(curves)('$name curve vs node:crypto', (curve) => {
       expect(curve.equals(curve.multiplyBase(k), curve.multiply(curve.G, k)), `k = ${k}`).toBe(true);
     expect(curve.multiplyBase(0n)).toBeNull();
     expect(() => curve.multiplyBase(-1n)).toThrow(CbkeError);
+  });
+
+  it('multiplyBase takes the ladder until FIXED_BASE_AFTER uses, then the table, same points', () => {
+    const fresh = new KoblitzCurve(curve.params);
+    const ks = Array.from(
+      { length: FIXED_BASE_AFTER + 3 },
+      (_, i) => (BigInt(i) * 0x9e3779b97f4a7c15n + 7n) % curve.n,
+    );
+    for (const [i, k] of ks.entries()) {
+      expect(fresh.fixedBaseBuilt).toBe(i > FIXED_BASE_AFTER);
+      expect(curve.equals(fresh.multiplyBase(k), curve.multiply(curve.G, k)), `k = ${k}`).toBe(true);
+    }
+    expect(fresh.fixedBaseBuilt).toBe(true);
   });
 
   it('the fixed-base sum handles P + P and P + (-P) inside its batched levels', () => {

@@ -20,6 +20,9 @@ import { CbkeError } from '../errors.js';
 import { FixedBaseTable } from './fixed-base.js';
 import type { Fe, GF2m } from './gf2m.js';
 
+/** Base multiplications by the ladder before the fixed-base table is built (see multiplyBase). */
+export const FIXED_BASE_AFTER = 32;
+
 export interface AffinePoint {
   readonly x: Fe;
   readonly y: Fe;
@@ -54,8 +57,10 @@ export class KoblitzCurve {
   readonly compressedLength: number;
   private readonly aFe: Fe;
   private fixedBase: FixedBaseTable | null = null;
+  private baseMultiplications = 0;
 
-  constructor(p: KoblitzParams) {
+  constructor(readonly params: KoblitzParams) {
+    const p = params;
     this.name = p.name;
     this.F = p.field;
     this.a = p.a;
@@ -194,9 +199,19 @@ export class KoblitzCurve {
     return { x: x3, y: y3 };
   }
 
-  /** k*G by the fixed-base table (fixed-base.ts), built on first use; G has order n. */
+  /** Has multiplyBase built its fixed-base table (after FIXED_BASE_AFTER uses)? */
+  get fixedBaseBuilt(): boolean {
+    return this.fixedBase !== null;
+  }
+
+  /** k*G: by the ladder for the first FIXED_BASE_AFTER, then by the fixed-base table (fixed-base.ts); G has order n. */
   multiplyBase(k: bigint): Point {
     if (k < 0n) throw new CbkeError('CBKE_SCALAR_INVALID', 'negative scalar');
+    // The table costs ~20 base multiplications to build (far more in a process whose field
+    // code is not yet compiled): a device process doing a handful takes the ladder; a street
+    // of homes in one process builds it on the first use past FIXED_BASE_AFTER.
+    if (this.fixedBase === null && ++this.baseMultiplications <= FIXED_BASE_AFTER)
+      return this.multiply(this.G, k % this.n);
     this.fixedBase ??= new FixedBaseTable(this, this.G, bitLength(this.n));
     return this.fixedBase.multiply(k % this.n);
   }
