@@ -44,7 +44,12 @@ export class BusAir {
   private readonly propagation: PropagationModel;
   private readonly interference: InterferenceModel;
   private readonly lossRate: number;
-  private onAir: Transmission[] = [];
+  /**
+   * Frames on the air or ended within the longest airtime, per channel (channelKey), in the
+   * order they went on the air: overlap and carrier sense only ever look at one channel, so a
+   * city on 16 channels does not make every check walk the other 15.
+   */
+  private readonly onAir = new Map<number, Transmission[]>();
   private readonly pathLoss: PathLossTable;
   /** Radios gone from the bus whose frames are still on the air: their path losses are kept until then. */
   private retiring: Radio[] = [];
@@ -157,7 +162,10 @@ export class BusAir {
     };
     if (tx.header.ackRequest && tx.header.frameType !== 2) radio.awaitingAck = tx.header.sequenceNumber;
     radio.txIntervals.push({ start: tx.start, end: tx.end });
-    this.onAir.push(tx);
+    const key = channelKey(tx.band, tx.page, tx.channel);
+    const list = this.onAir.get(key);
+    if (list === undefined) this.onAir.set(key, [tx]);
+    else list.push(tx);
     s.emit({
       t: s.now,
       type: 'tx',
@@ -184,15 +192,14 @@ export class BusAir {
   endTransmission(tx: Transmission): void {
     const s = this.s;
     const horizon = s.now - this.maxAirtime;
-    this.onAir = this.onAir.filter((o) => o.end >= horizon || o === tx);
+    const key = channelKey(tx.band, tx.page, tx.channel);
+    const onChannel = (this.onAir.get(key) ?? []).filter((o) => o.end >= horizon || o === tx);
+    this.onAir.set(key, onChannel);
     if (this.retiring.length > 0) this.releaseRetired();
-    const overlapping = this.onAir.filter(
-      (o) => o !== tx && sameChannel(o, tx) && o.start < tx.end && o.end > tx.start,
-    );
+    const overlapping = onChannel.filter((o) => o !== tx && o.start < tx.end && o.end > tx.start);
     const activeJammers = s.jammers.filter(
       (j) => sameChannel(j, tx) && j.startUs < tx.end && j.endUs > tx.start,
     );
-    const key = channelKey(tx.band, tx.page, tx.channel);
     const senderOnBus = s.isRegistered(tx.from);
     this.index.frameEnded(key, tx.from, senderOnBus);
     // A compact trace with an index: only the radios on the frame's channel that hear it are
@@ -325,8 +332,8 @@ export class BusAir {
   /** Carrier sense: is any audible frame or jammer on this radio's channel right now? */
   channelBusy(r: Radio): boolean {
     const now = this.s.now;
-    for (const o of this.onAir) {
-      if (o.from === r || !sameChannel(o, r)) continue;
+    for (const o of this.onAir.get(channelKey(r.band, r.page, r.channel)) ?? []) {
+      if (o.from === r) continue;
       if (
         o.start <= now &&
         o.end > now &&
@@ -363,8 +370,10 @@ export class BusAir {
 
   /** Free the path-loss slots of radios gone from the bus once none of their frames is on the air. */
   private releaseRetired(): void {
+    const horizon = this.s.now - this.maxAirtime;
     this.retiring = this.retiring.filter((r) => {
-      if (this.onAir.some((o) => o.from === r)) return true;
+      for (const list of this.onAir.values())
+        if (list.some((o) => o.from === r && o.end >= horizon)) return true;
       this.pathLoss.release(r.slot);
       r.slot = -1;
       return false;
