@@ -16,23 +16,11 @@ import {
   sect283k1,
   TestCa,
 } from '../packages/cbke/src/index.js';
+import { timeMs } from './support/timing.js';
 
 const iterations = Number(process.argv[2] ?? 20);
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)]!;
-}
-
-function time(fn: () => void, n: number): number {
-  const samples: number[] = [];
-  for (let i = 0; i < n; i++) {
-    const t0 = performance.now();
-    fn();
-    samples.push(performance.now() - t0);
-  }
-  return median(samples);
-}
+const time = timeMs;
 
 const eu = Uint8Array.of(0x0a, 0x0b, 0x0c, 0x0d, 0x0e, 0x0f, 0x10, 0x12);
 const ev = Uint8Array.of(0x0a, 0x0b, 0x0c, 0x0d, 0x0e, 0x0f, 0x10, 0x11);

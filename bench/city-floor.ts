@@ -32,32 +32,16 @@ import { createCipheriv, createDecipheriv, createECDH, randomBytes } from 'node:
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { performance } from 'node:perf_hooks';
 import { readPcap } from '@gbhan/radio-bus';
 import { parseScenario, runScenario } from '@gbhan/scenario';
 import { crc16Kermit, decodeApsFrame, decodeMacFrame, decodeNwkFrame, unsecureNwkFrame } from '@gbhan/zigbee';
 import { cityScenario } from './city.js';
 import { busReplay, type TraceLine } from './support/bus-replay.js';
+import { median, timeMs } from './support/timing.js';
 
 const HOMES_GOAL = 1000;
 const GOAL_S = 60;
 const MIC = 4;
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[s.length >> 1]!;
-}
-
-function timeMs(fn: () => void, runs: number): number {
-  fn(); // warm-up
-  const samples: number[] = [];
-  for (let i = 0; i < runs; i++) {
-    const t0 = performance.now();
-    fn();
-    samples.push(performance.now() - t0);
-  }
-  return median(samples);
-}
 
 const out = mkdtempSync(join(tmpdir(), 'gbhan-floor-'));
 await runScenario(parseScenario(cityScenario(1, '1m'), 'warm-up.yaml'), { outRoot: out });
@@ -110,43 +94,59 @@ rmSync(out, { recursive: true, force: true });
 
 const key = randomBytes(16);
 const nonce = randomBytes(13);
-const ccm = timeMs(() => {
-  for (const { aad, body } of layers) {
-    const c = createCipheriv('aes-128-ccm', key, nonce, { authTagLength: MIC });
-    c.setAAD(aad, { plaintextLength: body.length });
-    const sealed = c.update(body);
-    c.final();
-    const d = createDecipheriv('aes-128-ccm', key, nonce, { authTagLength: MIC });
-    d.setAuthTag(c.getAuthTag());
-    d.setAAD(aad, { plaintextLength: sealed.length });
-    d.update(sealed);
-    d.final();
-  }
-}, 7);
+const ccm = timeMs(
+  () => {
+    for (const { aad, body } of layers) {
+      const c = createCipheriv('aes-128-ccm', key, nonce, { authTagLength: MIC });
+      c.setAAD(aad, { plaintextLength: body.length });
+      const sealed = c.update(body);
+      c.final();
+      const d = createDecipheriv('aes-128-ccm', key, nonce, { authTagLength: MIC });
+      d.setAuthTag(c.getAuthTag());
+      d.setAAD(aad, { plaintextLength: sealed.length });
+      d.update(sealed);
+      d.final();
+    }
+  },
+  7,
+  1,
+);
 const peer = createECDH('sect283k1');
 peer.generateKeys();
 const peerPublic = peer.getPublicKey();
 const local = createECDH('sect283k1');
 local.generateKeys();
-const cbke = timeMs(() => {
-  for (let i = 0; i < 6 * exchanges; i++) local.computeSecret(peerPublic);
-}, 7);
-const pcap = timeMs(() => {
-  for (const f of capture.frames) {
-    const rec = Buffer.allocUnsafe(16 + f.psdu.length);
-    rec.writeUInt32LE(Math.floor(f.timeUs / 1e6), 0);
-    rec.writeUInt32LE(f.timeUs % 1e6, 4);
-    rec.writeUInt32LE(f.psdu.length, 8);
-    rec.writeUInt32LE(f.psdu.length, 12);
-    rec.set(f.psdu, 16);
-    crc16Kermit(f.psdu, 0, f.psdu.length - 2);
-  }
-}, 7);
-const json = timeMs(() => {
-  let n = 0;
-  for (const e of events) n += JSON.stringify(e).length;
-  if (n === 0) throw new Error('empty trace');
-}, 7);
+const cbke = timeMs(
+  () => {
+    for (let i = 0; i < 6 * exchanges; i++) local.computeSecret(peerPublic);
+  },
+  7,
+  1,
+);
+const pcap = timeMs(
+  () => {
+    for (const f of capture.frames) {
+      const rec = Buffer.allocUnsafe(16 + f.psdu.length);
+      rec.writeUInt32LE(Math.floor(f.timeUs / 1e6), 0);
+      rec.writeUInt32LE(f.timeUs % 1e6, 4);
+      rec.writeUInt32LE(f.psdu.length, 8);
+      rec.writeUInt32LE(f.psdu.length, 12);
+      rec.set(f.psdu, 16);
+      crc16Kermit(f.psdu, 0, f.psdu.length - 2);
+    }
+  },
+  7,
+  1,
+);
+const json = timeMs(
+  () => {
+    let n = 0;
+    for (const e of events) n += JSON.stringify(e).length;
+    if (n === 0) throw new Error('empty trace');
+  },
+  7,
+  1,
+);
 
 const replays: number[] = [];
 let replayed = 0;
