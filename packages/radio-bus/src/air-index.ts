@@ -144,7 +144,7 @@ export class AirIndex {
 
   private readonly hearersOf = new WeakMap<
     Radio,
-    { version: number; band: Band; reach: number; txPowerDbm: number; hearers: Hearers }
+    { version: number; band: Band; txPowerDbm: number; hearers: Hearers }
   >();
   /** Hearers with frames whose `otherChannel` counts are not yet handed out. */
   private readonly pending = new Set<Hearers>();
@@ -257,17 +257,17 @@ export class AirIndex {
    * channel `key` is counted with `sent` (the radios on the others have heard it).
    */
   hearers(from: Radio, txPowerDbm: number, band: Band, power: (r: Radio) => number): Hearers | null {
-    if (this.grid(band) === null) return null;
-    const reach = this.reachFor(from, txPowerDbm, band);
+    // The reach depends on the power, the sender's loss (fixed while registered) and the band's
+    // most sensitive radio (changed only with the version): the same key, the same reach.
     const cached = this.hearersOf.get(from);
     if (
       cached !== undefined &&
       cached.version === this.version &&
       cached.band === band &&
-      cached.reach === reach &&
       cached.txPowerDbm === txPowerDbm
     )
       return cached.hearers;
+    if (this.grid(band) === null) return null;
     const byChannel = new Map<number, { radios: Radio[]; rssi: number[] }>();
     for (const r of this.reachable(from, txPowerDbm, band)!.radios) {
       if (r === from || r.band !== band) continue;
@@ -283,7 +283,7 @@ export class AirIndex {
       group.rssi.push(rssi);
     }
     const hearers: Hearers = { byChannel, pending: 0, pendingOn: new Map() };
-    this.hearersOf.set(from, { version: this.version, band, reach, txPowerDbm, hearers });
+    this.hearersOf.set(from, { version: this.version, band, txPowerDbm, hearers });
     return hearers;
   }
 
