@@ -62,6 +62,14 @@ export interface Hearers {
   pendingOn: Map<number, number>;
 }
 
+interface SenderEntry {
+  version: number;
+  band: Band;
+  txPowerDbm: number;
+  radios: Radio[];
+  hearers: Hearers | null;
+}
+
 export function channelKey(band: Band, page: number, channel: number): number {
   return (band === 'GB868' ? 1 << 12 : 0) | (page << 6) | channel;
 }
@@ -99,16 +107,12 @@ class Grid {
     if (list.length === 0) this.cells.delete(k);
   }
 
-  /** Radios within `radiusM` of `p` (3-D distance), each marked with `mark`, into `out`. */
-  query(p: Position, radiusM: number, mark: number, out: Radio[]): void {
+  /** Radios within `radiusM` of `p` (3-D distance), into `out`. */
+  query(p: Position, radiusM: number, out: Radio[]): void {
     const [x0, y0] = this.cellOf({ x: p.x - radiusM, y: p.y - radiusM });
     const [x1, y1] = this.cellOf({ x: p.x + radiusM, y: p.y + radiusM });
     const take = (list: Radio[]) => {
-      for (const r of list)
-        if (distance(p, r.position) <= radiusM) {
-          r.reachMark = mark;
-          out.push(r);
-        }
+      for (const r of list) if (distance(p, r.position) <= radiusM) out.push(r);
     };
     if ((x1 - x0 + 1) * (y1 - y0 + 1) > this.cells.size) {
       // A reach wider than the occupied area: the occupied cells are fewer than the cells in reach.
@@ -136,16 +140,14 @@ export class AirIndex {
   private mark = 0;
   /** Bumped whenever a grid or the bus's order changes: cached reaches are then stale. */
   private version = 0;
-  /** Per sender: the radios its last frame could reach, kept while nothing moved in or out. */
-  private readonly reachOf = new WeakMap<
-    Radio,
-    { version: number; band: Band; reach: number; radios: Radio[] }
-  >();
-
-  private readonly hearersOf = new WeakMap<
-    Radio,
-    { version: number; band: Band; txPowerDbm: number; hearers: Hearers }
-  >();
+  /**
+   * Per sender, kept while nothing came, left, retuned or changed band (radios do not move):
+   * the radios its frames at `txPowerDbm` may reach, in the bus's order, and with a compact
+   * trace who of them hears it. The reach depends only on the power, the sender's own loss
+   * (fixed while registered) and the band's most sensitive radio (changed only with the
+   * version), so the power keys it.
+   */
+  private readonly senders = new WeakMap<Radio, SenderEntry>();
   /** Hearers with frames whose `otherChannel` counts are not yet handed out. */
   private readonly pending = new Set<Hearers>();
 
@@ -223,32 +225,33 @@ export class AirIndex {
     h.base = this.ended.get(h.key) ?? 0;
   }
 
+  /** The sender's entry (`senders`), made anew when stale; null when the band has no index. */
+  private sender(from: Radio, txPowerDbm: number, band: Band): SenderEntry | null {
+    const c = this.senders.get(from);
+    if (c !== undefined && c.version === this.version && c.band === band && c.txPowerDbm === txPowerDbm)
+      return c;
+    const g = this.grid(band);
+    if (g === null) return null;
+    const radios: Radio[] = [];
+    g.query(from.position, this.reachFor(from, txPowerDbm, band), radios);
+    radios.sort((a, b) => a.order - b.order);
+    const entry: SenderEntry = { version: this.version, band, txPowerDbm, radios, hearers: null };
+    this.senders.set(from, entry);
+    return entry;
+  }
+
   /**
    * The radios a frame from `from` at `txPowerDbm` on `band` may reach (marked with the
    * returned mark), in the bus's radio order; null when the band has no index. The list is
-   * the sender's cached one while no radio came, left or changed band (radios do not move),
-   * so a street of radios that stay put costs no grid query per frame; do not change it.
+   * the sender's cached one (`senders`), so a street of radios that stay put costs no grid
+   * query per frame; do not change it.
    */
   reachable(from: Radio, txPowerDbm: number, band: Band): { radios: Radio[]; mark: number } | null {
-    const g = this.grid(band);
-    if (g === null) return null;
-    const reach = this.reachFor(from, txPowerDbm, band);
+    const e = this.sender(from, txPowerDbm, band);
+    if (e === null) return null;
     const mark = ++this.mark;
-    const cached = this.reachOf.get(from);
-    if (
-      cached !== undefined &&
-      cached.version === this.version &&
-      cached.band === band &&
-      cached.reach === reach
-    ) {
-      for (const r of cached.radios) r.reachMark = mark;
-      return { radios: cached.radios, mark };
-    }
-    const radios: Radio[] = [];
-    g.query(from.position, reach, mark, radios);
-    radios.sort((a, b) => a.order - b.order);
-    this.reachOf.set(from, { version: this.version, band, reach, radios });
-    return { radios, mark };
+    for (const r of e.radios) r.reachMark = mark;
+    return { radios: e.radios, mark };
   }
 
   /**
@@ -257,19 +260,11 @@ export class AirIndex {
    * channel `key` is counted with `sent` (the radios on the others have heard it).
    */
   hearers(from: Radio, txPowerDbm: number, band: Band, power: (r: Radio) => number): Hearers | null {
-    // The reach depends on the power, the sender's loss (fixed while registered) and the band's
-    // most sensitive radio (changed only with the version): the same key, the same reach.
-    const cached = this.hearersOf.get(from);
-    if (
-      cached !== undefined &&
-      cached.version === this.version &&
-      cached.band === band &&
-      cached.txPowerDbm === txPowerDbm
-    )
-      return cached.hearers;
-    if (this.grid(band) === null) return null;
+    const e = this.sender(from, txPowerDbm, band);
+    if (e === null) return null;
+    if (e.hearers !== null) return e.hearers;
     const byChannel = new Map<number, { radios: Radio[]; rssi: number[] }>();
-    for (const r of this.reachable(from, txPowerDbm, band)!.radios) {
+    for (const r of e.radios) {
       if (r === from || r.band !== band) continue;
       const rssi = power(r);
       if (rssi < r.sensitivityDbm) continue;
@@ -282,9 +277,8 @@ export class AirIndex {
       group.radios.push(r);
       group.rssi.push(rssi);
     }
-    const hearers: Hearers = { byChannel, pending: 0, pendingOn: new Map() };
-    this.hearersOf.set(from, { version: this.version, band, txPowerDbm, hearers });
-    return hearers;
+    e.hearers = { byChannel, pending: 0, pendingOn: new Map() };
+    return e.hearers;
   }
 
   /** A frame on channel `key` went to `h`'s radios: those on other channels heard it. */
