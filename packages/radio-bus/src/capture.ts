@@ -53,7 +53,7 @@ function tapHeaderLength(frame: CapturedFrame): number {
   return 20 + (frame.rssiDbm !== undefined ? 8 : 0) + (frame.lqi !== undefined ? 8 : 0);
 }
 
-/** A TLV of the TAP header at `off`, its value written by `value`, padded to 4 bytes. */
+/** A TLV header at `off` with its value field zeroed to the 4-byte padding; returns where the caller writes the value. */
 function writeTlv(b: Buffer, off: number, type: number, length: number): number {
   b.writeUInt16LE(type, off);
   b.writeUInt16LE(length, off + 2);
