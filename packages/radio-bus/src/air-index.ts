@@ -66,6 +66,8 @@ interface SenderEntry {
   version: number;
   band: Band;
   txPowerDbm: number;
+  /** Metres beyond which no radio of the band can hear it. */
+  reachM: number;
   radios: Radio[];
   hearers: Hearers | null;
 }
@@ -233,11 +235,20 @@ export class AirIndex {
     const g = this.grid(band);
     if (g === null) return null;
     const radios: Radio[] = [];
-    g.query(from.position, this.reachFor(from, txPowerDbm, band), radios);
+    const reachM = this.reachFor(from, txPowerDbm, band);
+    g.query(from.position, reachM, radios);
     radios.sort((a, b) => a.order - b.order);
-    const entry: SenderEntry = { version: this.version, band, txPowerDbm, radios, hearers: null };
+    const entry: SenderEntry = { version: this.version, band, txPowerDbm, reachM, radios, hearers: null };
     this.senders.set(from, entry);
     return entry;
+  }
+
+  /**
+   * Metres beyond which no radio of `band` hears `from` at `txPowerDbm` (walls only add loss);
+   * infinity when the band has no index.
+   */
+  reachOf(from: Radio, txPowerDbm: number, band: Band): number {
+    return this.sender(from, txPowerDbm, band)?.reachM ?? Number.POSITIVE_INFINITY;
   }
 
   /**

@@ -9,7 +9,7 @@
 import { filterAccepts, readFilterHeader } from './address-filter.js';
 import { AirIndex, channelKey, type NonDeliveries } from './air-index.js';
 import type { BusState, JammerConfig, Radio, Transmission } from './bus-state.js';
-import { lqiFor, type Position } from './medium.js';
+import { distance, lqiFor, type Position } from './medium.js';
 import { PathLossTable } from './path-loss-table.js';
 import { airtimeUs, type Band, type PhyTiming } from './phy.js';
 import { Prng } from './prng.js';
@@ -196,7 +196,10 @@ export class BusAir {
     const onChannel = (this.onAir.get(key) ?? []).filter((o) => o.end >= horizon || o === tx);
     this.onAir.set(key, onChannel);
     if (this.retiring.length > 0) this.releaseRetired();
-    const overlapping = onChannel.filter((o) => o !== tx && o.start < tx.end && o.end > tx.start);
+    const overlapping = this.interferers(
+      tx,
+      onChannel.filter((o) => o !== tx && o.start < tx.end && o.end > tx.start),
+    );
     const activeJammers = s.jammers.filter(
       (j) => sameChannel(j, tx) && j.startUs < tx.end && j.endUs > tx.start,
     );
@@ -309,6 +312,24 @@ export class BusAir {
     }
   }
 
+  /**
+   * The overlapping frames that can matter at any receiver of `tx`: with an interference
+   * model that needs an audible interferer, on a band with a reach, a frame whose sender is
+   * farther from `tx`'s sender than their two reaches together cannot be heard where `tx` is
+   * (triangle inequality). Dropping it changes no outcome and draws nothing (a band with a
+   * reach has no shadowing), and a city's channel stops weighing frames from the whole street.
+   */
+  private interferers(tx: Transmission, overlapping: Transmission[]): Transmission[] {
+    if (overlapping.length === 0 || this.interference.audibleOnly !== true) return overlapping;
+    const reachTx = this.index.reachOf(tx.from, tx.txPowerDbm, tx.band);
+    if (reachTx === Number.POSITIVE_INFINITY) return overlapping;
+    return overlapping.filter(
+      (o) =>
+        distance(o.from.position, tx.from.position) <=
+        reachTx + this.index.reachOf(o.from, o.txPowerDbm, o.band),
+    );
+  }
+
   private collides(rssi: number, r: Radio, overlapping: Transmission[]): boolean {
     for (const o of overlapping) {
       if (o.from === r) continue;
@@ -334,6 +355,8 @@ export class BusAir {
     const now = this.s.now;
     for (const o of this.onAir.get(channelKey(r.band, r.page, r.channel)) ?? []) {
       if (o.from === r) continue;
+      // Beyond the sender's reach: below sensitivity without asking (a band with a reach draws no shadowing).
+      if (distance(o.from.position, r.position) > this.index.reachOf(o.from, o.txPowerDbm, o.band)) continue;
       if (
         o.start <= now &&
         o.end > now &&

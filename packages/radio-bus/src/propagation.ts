@@ -50,6 +50,12 @@ export interface PropagationModel {
  */
 export interface InterferenceModel {
   destroys(signalDbm: number, interfererDbm: number, sensitivityDbm: number): boolean;
+  /**
+   * Optional: `destroys` is false whenever the interferer is below the receiver's
+   * sensitivity. Then, on a band with a reach, the bus weighs only overlapping frames whose
+   * sender can reach the receiver (a city's channel carries frames from the whole street).
+   */
+  readonly audibleOnly?: boolean;
 }
 
 /** The default: ITU-R P.1238-style log-distance loss per band, plus a loss per wall crossed. */
@@ -86,6 +92,7 @@ export class LogDistanceModel implements PropagationModel {
 /** Any audible overlap destroys the frame (no capture effect). */
 export const ANY_AUDIBLE_OVERLAP: InterferenceModel = {
   destroys: (_signal, interferer, sensitivity) => interferer >= sensitivity,
+  audibleOnly: true,
 };
 
 /** Capture effect: a frame survives an audible overlap if it is at least `thresholdDb` stronger. */
@@ -93,6 +100,7 @@ export function captureEffect(thresholdDb: number): InterferenceModel {
   return {
     destroys: (signal, interferer, sensitivity) =>
       interferer >= sensitivity && signal - interferer < thresholdDb,
+    audibleOnly: true,
   };
 }
 

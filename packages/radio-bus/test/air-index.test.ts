@@ -6,6 +6,9 @@
  * with `trace: full` and with `trace: compact`, and the same per-radio counts, also when
  * radios retune to the band's other channel or leave the bus part-way (the compact trace hands
  * out the other-channel counts in bulk: they must not go to the wrong radio or be lost).
+ * Bursts of frames within a few milliseconds, from all over the layout, and carrier sense
+ * during them check that collisions and CCA weigh only the frames that can be heard
+ * (bus-air.ts `interferers`, `channelBusy`) and still give the scan's answers.
  */
 import { MILLISECOND, SECOND } from '@gbhan/clock';
 import fc from 'fast-check';
@@ -28,6 +31,9 @@ interface Spec {
   txPowerDbm: number | undefined;
   lossDb: number | undefined;
   sendAtMs: number[];
+  /** Odd microseconds, so never a tie with a retune or a leave (whole ms + 500 us). */
+  burstAtUs: number[];
+  ccaAtUs: number[];
   retuneAtMs: number | undefined;
   leaveAtMs: number | undefined;
 }
@@ -45,6 +51,14 @@ const radio = fc.record({
   txPowerDbm: fc.option(fc.integer({ min: -10, max: 10 }), { nil: undefined }),
   lossDb: fc.option(fc.integer({ min: 0, max: 10 }), { nil: undefined }),
   sendAtMs: fc.array(fc.integer({ min: 1, max: 60 }), { maxLength: 3 }),
+  burstAtUs: fc.array(
+    fc.integer({ min: 500, max: 3499 }).map((v) => 2 * v + 1),
+    { maxLength: 2 },
+  ),
+  ccaAtUs: fc.array(
+    fc.integer({ min: 500, max: 3499 }).map((v) => 2 * v + 1),
+    { maxLength: 2 },
+  ),
   retuneAtMs: rarely(fc.integer({ min: 1, max: 60 })),
   leaveAtMs: rarely(fc.integer({ min: 1, max: 60 })),
 });
@@ -65,6 +79,7 @@ async function run(specs: Spec[], walls: Wall[], indexed: boolean, trace: 'full'
       };
   const { bus, add, trace: events } = await makeBus({ propagation, trace, lossRate: 0.2 });
   const pending: Promise<unknown>[] = [];
+  const cca: string[] = [];
   for (const [i, s] of specs.entries()) {
     const r = await add(i + 1, {
       band: s.gb868 ? 'GB868' : '2.4GHz',
@@ -76,6 +91,12 @@ async function run(specs: Spec[], walls: Wall[], indexed: boolean, trace: 'full'
     });
     for (const ms of s.sendAtMs)
       pending.push(txAt(r, ms * MILLISECOND, macDataFrame(i, 1, 0xffff, ms, new Uint8Array(20))));
+    for (const [k, us] of s.burstAtUs.entries())
+      pending.push(txAt(r, us, macDataFrame(i, 1, 0xffff, 100 + k, new Uint8Array(20))));
+    for (const us of s.ccaAtUs)
+      r.radio.clock.setTimerAt(us, () => {
+        r.radio.cca().then((busy) => cca.push(`${us} ${i} ${busy}`));
+      });
     // Half a millisecond off the sends, so the order of a retune and a send is never a tie.
     if (s.retuneAtMs !== undefined)
       r.radio.clock.setTimerAt(s.retuneAtMs * MILLISECOND + 500, () =>
@@ -88,12 +109,12 @@ async function run(specs: Spec[], walls: Wall[], indexed: boolean, trace: 'full'
   const counts = bus.nonDeliveries();
   bus.close();
   const air = events.filter((e: BusTraceEvent) => e.type === 'rx' || e.type === 'drop' || e.type === 'tx');
-  return { air, counts: [...counts.entries()].sort() };
+  return { air, counts: [...counts.entries()].sort(), cca: cca.sort() };
 }
 
 describe('the spatial index', () => {
   it('delivers and drops exactly as a scan of every radio, on random layouts', async () => {
-    const seen = { rx: 0, outOfRange: 0, otherChannel: 0, moved: 0 };
+    const seen = { rx: 0, outOfRange: 0, otherChannel: 0, moved: 0, collision: 0, busy: 0 };
     await fc.assert(
       fc.asyncProperty(
         fc.array(radio, { minLength: 2, maxLength: 24 }),
@@ -104,6 +125,9 @@ describe('the spatial index', () => {
             const b = await run(specs, walls, false, mode);
             expect(a.air).toEqual(b.air);
             expect(a.counts).toEqual(b.counts);
+            expect(a.cca).toEqual(b.cca);
+            seen.collision += a.air.filter((e) => e.type === 'drop' && e.reason === 'collision').length;
+            seen.busy += a.cca.filter((c) => c.endsWith('true')).length;
           }
           // The counts are what a full trace shows one by one. Not with retunes: a radio that
           // came onto the channel during a frame is traced 'wrong-channel' but counted on it.
@@ -123,7 +147,9 @@ describe('the spatial index', () => {
       ),
       { numRuns: 30 },
     );
-    // The layouts did exercise all three outcomes, and radios that retune or leave.
-    expect(Math.min(seen.rx, seen.outOfRange, seen.otherChannel, seen.moved)).toBeGreaterThan(0);
+    // The layouts did exercise all three outcomes, radios that retune or leave, collisions and a busy channel.
+    expect(
+      Math.min(seen.rx, seen.outOfRange, seen.otherChannel, seen.moved, seen.collision, seen.busy),
+    ).toBeGreaterThan(0);
   });
 });

@@ -129,6 +129,26 @@ describe('an interference decision of your own', () => {
     expect(await overlap()).toEqual(['3<1 collision', '3<2 collision']);
     expect(await overlap({ destroys: () => false })).toEqual(['3<1 -56.8', '3<2 -56.8']);
   });
+
+  it('is asked about frames too far to be heard unless it says it needs an audible interferer', async () => {
+    // Radio 2 is 5 km away: below every sensitivity at 3 and beyond the index's reach.
+    const far = async (interference: InterferenceModel) => {
+      const { bus, add, trace } = await makeBus({ interference });
+      const a = await add(1);
+      const b = await add(2, { position: { x: 5000, y: 0 } });
+      await add(3, { position: { x: 5, y: 0 } });
+      txAt(a, MILLISECOND, frame(1, 50));
+      txAt(b, MILLISECOND + 100, frame(2, 50));
+      await bus.runUntil(SECOND);
+      bus.close();
+      return outcomes(trace).filter((o) => o.startsWith('3<'));
+    };
+    const asked: number[] = [];
+    const anyOverlap: InterferenceModel = { destroys: (_s, i) => asked.push(Math.round(i)) > 0 };
+    expect(await far(anyOverlap)).toEqual(['3<1 collision', '3<2 out-of-range']);
+    expect(asked.length).toBeGreaterThan(0);
+    expect(await far({ ...anyOverlap, audibleOnly: true })).toEqual(['3<1 -56.8', '3<2 out-of-range']);
+  });
 });
 
 describe('the default model', () => {
