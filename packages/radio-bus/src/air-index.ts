@@ -29,6 +29,12 @@ export interface NonDeliveries {
   otherChannel: number;
   /** Frames it received but its declared 802.15.4 address filter would discard (not sent to it). */
   filtered: number;
+  /**
+   * Frames that reached it while its receiver was off and that its address filter would have
+   * discarded anyway: a full trace shows each as a `receiver-off` drop, a compact one only
+   * the frames the radio would have taken (a sleepy meter's neighbours' traffic is counted).
+   */
+  offFiltered: number;
 }
 
 /** Per-radio bookkeeping for the counts: frames on its channel so far, minus those it heard or sent. */
@@ -45,6 +51,7 @@ export interface HearStats {
   audible: number;
   otherChannel: number;
   filtered: number;
+  offFiltered: number;
 }
 
 /**
@@ -70,6 +77,15 @@ interface SenderEntry {
   reachM: number;
   radios: Radio[];
   hearers: Hearers | null;
+}
+
+function sumCounts(a: NonDeliveries, b: NonDeliveries): NonDeliveries {
+  return {
+    outOfRange: a.outOfRange + b.outOfRange,
+    otherChannel: a.otherChannel + b.otherChannel,
+    filtered: a.filtered + b.filtered,
+    offFiltered: a.offFiltered + b.offFiltered,
+  };
 }
 
 export function channelKey(band: Band, page: number, channel: number): number {
@@ -189,6 +205,7 @@ export class AirIndex {
       audible: 0,
       otherChannel: 0,
       filtered: 0,
+      offFiltered: 0,
     };
   }
 
@@ -197,16 +214,7 @@ export class AirIndex {
     this.grid(r.band)?.remove(r);
     const counts = this.counts(r);
     const had = this.gone.get(r.eui64);
-    this.gone.set(
-      r.eui64,
-      had === undefined
-        ? counts
-        : {
-            outOfRange: had.outOfRange + counts.outOfRange,
-            otherChannel: had.otherChannel + counts.otherChannel,
-            filtered: had.filtered + counts.filtered,
-          },
-    );
+    this.gone.set(r.eui64, had === undefined ? counts : sumCounts(had, counts));
   }
 
   /** `r` retuned, or switched band (`oldBand`): it moves grid, and its channel count starts afresh. */
@@ -336,7 +344,12 @@ export class AirIndex {
     this.handOut();
     const h = r.hear;
     const onChannel = h.earlier + (this.ended.get(h.key) ?? 0) - h.base - h.own;
-    return { outOfRange: onChannel - h.audible, otherChannel: h.otherChannel, filtered: h.filtered };
+    return {
+      outOfRange: onChannel - h.audible,
+      otherChannel: h.otherChannel,
+      filtered: h.filtered,
+      offFiltered: h.offFiltered,
+    };
   }
 
   /** Counts by EUI64: radios on the bus and radios gone (summed over their registrations). */
@@ -346,16 +359,7 @@ export class AirIndex {
     for (const r of registered) {
       const c = this.counts(r);
       const had = out.get(r.eui64);
-      out.set(
-        r.eui64,
-        had === undefined
-          ? c
-          : {
-              outOfRange: had.outOfRange + c.outOfRange,
-              otherChannel: had.otherChannel + c.otherChannel,
-              filtered: had.filtered + c.filtered,
-            },
-      );
+      out.set(r.eui64, had === undefined ? c : sumCounts(had, c));
     }
     return out;
   }

@@ -267,6 +267,15 @@ export class BusAir {
     else if (this.collides(rssi, r, overlapping)) reason = 'collision';
     else if (this.lossRate > 0 && this.prng.next() < this.lossRate) reason = 'loss';
     if (reason !== null) {
+      if (
+        reason === 'receiver-off' &&
+        r.filter !== null &&
+        !filterAccepts(r.filter, r.awaitingAck, tx.header)
+      ) {
+        // Asleep, and its MAC would not have read it anyway: counted, traced only in full.
+        r.hear.offFiltered++;
+        if (!this.fullTrace) return;
+      }
       this.drop(tx, r, reason);
       return;
     }

@@ -140,7 +140,7 @@ export class BusConnections {
       port,
       order: -1,
       reachMark: 0,
-      hear: { key: 0, base: 0, earlier: 0, own: 0, audible: 0, otherChannel: 0, filtered: 0 },
+      hear: { key: 0, base: 0, earlier: 0, own: 0, audible: 0, otherChannel: 0, filtered: 0, offFiltered: 0 },
       filter: msg.filter ?? null,
       awaitingAck: -1,
       slot: s.air.acquireSlot(),

@@ -18,7 +18,8 @@ export const BUS_DROP_REASONS = {
   jammed: 'a jammer audible at the receiver was on',
   'duty-cycle': 'GB868 duty cycle: the sender was refused before the frame left (`radio` and `frame` null)',
   'receiver-busy': 'the receiver was transmitting itself',
-  'receiver-off': 'the receiver was powered off (or powered on during the frame)',
+  'receiver-off':
+    'the receiver was powered off (or powered on during the frame); with `trace: compact` only frames its declared address filter would have taken are traced, the others counted per radio (`radios[].offFiltered`)',
   'address-filtered':
     "received, but not addressed to the receiver's declared 802.15.4 filter (traced only with `trace: full`; counted per radio in the summary)",
 } as const;

@@ -118,6 +118,38 @@ describe('the bus with declared filters', () => {
     bus.close();
   });
 
+  it('a sleeping radio: frames it would not take are counted with trace: compact, frames for it traced', async () => {
+    const run = async (mode: 'full' | 'compact') => {
+      const { bus, add, drops } = await makeBus({ trace: mode });
+      const a = await add(1, { filter: filter(1, 0x0001), powered: false });
+      const b = await add(2, { position: { x: 3, y: 0 } });
+      const sent = [
+        txAt(b, 10 * MILLISECOND, macDataFrame(1, PAN, 0x0007, 2, new Uint8Array(8))),
+        txAt(b, 20 * MILLISECOND, macDataFrame(2, PAN, 0x0001, 2, new Uint8Array(8))),
+        txAt(b, 30 * MILLISECOND, macDataFrame(3, PAN, 0xffff, 2, new Uint8Array(8))),
+        txAt(b, 40 * MILLISECOND, macDataFrame(4, PAN, 0x0008, 2, new Uint8Array(8))),
+      ];
+      a.radio.clock.setTimerAt(35 * MILLISECOND, () => a.radio.setPower(true));
+      await bus.runUntil(SECOND);
+      await Promise.all(sent);
+      const off = drops('receiver-off').map((d) => d.frame);
+      const counts = bus.nonDeliveries().get(eui(1))!;
+      bus.close();
+      return { off, counts, received: a.received.map((f) => f.psdu[2]) };
+    };
+    const full = await run('full');
+    const compact = await run('compact');
+    // Asleep for frames 0-2: frame 0 (to 0x0007) it would not have taken; 1 (to it) and 2 (broadcast) it would.
+    expect(full.off).toEqual([0, 1, 2]);
+    expect(compact.off).toEqual([1, 2]);
+    for (const r of [full, compact]) {
+      expect(r.counts.offFiltered).toBe(1);
+      // Awake for frame 3 (to 0x0008): filtered, not asleep.
+      expect(r.counts.filtered).toBe(1);
+      expect(r.received).toEqual([]);
+    }
+  });
+
   it('set-filter changes the filter at the next barrier; null drops it', async () => {
     const { bus, add } = await makeBus();
     const a = await add(1);

@@ -137,10 +137,10 @@ export function summaryTable(results: readonly ScenarioResult[]): string[] {
 export function resultLines(r: ScenarioResult): string[] {
   const lines = [`${r.name} (${r.file}, seed ${r.seed}, ${r.mode}): ${r.held}/${r.total} expectations held`];
   if (r.trace === 'compact') {
-    const counted = r.radios.reduce((n, x) => n + x.outOfRange + x.otherChannel, 0);
+    const counted = r.radios.reduce((n, x) => n + x.outOfRange + x.otherChannel + x.offFiltered, 0);
     if (counted > 0)
       lines.push(
-        `  (${counted} non-deliveries out of range or on another channel counted per radio in summary.json, not traced: trace: full traces them)`,
+        `  (${counted} non-deliveries out of range, on another channel or to a sleeping radio that would not have taken them counted per radio in summary.json, not traced: trace: full traces them)`,
       );
   }
   for (const x of r.expectations) {

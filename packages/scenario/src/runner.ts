@@ -127,14 +127,16 @@ export interface ScenarioResult {
     manufacturerSecretKey?: string;
   };
   events: Record<string, number>;
-  /** Drops by reason: traced, plus (trace: compact) the out-of-range and other-channel ones counted. */
+  /** Drops by reason: traced, plus (trace: compact) the ones counted rather than traced (out of range, other channel, filtered, asleep and filtered). */
   drops: Record<string, number>;
   /** `compact`: out-of-range and other-channel drops counted, not traced (`drops` and `radios` have them). */
   trace: 'full' | 'compact';
   /**
    * Per device: frames sent and received, frames on its channel it could not hear
    * (`outOfRange`), frames it heard on another channel (`otherChannel`) and frames it heard
-   * that its declared 802.15.4 address filter discards (`filtered`: not sent to it), traced or not.
+   * that its declared 802.15.4 address filter discards (`filtered`: not sent to it), and frames
+   * that reached it asleep that the filter would have discarded (`offFiltered`: with `trace:
+   * compact` counted, not traced as `receiver-off`), traced or not.
    */
   radios: {
     id: string;
@@ -145,6 +147,7 @@ export interface ScenarioResult {
     outOfRange: number;
     otherChannel: number;
     filtered: number;
+    offFiltered: number;
   }[];
   keys: number;
   /**
@@ -532,22 +535,31 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
   const counts = trace.counts;
   const drops = { ...trace.drops };
   const radios = [...trace.radios.values()].map((r) => {
-    const n = nonDeliveries.get(r.eui64) ?? { outOfRange: 0, otherChannel: 0, filtered: 0 };
-    return { ...r, outOfRange: n.outOfRange, otherChannel: n.otherChannel, filtered: n.filtered };
+    const n = nonDeliveries.get(r.eui64) ?? { outOfRange: 0, otherChannel: 0, filtered: 0, offFiltered: 0 };
+    return {
+      ...r,
+      outOfRange: n.outOfRange,
+      otherChannel: n.otherChannel,
+      filtered: n.filtered,
+      offFiltered: n.offFiltered,
+    };
   });
   if (scenario.trace === 'compact') {
     // Not in the trace: add what the bus counted, so the drops read the same either way.
     let outOfRange = 0;
     let otherChannel = 0;
     let filtered = 0;
+    let offFiltered = 0;
     for (const n of nonDeliveries.values()) {
       outOfRange += n.outOfRange;
       otherChannel += n.otherChannel;
       filtered += n.filtered;
+      offFiltered += n.offFiltered;
     }
     if (outOfRange > 0) drops['out-of-range'] = (drops['out-of-range'] ?? 0) + outOfRange;
     if (otherChannel > 0) drops['wrong-channel'] = (drops['wrong-channel'] ?? 0) + otherChannel;
     if (filtered > 0) drops['address-filtered'] = (drops['address-filtered'] ?? 0) + filtered;
+    if (offFiltered > 0) drops['receiver-off'] = (drops['receiver-off'] ?? 0) + offFiltered;
   }
   const result: ScenarioResult = {
     name: scenario.name,
