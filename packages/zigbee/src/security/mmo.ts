@@ -1,16 +1,15 @@
 /**
  * AES-128 Matyas-Meyer-Oseas hash (ZigBee spec 05-3474 Annex B.6). Install-code link keys,
- * the CBKE KDF and ECQV's certificate hash all use it. Single-block AES comes from
- * node:crypto (aes-128-ecb, no padding).
+ * the CBKE KDF and ECQV's certificate hash all use it. Single-block AES is aes.ts's (each
+ * block's key is the previous hash, so nothing is cached; a schedule costs less than a
+ * node:crypto cipher object).
  */
-import { createCipheriv } from 'node:crypto';
+import { encryptBlock128, expandKey128 } from './aes.js';
 
 const BLOCK = 16;
 
-function aesBlock(key: Uint8Array, block: Uint8Array): Buffer {
-  const c = createCipheriv('aes-128-ecb', key, null);
-  c.setAutoPadding(false);
-  return c.update(block);
+function aesBlock(key: Uint8Array, block: Uint8Array): Uint8Array {
+  return encryptBlock128(expandKey128(key), block);
 }
 
 /** B.6 padding: M || 0x80 || 0.. || bit length (16 bits, or 32 bits + 16 zero bits for long M). */
