@@ -14,6 +14,7 @@ import { PathLossTable } from './path-loss-table.js';
 import { airtimeUs, type Band, type PhyTiming } from './phy.js';
 import { Prng } from './prng.js';
 import type { InterferenceModel, PathEnd, PropagationModel } from './propagation.js';
+import { bytesFromBase64 } from './protocol.js';
 import type { DropReason } from './trace.js';
 
 export interface AirConfig {
@@ -111,7 +112,7 @@ export class BusAir {
 
   startTransmission(radio: Radio, txId: number, psduB64: string): void {
     const s = this.s;
-    const psdu = new Uint8Array(Buffer.from(psduB64, 'base64'));
+    const psdu = bytesFromBase64(psduB64);
     if (psdu.length > radio.timing.maxPsduBytes || psdu.length === 0) {
       s.links.reportError(
         radio.port,

@@ -9,6 +9,7 @@ import type { AddressFilter } from './address-filter.js';
 import type { Band } from './phy.js';
 import {
   type BusMessage,
+  bytesFromBase64,
   type DutyCycleStateName,
   type LinkDoneStatus,
   PROTOCOL_VERSION,
@@ -312,7 +313,7 @@ export class BusRadio {
         break;
       case 'rx': {
         const frame: ReceivedFrame = {
-          psdu: new Uint8Array(Buffer.from(msg.psdu, 'base64')),
+          psdu: bytesFromBase64(msg.psdu),
           rssi: msg.rssi,
           lqi: msg.lqi,
           startUs: msg.start,
@@ -343,7 +344,7 @@ export class BusRadio {
         const m: LinkMessage = {
           link: msg.link,
           from: msg.from,
-          data: new Uint8Array(Buffer.from(msg.data, 'base64')),
+          data: bytesFromBase64(msg.data),
           t: msg.t,
         };
         for (const h of this.linkHandlers) this.track(h(m));

@@ -163,16 +163,29 @@ function checkInt(value: number, max: number, field: string): number {
   return value;
 }
 
+/**
+ * Writers' working buffers, reused: V8 allocates a typed array over 64 bytes outside its heap
+ * (~0.8 us here against ~35 ns for 64 bytes or less), and every frame built goes through a
+ * few writers. A writer takes one at construction and gives it back when it finishes; one
+ * abandoned by an exception is left to the garbage collector.
+ */
+const SCRATCH_BYTES = 256;
+const scratch: Uint8Array[] = [];
+const SCRATCH_KEPT = 16;
+
 export class Writer {
   private buf: Uint8Array;
+  private done: Uint8Array | null = null;
   length = 0;
 
   constructor(capacity = 128) {
-    this.buf = new Uint8Array(capacity);
+    this.buf =
+      capacity <= SCRATCH_BYTES ? (scratch.pop() ?? new Uint8Array(SCRATCH_BYTES)) : new Uint8Array(capacity);
   }
 
   private grow(n: number): void {
     if (this.length + n <= this.buf.length) return;
+    if (this.done !== null) throw new Error('Writer: written to after finish()');
     const next = new Uint8Array(Math.max(this.buf.length * 2, this.length + n));
     next.set(this.buf.subarray(0, this.length));
     this.buf = next;
@@ -220,10 +233,23 @@ export class Writer {
     return this;
   }
 
+  /** The bytes written so far, not copied: valid until the next write (a checksum over them). */
+  written(): Uint8Array {
+    return this.buf.subarray(0, this.length);
+  }
+
+  /** The bytes written (a copy of their own); the writer is spent. */
   finish(): Uint8Array {
-    return this.buf.slice(0, this.length);
+    if (this.done !== null) return this.done;
+    this.done = this.buf.slice(0, this.length);
+    if (this.buf.length === SCRATCH_BYTES && scratch.length < SCRATCH_KEPT) scratch.push(this.buf);
+    this.buf = SPENT;
+    return this.done;
   }
 }
+
+/** A finished writer's buffer: writing more throws (grow()), finish() again gives the same bytes. */
+const SPENT = new Uint8Array(0);
 
 /** Range check for fields packed into bit groups (encode side: a programming error, not bad input). */
 export function bits(value: number, width: number, field: string): number {

@@ -215,7 +215,7 @@ export function encodeMacFrame(frame: MacFrame, options: { fcs?: boolean } = {})
     else encodeMacCommand(w, frame);
   }
   if (options.fcs !== false) {
-    const fcs = crc16Kermit(w.finish());
+    const fcs = crc16Kermit(w.written());
     w.u16(fcs);
   }
   const out = w.finish();
