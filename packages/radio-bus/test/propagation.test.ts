@@ -114,40 +114,31 @@ describe('a propagation model of your own', () => {
 });
 
 describe('an interference decision of your own', () => {
+  /** Radios 1 (origin) and 2 (at x2) overlap; what radio 3, 5 m from 1, made of each. */
+  const overlap = async (x2: number, interference?: InterferenceModel) => {
+    const { bus, add, trace } = await makeBus(interference ? { interference } : {});
+    const a = await add(1);
+    const b = await add(2, { position: { x: x2, y: 0 } });
+    await add(3, { position: { x: 5, y: 0 } });
+    txAt(a, MILLISECOND, frame(1, 50));
+    txAt(b, MILLISECOND + 100, frame(2, 50));
+    await bus.runUntil(SECOND);
+    bus.close();
+    return outcomes(trace).filter((o) => o.startsWith('3<'));
+  };
+
   it('decides what an overlap destroys', async () => {
-    const overlap = async (interference?: InterferenceModel) => {
-      const { bus, add, trace } = await makeBus(interference ? { interference } : {});
-      const a = await add(1);
-      const b = await add(2, { position: { x: 10, y: 0 } });
-      await add(3, { position: { x: 5, y: 0 } });
-      txAt(a, MILLISECOND, frame(1, 50));
-      txAt(b, MILLISECOND + 100, frame(2, 50));
-      await bus.runUntil(SECOND);
-      bus.close();
-      return outcomes(trace).filter((o) => o.startsWith('3<'));
-    };
-    expect(await overlap()).toEqual(['3<1 collision', '3<2 collision']);
-    expect(await overlap({ destroys: () => false })).toEqual(['3<1 -56.8', '3<2 -56.8']);
+    expect(await overlap(10)).toEqual(['3<1 collision', '3<2 collision']);
+    expect(await overlap(10, { destroys: () => false })).toEqual(['3<1 -56.8', '3<2 -56.8']);
   });
 
   it('is asked about frames too far to be heard unless it says it needs an audible interferer', async () => {
-    // Radio 2 is 5 km away: below every sensitivity at 3 and beyond the index's reach.
-    const far = async (interference: InterferenceModel) => {
-      const { bus, add, trace } = await makeBus({ interference });
-      const a = await add(1);
-      const b = await add(2, { position: { x: 5000, y: 0 } });
-      await add(3, { position: { x: 5, y: 0 } });
-      txAt(a, MILLISECOND, frame(1, 50));
-      txAt(b, MILLISECOND + 100, frame(2, 50));
-      await bus.runUntil(SECOND);
-      bus.close();
-      return outcomes(trace).filter((o) => o.startsWith('3<'));
-    };
+    // Radio 2 at 5 km: below every sensitivity at 3 and beyond the index's reach.
     const asked: number[] = [];
     const anyOverlap: InterferenceModel = { destroys: (_s, i) => asked.push(Math.round(i)) > 0 };
-    expect(await far(anyOverlap)).toEqual(['3<1 collision', '3<2 out-of-range']);
+    expect(await overlap(5000, anyOverlap)).toEqual(['3<1 collision', '3<2 out-of-range']);
     expect(asked.length).toBeGreaterThan(0);
-    expect(await far({ ...anyOverlap, audibleOnly: true })).toEqual(['3<1 -56.8', '3<2 out-of-range']);
+    expect(await overlap(5000, { ...anyOverlap, audibleOnly: true })).toEqual(['3<1 -56.8', '3<2 out-of-range']);
   });
 });
 
