@@ -138,7 +138,10 @@ describe('an interference decision of your own', () => {
     const anyOverlap: InterferenceModel = { destroys: (_s, i) => asked.push(Math.round(i)) > 0 };
     expect(await overlap(5000, anyOverlap)).toEqual(['3<1 collision', '3<2 out-of-range']);
     expect(asked.length).toBeGreaterThan(0);
-    expect(await overlap(5000, { ...anyOverlap, audibleOnly: true })).toEqual(['3<1 -56.8', '3<2 out-of-range']);
+    expect(await overlap(5000, { ...anyOverlap, audibleOnly: true })).toEqual([
+      '3<1 -56.8',
+      '3<2 out-of-range',
+    ]);
   });
 });
 
