@@ -186,7 +186,8 @@ describe('gbhan device comms-hub --wan-port', () => {
     ]);
     const base = `http://127.0.0.1:${port}`;
     await waitFor(() => bus.out().includes(`attach ${eui64}`));
-    let status: { deviceLog: { eui64: string }[] } | null = null;
+    type Status = { deviceLog: { eui64: string }[] };
+    let status: Status | null = null;
     const add = {
       action: 'update-device-log',
       op: 'add',
@@ -194,16 +195,21 @@ describe('gbhan device comms-hub --wan-port', () => {
       deviceType: 'ESME',
       installCode: '112e4b6885a2bfdcf91633506d8aa7c43f5a',
     };
-    await waitFor(() => {
-      void fetch(`${base}/dcc`, { method: 'POST', body: JSON.stringify(add) })
-        .then(() => fetch(`${base}/status`))
-        .then((r) => r.json())
-        .then((j) => {
-          status = j as typeof status;
-        })
-        .catch(() => {});
-      return status !== null && status.deviceLog.length > 0;
-    });
+    // One request at a time until the endpoint is up and has taken it (firing one every poll
+    // without waiting could pile hundreds of requests up on a loaded machine).
+    const deadline = Date.now() + 15_000;
+    for (;;) {
+      try {
+        await fetch(`${base}/dcc`, { method: 'POST', body: JSON.stringify(add) });
+        const got = (await (await fetch(`${base}/status`)).json()) as Status;
+        status = got;
+        if (got.deviceLog.length > 0) break;
+      } catch {
+        // not listening yet
+      }
+      if (Date.now() > deadline) throw new Error('timed out waiting for the WAN endpoint');
+      await new Promise((r) => setTimeout(r, 50));
+    }
     expect(status!.deviceLog.map((e) => e.eui64)).toEqual(['00124b0000e5e5e5']);
     const bad = await fetch(`${base}/dcc`, { method: 'POST', body: '{not json' });
     expect(bad.status).toBeGreaterThanOrEqual(400);

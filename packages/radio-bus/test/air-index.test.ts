@@ -67,6 +67,23 @@ const wall = fc.record({
   to: fc.tuple(fc.integer({ min: -900, max: 900 }), fc.integer({ min: -300, max: 300 })),
 });
 
+/** A radio on 2.4 GHz channel 11 with bursts and CCAs only. */
+function near(x: number, y: number, burstAtUs: number[], ccaAtUs: number[]): Spec {
+  return {
+    x,
+    y,
+    gb868: false,
+    second: false,
+    txPowerDbm: undefined,
+    lossDb: undefined,
+    sendAtMs: [],
+    burstAtUs,
+    ccaAtUs,
+    retuneAtMs: undefined,
+    leaveAtMs: undefined,
+  };
+}
+
 async function run(specs: Spec[], walls: Wall[], indexed: boolean, trace: 'full' | 'compact') {
   const inner = new LogDistanceModel(DEFAULT_BAND_MODELS, walls);
   const propagation: PropagationModel = indexed
@@ -145,7 +162,12 @@ describe('the spatial index', () => {
           }
         },
       ),
-      { numRuns: 30 },
+      // Random layouts may, rarely, hold no collision: one layout that always does (two
+      // overlapping frames heard by a third radio, which senses the channel during them).
+      {
+        numRuns: 30,
+        examples: [[[near(0, 0, [1001], []), near(10, 0, [1101], []), near(5, 5, [], [1501])], []]],
+      },
     );
     // The layouts did exercise all three outcomes, radios that retune or leave, collisions and a busy channel.
     expect(
