@@ -1,9 +1,9 @@
 import { createECDH, ECDH } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { sumPoints } from '../src/abstract/fixed-base.js';
-import { type AffinePoint, FIXED_BASE_AFTER, KoblitzCurve } from '../src/abstract/koblitz.js';
-import { bitLength, bytesToHex } from '../src/bytes.js';
+import type { AffinePoint, KoblitzCurve } from '../src/abstract/koblitz.js';
+import { tauSum } from '../src/abstract/tau-sum.js';
+import { bytesToHex } from '../src/bytes.js';
 import { CbkeError } from '../src/errors.js';
 import { sect163k1 } from '../src/sect163k1.js';
 import { sect283k1 } from '../src/sect283k1.js';
@@ -138,45 +138,78 @@ describe.each(curves)('$name curve vs node:crypto', (curve) => {
     expect(curve.equals(curve.multiplyBase(2n), curve.double(curve.G))).toBe(true);
   });
 
-  it('the fixed-base table (multiplyBase) agrees with the ladder (multiply(G, k))', () => {
-    // The first FIXED_BASE_AFTER base multiplications of a process take the ladder itself.
-    for (let i = 1n; i <= BigInt(FIXED_BASE_AFTER) + 1n; i++) curve.multiplyBase(i);
-    expect(curve.fixedBaseBuilt).toBe(true);
+  it('the τNAF product (multiply on the subgroup, multiplyBase) agrees with the ladder', () => {
     fc.assert(
-      fc.property(scalarBytes(curve), (bytes) => {
-        const k = scalarFrom(curve, bytes);
-        expect(curve.equals(curve.multiplyBase(k), curve.multiply(curve.G, k))).toBe(true);
+      fc.property(scalarBytes(curve), scalarBytes(curve), (pb, kb) => {
+        const P = curve.multiplyLadder(curve.G, scalarFrom(curve, pb)) as AffinePoint;
+        const k = scalarFrom(curve, kb);
+        const want = curve.multiplyLadder(P, k);
+        expect(curve.equals(curve.multiplyTnaf(P, k), want)).toBe(true);
+        expect(curve.equals(curve.multiply(P, k), want)).toBe(true);
+        expect(curve.equals(curve.multiplyBase(k), curve.multiplyLadder(curve.G, k))).toBe(true);
       }),
-      { numRuns: 8 },
+      { numRuns: 12 },
     );
-    // Every digit 31 (a full row each), single digits at the ends, k >= n (G has order n).
-    const all31 = (1n << BigInt(5 * Math.ceil(bitLength(curve.n) / 5))) - 1n;
-    for (const k of [1n, 31n, 32n, 33n, all31 % curve.n, curve.n - 2n, curve.n + 1n, 3n * curve.n + 5n])
-      expect(curve.equals(curve.multiplyBase(k), curve.multiply(curve.G, k)), `k = ${k}`).toBe(true);
-    expect(curve.multiplyBase(0n)).toBeNull();
-    expect(() => curve.multiplyBase(-1n)).toThrow(CbkeError);
-  });
-
-  it('multiplyBase takes the ladder until FIXED_BASE_AFTER uses, then the table, same points', () => {
-    const fresh = new KoblitzCurve(curve.params);
-    const ks = Array.from(
-      { length: FIXED_BASE_AFTER + 3 },
-      (_, i) => (BigInt(i) * 0x9e3779b97f4a7c15n + 7n) % curve.n,
-    );
-    for (const [i, k] of ks.entries()) {
-      expect(fresh.fixedBaseBuilt).toBe(i > FIXED_BASE_AFTER);
-      expect(curve.equals(fresh.multiplyBase(k), curve.multiply(curve.G, k)), `k = ${k}`).toBe(true);
+    // Small scalars (no reduction needed), the ends of [1, n), k >= n (nP = O), k far above n.
+    const P = curve.multiplyLadder(curve.G, 0x1234567n) as AffinePoint;
+    const big = (1n << BigInt(2 * curve.F.m + 7)) - 12345n;
+    for (const k of [
+      1n,
+      2n,
+      3n,
+      7n,
+      15n,
+      16n,
+      17n,
+      curve.n - 2n,
+      curve.n - 1n,
+      curve.n,
+      curve.n + 1n,
+      3n * curve.n + 5n,
+      big,
+    ]) {
+      expect(curve.equals(curve.multiplyTnaf(P, k), curve.multiplyLadder(P, k)), `k = ${k}`).toBe(true);
+      expect(curve.equals(curve.multiplyBase(k), curve.multiplyLadder(curve.G, k)), `k = ${k}`).toBe(true);
     }
-    expect(fresh.fixedBaseBuilt).toBe(true);
+    expect(curve.multiplyBase(0n)).toBeNull();
+    expect(curve.multiplyTnaf(P, 0n)).toBeNull();
+    expect(() => curve.multiplyBase(-1n)).toThrow(CbkeError);
+    expect(() => curve.multiplyTnaf(P, -1n)).toThrow(CbkeError);
   });
 
-  it('the fixed-base sum handles P + P and P + (-P) inside its batched levels', () => {
-    const P = curve.multiplyBase(12345n)!;
-    const Q = curve.multiplyBase(777n)!;
-    expect(curve.equals(sumPoints(curve, [P, P]), curve.double(P))).toBe(true);
-    expect(sumPoints(curve, [P, curve.negate(P)!])).toBeNull();
-    expect(curve.equals(sumPoints(curve, [P, Q, curve.negate(P)!]), Q)).toBe(true);
-    expect(sumPoints(curve, [])).toBeNull();
+  it('a point outside the subgroup takes the ladder: multiply agrees with it where the τNAF would not', () => {
+    let outside = 0;
+    for (let i = 1; outside < 3 && i < 200; i++) {
+      const seed = new Uint8Array(curve.F.byteLength).fill(i);
+      const P = anyPoint(curve, seed);
+      if (P === null || curve.inSubgroup(P)) continue;
+      outside++;
+      const k = curve.n - 3n;
+      expect(curve.equals(curve.multiply(P, k), curve.multiplyLadder(P, k))).toBe(true);
+      // The τNAF reduces k modulo δ, which is only right on the subgroup: here it differs.
+      expect(curve.equals(curve.multiplyTnaf(P, k), curve.multiplyLadder(P, k))).toBe(false);
+    }
+    expect(outside).toBe(3);
+  });
+
+  it('the τ sum handles Q + Q and Q + (-Q) in its mixed addition', () => {
+    const F = curve.F;
+    const Q = curve.multiplyBase(12345n) as AffinePoint;
+    const tauQ = { x: F.sqr(Q.x), y: F.sqr(Q.y) };
+    const table = [Q, tauQ];
+    const negated = table.map((p) => curve.negate(p) as AffinePoint);
+    const affine = (digits: number[]) => {
+      const R = tauSum(curve, Int8Array.from(digits), table, negated);
+      if (R === null) return null;
+      const zi = F.inv(R.Z);
+      return { x: F.mul(R.X, zi), y: F.mul(R.Y, F.sqr(zi)) };
+    };
+    // Digits [3, 1]: τ(Q) + table[1] = τQ + τQ = 2τQ; [-3, 1]: τQ - τQ = O.
+    expect(curve.equals(affine([3, 1]), curve.double(tauQ))).toBe(true);
+    expect(affine([-3, 1])).toBeNull();
+    // And on past O: [1, -3, 1] is τ(τQ - τQ) + Q = Q.
+    expect(curve.equals(affine([1, -3, 1]), Q)).toBe(true);
+    expect(() => tauSum(curve, Int8Array.of(5), table, negated)).toThrow(RangeError);
   });
 
   it('subgroup test by traces agrees with n*P = O on points of the whole group', () => {

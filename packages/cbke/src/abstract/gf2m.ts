@@ -224,6 +224,26 @@ export class GF2m {
     return this.sqr(beta);
   }
 
+  /**
+   * The inverses of every element of `zs` (none zero) for one inversion: Montgomery's
+   * simultaneous inversion (Guide Alg. 2.26 idea), 3 multiplications per element.
+   */
+  invAll(zs: readonly Fe[]): Fe[] {
+    const n = zs.length;
+    if (n === 0) return [];
+    const prefix: Fe[] = new Array(n);
+    prefix[0] = zs[0]!;
+    for (let i = 1; i < n; i++) prefix[i] = this.mul(prefix[i - 1]!, zs[i]!);
+    let inv = this.inv(prefix[n - 1]!);
+    const out: Fe[] = new Array(n);
+    for (let i = n - 1; i > 0; i--) {
+      out[i] = this.mul(inv, prefix[i - 1]!);
+      inv = this.mul(inv, zs[i]!);
+    }
+    out[0] = inv;
+    return out;
+  }
+
   div(a: Fe, b: Fe): Fe {
     return this.mul(a, this.inv(b));
   }
