@@ -71,7 +71,12 @@ interface Run {
   events: number;
   frames: number;
   joined: number;
+  /** Wall seconds to the end of the first COMMISSIONING_US of simulated time (joins, CBKE, tunnels); null if the run is shorter. */
+  commissioningS: number | null;
 }
+
+/** The homes join at 10, 20 and 30 s; two simulated minutes hold their joins, CBKE and tunnels. */
+const COMMISSIONING_US = 120e6;
 
 async function child(homes: number, duration: string, file?: string): Promise<Run> {
   const out = mkdtempSync(join(tmpdir(), 'gbhan-city-'));
@@ -86,7 +91,16 @@ async function child(homes: number, duration: string, file?: string): Promise<Ru
   await runScenario(parseScenario(cityScenario(1, '1m'), 'warm-up.yaml'), { outRoot: out });
   const start = performance.now();
   const cpu0 = process.cpuUsage();
-  const r = await runScenario(scenario, { outRoot: out, manufacturerKeyFile: undefined });
+  let commissioningS: number | null = null;
+  const r = await runScenario(scenario, {
+    outRoot: out,
+    manufacturerKeyFile: undefined,
+    // The progress callback comes every 250 ms of wall time: the split is that precise.
+    onProgress: (t) => {
+      if (commissioningS === null && t >= COMMISSIONING_US)
+        commissioningS = (performance.now() - start) / 1000;
+    },
+  });
   const wallS = (performance.now() - start) / 1000;
   const cpu = process.cpuUsage(cpu0);
   const cpuS = (cpu.user + cpu.system) / 1e6;
@@ -105,7 +119,22 @@ async function child(homes: number, duration: string, file?: string): Promise<Ru
     events,
     frames: r.events.tx ?? 0,
     joined,
+    commissioningS,
   };
+}
+
+/** Wall ms per home per simulated minute after the commissioning minutes (null: no split). */
+function steadyMsPerHomeMinute(r: Run): number | null {
+  // The split comes from a progress callback every 250 ms of wall time: meaningless for short runs.
+  if (r.commissioningS === null || r.simulatedS * 1e6 <= COMMISSIONING_US || r.wallS < 10) return null;
+  const minutes = (r.simulatedS - COMMISSIONING_US / 1e6) / 60;
+  return ((r.wallS - r.commissioningS) * 1000) / minutes / r.homes;
+}
+
+function phases(r: Run): string {
+  const steady = steadyMsPerHomeMinute(r);
+  if (r.commissioningS === null || steady === null) return '';
+  return `; first ${COMMISSIONING_US / 60e6} simulated min ${r.commissioningS.toFixed(1)} s, then ${steady.toFixed(2)} ms per home per simulated minute`;
 }
 
 /** Run as a script (not imported for `cityScenario`). */
@@ -156,7 +185,7 @@ if (!isMain) {
       const run = JSON.parse(p.stdout.trim().split('\n').pop()!) as Run;
       runs.push(run);
       console.log(
-        `  ${n} homes run ${i + 1}: ${run.wallS.toFixed(1)} s (CPU ${run.cpuS.toFixed(1)} s), ${run.rssMB.toFixed(0)} MB (heap ${run.heapMB.toFixed(0)} MB), ${run.frames} frames, ${run.events} events`,
+        `  ${n} homes run ${i + 1}: ${run.wallS.toFixed(1)} s (CPU ${run.cpuS.toFixed(1)} s), ${run.rssMB.toFixed(0)} MB (heap ${run.heapMB.toFixed(0)} MB), ${run.frames} frames, ${run.events} events${phases(run)}`,
       );
     }
     runs.sort((a, b) => a.wallS - b.wallS);
@@ -182,6 +211,12 @@ if (!isMain) {
   }
   if (results.length >= 2) {
     const [a, b] = results.slice(-2) as [Run, Run];
+    const sa = steadyMsPerHomeMinute(a);
+    const sb = steadyMsPerHomeMinute(b);
+    if (sa !== null && sb !== null)
+      console.log(
+        `after commissioning, wall ms per home per simulated minute: ${sa.toFixed(2)} at ${a.homes} homes, ${sb.toFixed(2)} at ${b.homes} (x${(sb / sa).toFixed(2)})`,
+      );
     const k = Math.log(b.wallS / a.wallS) / Math.log(b.homes / a.homes);
     const kCpu = Math.log(b.cpuS / a.cpuS) / Math.log(b.homes / a.homes);
     const kMem = Math.log(b.rssMB / a.rssMB) / Math.log(b.homes / a.homes);
