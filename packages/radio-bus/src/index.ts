@@ -6,6 +6,7 @@ export * from './capture-read.js';
 export * from './client.js';
 export * from './config.js';
 export * from './duty-cycle.js';
+export * from './json-copy.js';
 export * from './link-config.js';
 export * from './medium.js';
 export * from './message-port.js';

@@ -7,6 +7,7 @@
  */
 import type { MessagePort } from 'node:worker_threads';
 import type { Port, RadioBus } from './bus.js';
+import { jsonCopy } from './json-copy.js';
 import { type BusMessage, BusProtocolError, type ClientMessage } from './protocol.js';
 import type { ClientTransport } from './transport.js';
 
@@ -54,9 +55,9 @@ export class MessagePortTransport implements ClientTransport {
 
   send(msg: ClientMessage): void {
     if (this.closed) return;
-    // A device event is a JSON snapshot, as over a socket: the trace is the same in every mode
+    // A device event is a JSON copy (json-copy.ts), as over a socket: the trace is the same in every mode
     // (a structured clone would keep `undefined` fields and typed arrays a socket turns to JSON).
-    this.mp.postMessage(msg.type === 'trace' ? JSON.parse(JSON.stringify(msg)) : msg);
+    this.mp.postMessage(msg.type === 'trace' ? jsonCopy(msg) : msg);
   }
 
   close(): void {

@@ -5,6 +5,7 @@
  */
 import WebSocket from 'ws';
 import type { BusLink, Port, RadioBus } from './bus.js';
+import { jsonCopy } from './json-copy.js';
 import type { BusMessage, ClientMessage } from './protocol.js';
 
 export interface ClientTransport {
@@ -43,8 +44,8 @@ export class InProcessTransport implements ClientTransport {
     if (this.closed) return;
     const port = this.port;
     // A device event may hold live objects the device changes later: carry what a socket
-    // would, a JSON snapshot taken now, so the trace is the same in-process and over sockets.
-    const m = msg.type === 'trace' ? (JSON.parse(JSON.stringify(msg)) as ClientMessage) : msg;
+    // would, a JSON copy taken now, so the trace is the same in-process and over sockets.
+    const m = msg.type === 'trace' ? jsonCopy(msg) : msg;
     queueMicrotask(() => port?.receive(m));
   }
 

@@ -5,6 +5,7 @@
  * middle leaves the old state or the new state, never a mix.
  */
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { jsonCopy } from '@gbhan/radio-bus';
 
 export type NvValue = null | boolean | number | string | NvValue[] | { [key: string]: NvValue };
 export type NvRecord = Record<string, NvValue>;
@@ -28,9 +29,10 @@ export interface NvStore {
   snapshot(): NvRecord;
 }
 
-function clone<T>(v: T): T {
-  return v === undefined ? v : (JSON.parse(JSON.stringify(v)) as T);
-}
+/** A deep copy exactly as a JSON round trip (a file store) gives it back (radio-bus json-copy.ts). */
+export const cloneNv = jsonCopy;
+
+const clone = cloneNv;
 
 function apply(state: NvRecord, changes: Record<string, NvValue | undefined>): NvRecord {
   const next: NvRecord = { ...state };

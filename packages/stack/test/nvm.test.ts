@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { FileNvStore, MemoryNvStore, NvStoreError } from '../src/nvm.js';
+import { FileNvStore, MemoryNvStore, NvStoreError, type NvValue } from '../src/nvm.js';
 
 describe('NVM', () => {
   it('file store survives a restart and commits atomically', () => {
@@ -37,5 +37,17 @@ describe('NVM', () => {
     writeFileSync(join(dir, 'y.json'), '[1,2]');
     expect(() => new FileNvStore(join(dir, 'x.json'))).toThrow(/not JSON/);
     expect(() => new FileNvStore(join(dir, 'y.json'))).toThrow(/JSON object/);
+  });
+});
+
+describe('MemoryNvStore reads', () => {
+  it('are what a file store would give back: JSON copies, not the stored objects', () => {
+    const m = new MemoryNvStore();
+    // A device may hand over fields left undefined (the type says NvValue, JavaScript allows it).
+    m.commit({ log: [{ eui: 'aa', gone: undefined, n: -0 } as unknown as NvValue] });
+    const a = m.read<NvValue[]>('log')!;
+    expect(a).toStrictEqual([{ eui: 'aa', n: 0 }]);
+    (a[0] as Record<string, NvValue>).eui = 'changed';
+    expect(m.read('log')).toStrictEqual([{ eui: 'aa', n: 0 }]);
   });
 });
