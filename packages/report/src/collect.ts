@@ -191,8 +191,9 @@ export class ReportCollector {
   readonly arrows: Arrow[] = [];
   /** Arrows past the cap, counted by from/to/label. */
   readonly arrowsOver = new Map<string, number>();
-  /** Frames heard per (sender, receiver) pair, by scenario id: `from\tto` -> count. */
-  readonly linkFrames = new Map<string, number>();
+  /** Pairs heard, by EUI64 (sender -> receiver -> index into `pairs`), in first-heard order. */
+  private readonly pairIndex = new Map<string, Map<string, number>>();
+  private readonly pairs: { from: string; to: string; frames: number }[] = [];
   readonly txPerDevice = new Map<string, number>();
   readonly duty: { t: number; device: string; state: string; percent: number }[] = [];
   dutyOver = 0;
@@ -218,6 +219,11 @@ export class ReportCollector {
   /** The scenario id of an EUI64 (the EUI64 itself only for a radio the scenario does not have). */
   name = (eui: string): string => this.byEui.get(eui)?.id ?? eui;
 
+  /** Frames heard per (sender, receiver) pair, by scenario id: `from\tto` -> count, in first-heard order. */
+  get linkFrames(): Map<string, number> {
+    return new Map(this.pairs.map((p) => [`${this.name(p.from)}\t${this.name(p.to)}`, p.frames]));
+  }
+
   push(e: BusTraceEvent): void {
     this.lastT = e.t;
     switch (e.type) {
@@ -226,8 +232,18 @@ export class ReportCollector {
         return;
       case 'rx': {
         this.lastRx.set(e.radio, e.frame + 1);
-        const key = `${this.name(e.from)}\t${this.name(e.radio)}`;
-        this.linkFrames.set(key, (this.linkFrames.get(key) ?? 0) + 1);
+        // Counted by EUI64 without building a key per frame (a city hears millions); named below.
+        let to = this.pairIndex.get(e.from);
+        if (to === undefined) {
+          to = new Map();
+          this.pairIndex.set(e.from, to);
+        }
+        const i = to.get(e.radio);
+        if (i !== undefined) this.pairs[i]!.frames++;
+        else {
+          to.set(e.radio, this.pairs.length);
+          this.pairs.push({ from: e.from, to: e.radio, frames: 1 });
+        }
         return;
       }
       case 'drop':
