@@ -27,7 +27,7 @@ describe.each([sect163k1, sect283k1])('$name τNAF', (curve) => {
   const m = curve.F.m;
 
   it('the constants meet their definitions: N(δ) = n, δ(τ − 1) = τ^m − 1, τ ≡ t_w and α_u ≡ u (mod τ^w)', () => {
-    for (const w of [2, 3, 4, 5, 6]) {
+    for (const w of [2, 3, 4, 5, 6, 7]) {
       const p = tnafParams(m, curve.a, w);
       const { ring } = p;
       expect(ring.norm(p.delta)).toBe(curve.n);
@@ -47,7 +47,7 @@ describe.each([sect163k1, sect283k1])('$name τNAF', (curve) => {
   });
 
   it('digits: odd and below 2^(w−1), at most one non-zero in any w in a row, summing back to k mod δ', () => {
-    for (const w of [2, 4, 5]) {
+    for (const w of [2, 4, 5, 7]) {
       const p = tnafParams(m, curve.a, w);
       fc.assert(
         fc.property(fc.bigInt({ min: 0n, max: (1n << BigInt(m + 40)) - 1n }), (k) => {

@@ -180,9 +180,10 @@ export class KoblitzCurve {
   }
 
   /**
-   * k*P for P in the order-n subgroup: k mod δ in width-4 τNAF (tnaf.ts), summed by
-   * tau-sum.ts: a Frobenius map per digit and a mixed addition per non-zero one (~m/5),
-   * against the ladder's doubling and addition per bit: ~8x faster on sect283k1
+   * k*P for P in the order-n subgroup (for any other point the result is wrong: the caller
+   * checks, as `multiply` does): k mod δ in width-4 τNAF (tnaf.ts), summed by tau-sum.ts, a
+   * Frobenius map per digit and a mixed addition per non-zero one (~m/5), against the
+   * ladder's doubling and addition per bit: half the ladder's time on sect283k1
    * (bench/cbke.ts). k >= n is fine (nP = O).
    */
   multiplyTnaf(P: AffinePoint, k: bigint): Point {
