@@ -30,9 +30,7 @@ export interface NvStore {
 }
 
 /** A deep copy exactly as a JSON round trip (a file store) gives it back (radio-bus json-copy.ts). */
-export const cloneNv = jsonCopy;
-
-const clone = cloneNv;
+const clone = jsonCopy;
 
 function apply(state: NvRecord, changes: Record<string, NvValue | undefined>): NvRecord {
   const next: NvRecord = { ...state };

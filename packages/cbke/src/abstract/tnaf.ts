@@ -7,7 +7,7 @@
  * Z[τ] with BigInt: k is first reduced modulo δ = (τ^m − 1)/(τ − 1) (δ·P = O for every point
  * of the order-n subgroup, so the expansion is ~m digits instead of 2m), then recoded with
  * digits 0 and ±α_u (u odd, below 2^(w−1)), α_u ≡ u (mod τ^w), at most one non-zero digit in
- * any w consecutive ones (Guide Alg. 3.69). koblitz.ts evaluates it on points.
+ * any w consecutive ones (Guide Alg. 3.69). tau-sum.ts evaluates it on points.
  *
  * The constants (δ, t_w, α_u) are computed here from m, a and w rather than copied from the
  * Guide's tables; tnaf.test.ts checks them against their defining congruences.
@@ -120,7 +120,7 @@ export function tnafDigits(p: TnafParams, k: bigint): Int8Array {
   return tnafOf(p, p.ring.mod([k, 0n], p.delta));
 }
 
-/** The width-w τNAF of ρ itself (no reduction: ~2·log2 N(ρ) digits), least significant first. */
+/** The width-w τNAF of ρ itself (no reduction: ~log2 N(ρ) digits, twice an integer's bit length), least significant first. */
 export function tnafOf(p: TnafParams, rho: Ztau): Int8Array {
   let [r0, r1] = rho;
   const half = 1 << (p.w - 1);
