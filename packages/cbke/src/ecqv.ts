@@ -24,7 +24,8 @@ export function reconstructPublicKey(
 ): AffinePoint {
   const P = curve.decodePublicKey(reconstructionPoint);
   const e = certificateHashScalar(curve, certificate);
-  const Q = curve.add(curve.multiply(P, e), caPublicKey);
+  // P was just validated (subgroup included): the τNAF product without checking it again.
+  const Q = curve.add(curve.multiplyTnaf(P, e), caPublicKey);
   if (Q === null)
     throw new CbkeError('CBKE_POINT_INFINITY', 'reconstructed public key is the point at infinity');
   return Q;

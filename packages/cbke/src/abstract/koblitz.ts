@@ -21,7 +21,7 @@
 import { bigIntToBytes, bitLength } from '../bytes.js';
 import { CbkeError } from '../errors.js';
 import type { Fe, GF2m } from './gf2m.js';
-import { tauSum, toAffineAll } from './tau-sum.js';
+import { tauSum, toAffine, toAffineAll } from './tau-sum.js';
 import { type TnafParams, tnafDigits, tnafOf, tnafParams } from './tnaf.js';
 
 /** τNAF window width of a point's own product: 3 precomputed points (α_3, α_5, α_7) per multiplication. */
@@ -213,11 +213,7 @@ export class KoblitzCurve {
   }
 
   private tnafProduct(digits: Int8Array, t: TnafTable): Point {
-    const R = tauSum(this, digits, t.table, t.negated);
-    if (R === null) return null;
-    const F = this.F;
-    const zi = F.inv(R.Z);
-    return { x: F.mul(R.X, zi), y: F.mul(R.Y, F.sqr(zi)) };
+    return toAffine(this.F, tauSum(this, digits, t.table, t.negated));
   }
 
   /**

@@ -90,6 +90,13 @@ export function tauSum(
   return infinity ? null : { X, Y, Z };
 }
 
+/** The point made affine (one field inversion). */
+export function toAffine(F: GF2m, P: LdPoint | null): Affine | null {
+  if (P === null) return null;
+  const zi = F.inv(P.Z);
+  return { x: F.mul(P.X, zi), y: F.mul(P.Y, F.sqr(zi)) };
+}
+
 /** Every point made affine for one field inversion (simultaneous inversion). */
 export function toAffineAll(F: GF2m, points: readonly (LdPoint | null)[]): (Affine | null)[] {
   const live = points.filter((p): p is LdPoint => p !== null);
