@@ -65,12 +65,15 @@ export class BusActions {
     for (const radio of radios) {
       if (radio.actions.length === 0) continue;
       any = true;
+      // The same array is emptied (by pop, which keeps its store), not replaced: a fresh one per
+      // radio and barrier would live until that radio's next action and, in a street, be promoted
+      // out of the young generation.
       const actions = radio.actions;
-      radio.actions = [];
-      for (const a of actions) {
+      for (let i = 0; i < actions.length; i++) {
         if (!this.s.isRegistered(radio)) break;
-        this.apply(radio, a);
+        this.apply(radio, actions[i]!);
       }
+      while (actions.length > 0) actions.pop();
     }
     return any;
   }

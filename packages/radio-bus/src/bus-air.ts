@@ -128,8 +128,8 @@ export class BusAir {
       refuse('off');
       return;
     }
-    const last = radio.txIntervals[radio.txIntervals.length - 1];
-    if (last !== undefined && last.end > s.now) {
+    const lastEnd = radio.txIntervals[radio.txIntervals.length - 1];
+    if (lastEnd !== undefined && lastEnd > s.now) {
       refuse('busy');
       return;
     }
@@ -162,7 +162,7 @@ export class BusAir {
       header: readFilterHeader(psdu),
     };
     if (tx.header.ackRequest && tx.header.frameType !== 2) radio.awaitingAck = tx.header.sequenceNumber;
-    radio.txIntervals.push({ start: tx.start, end: tx.end });
+    radio.txIntervals.push(tx.start, tx.end);
     const key = channelKey(tx.band, tx.page, tx.channel);
     const list = this.onAir.get(key);
     if (list === undefined) this.onAir.set(key, [tx]);
@@ -194,8 +194,12 @@ export class BusAir {
     const s = this.s;
     const horizon = s.now - this.maxAirtime;
     const key = channelKey(tx.band, tx.page, tx.channel);
-    const onChannel = (this.onAir.get(key) ?? []).filter((o) => o.end >= horizon || o === tx);
-    this.onAir.set(key, onChannel);
+    let onChannel = this.onAir.get(key);
+    if (onChannel === undefined) {
+      onChannel = [];
+      this.onAir.set(key, onChannel);
+    }
+    keepInPlace(onChannel, (o) => o.end >= horizon || o === tx);
     if (this.retiring.length > 0) this.releaseRetired();
     const overlapping = this.interferers(
       tx,
@@ -262,7 +266,7 @@ export class BusAir {
     let reason: DropReason | null = null;
     if (r.channelSince > tx.start) reason = 'wrong-channel';
     else if (!r.powered || r.poweredSince > tx.start) reason = 'receiver-off';
-    else if (r.txIntervals.some((i) => i.start < tx.end && i.end > tx.start)) reason = 'receiver-busy';
+    else if (transmitting(r.txIntervals, tx.start, tx.end)) reason = 'receiver-busy';
     else if (activeJammers.some((j) => this.powerAt(j.position, j.txPowerDbm, r, j.band) >= r.sensitivityDbm))
       reason = 'jammed';
     else if (this.collides(rssi, r, overlapping)) reason = 'collision';
@@ -310,7 +314,7 @@ export class BusAir {
   private confirm(tx: Transmission, horizon: number): void {
     const s = this.s;
     const from = tx.from;
-    from.txIntervals = from.txIntervals.filter((i) => i.end >= horizon);
+    pruneIntervals(from.txIntervals, horizon);
     if (s.isRegistered(from)) {
       s.links.send(from, {
         type: 'tx-done',
@@ -439,6 +443,39 @@ export class BusAir {
     radio.dutyRecheckAt = null;
     this.updateDutyState(radio, this.s.now, 0);
   }
+}
+
+/**
+ * Keep the items of `list` that pass, in order, in the same array. The air's lists belong to
+ * objects that live the whole run (a channel, a radio): a filtered copy per frame would outlive
+ * the young generation in a street and be promoted, garbage the old space then has to collect.
+ * Shortened by pop, which keeps the array's store (`length = 0` would drop it, and the next push
+ * would allocate another).
+ */
+function keepInPlace<T>(list: T[], keep: (item: T) => boolean): void {
+  let n = 0;
+  for (let i = 0; i < list.length; i++) {
+    const item = list[i]!;
+    if (keep(item)) list[n++] = item;
+  }
+  while (list.length > n) list.pop();
+}
+
+/** Drop the (start, end) pairs of `flat` that ended before `horizon`, in place (keepInPlace). */
+function pruneIntervals(flat: number[], horizon: number): void {
+  let n = 0;
+  for (let i = 0; i < flat.length; i += 2) {
+    if (flat[i + 1]! < horizon) continue;
+    flat[n++] = flat[i]!;
+    flat[n++] = flat[i + 1]!;
+  }
+  while (flat.length > n) flat.pop();
+}
+
+/** Does any (start, end) pair of `flat` overlap [start, end)? */
+function transmitting(flat: readonly number[], start: number, end: number): boolean {
+  for (let i = 0; i < flat.length; i += 2) if (flat[i]! < end && flat[i + 1]! > start) return true;
+  return false;
 }
 
 function round1(x: number): number {

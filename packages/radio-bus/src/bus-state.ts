@@ -77,8 +77,11 @@ export interface Radio {
   actions: ClientMessage[];
   channelSince: number;
   poweredSince: number;
-  /** Own recent transmissions, for half-duplex checks. */
-  txIntervals: { start: number; end: number }[];
+  /**
+   * Own recent transmissions, for half-duplex checks: start and end of each, flat (start0, end0,
+   * start1, ...), so a frame leaves no object behind on a radio that lives the whole run.
+   */
+  txIntervals: number[];
   /** GB868 duty-cycle meter of this transmitter; kept while the radio is on 2.4 GHz. */
   duty: DutyCycleMeter | null;
   dutyRecheckAt: number | null;

@@ -6,6 +6,7 @@
  */
 import { ManualClock, type Timer } from '@gbhan/clock';
 import type { AddressFilter } from './address-filter.js';
+import { PendingReplies } from './pending-replies.js';
 import type { Band } from './phy.js';
 import {
   type BusMessage,
@@ -94,15 +95,15 @@ type Handler<T> = (value: T) => void | Promise<void>;
 export class BusRadio {
   readonly clock: BusClock;
   private txId = 0;
-  private readonly pendingTx = new Map<number, (r: TxResult) => void>();
-  private readonly pendingCca = new Map<number, (busy: boolean) => void>();
+  private readonly pendingTx = new PendingReplies<(r: TxResult) => void>();
+  private readonly pendingCca = new PendingReplies<(busy: boolean) => void>();
   private receiveHandlers: Handler<ReceivedFrame>[] = [];
   private dutyHandlers: Handler<{ state: DutyCycleStateName; percent: number }>[] = [];
   private closeHandlers: ((reason: string) => void)[] = [];
   private controlHandlers: Handler<Record<string, unknown>>[] = [];
   private linkHandlers: Handler<LinkMessage>[] = [];
   private linkId = 0;
-  private readonly pendingLinks = new Map<number, (r: LinkResult) => void>();
+  private readonly pendingLinks = new PendingReplies<(r: LinkResult) => void>();
   private wakeSeq = 0;
   private readonly pendingWakes = new Map<
     number,
@@ -323,14 +324,12 @@ export class BusRadio {
         break;
       }
       case 'tx-done': {
-        const resolve = this.pendingTx.get(msg.id);
-        this.pendingTx.delete(msg.id);
+        const resolve = this.pendingTx.take(msg.id);
         resolve?.({ status: msg.status, airtimeUs: msg.airtimeUs, t: msg.t });
         break;
       }
       case 'cca-result': {
-        const resolve = this.pendingCca.get(msg.id);
-        this.pendingCca.delete(msg.id);
+        const resolve = this.pendingCca.take(msg.id);
         resolve?.(msg.busy);
         break;
       }
@@ -351,8 +350,7 @@ export class BusRadio {
         break;
       }
       case 'link-done': {
-        const resolve = this.pendingLinks.get(msg.id);
-        this.pendingLinks.delete(msg.id);
+        const resolve = this.pendingLinks.take(msg.id);
         resolve?.({
           status: msg.status,
           ...(msg.reason === undefined ? {} : { reason: msg.reason }),
@@ -400,14 +398,11 @@ export class BusRadio {
       this.welcomed = null;
       this.failed?.(new BusClientError(this.lastError?.code ?? 'BUS_CLIENT_CLOSED', why));
     }
-    for (const resolve of this.pendingTx.values())
+    for (const resolve of this.pendingTx.drain())
       resolve({ status: 'off', airtimeUs: 0, t: this.clock.now() });
-    this.pendingTx.clear();
-    for (const resolve of this.pendingCca.values()) resolve(true);
-    this.pendingCca.clear();
-    for (const resolve of this.pendingLinks.values())
+    for (const resolve of this.pendingCca.drain()) resolve(true);
+    for (const resolve of this.pendingLinks.drain())
       resolve({ status: 'dropped', reason: 'closed', t: this.clock.now() });
-    this.pendingLinks.clear();
     for (const w of this.pendingWakes.values())
       w.reject(new BusClientError(this.lastError?.code ?? 'BUS_CLIENT_CLOSED', why));
     this.pendingWakes.clear();

@@ -79,7 +79,11 @@ export class MacEngine {
   private awaitingAck: { seq: number; resolve(ack: { framePending: boolean } | null): void } | null = null;
   private readonly indirect = new Map<string, IndirectEntry[]>();
   private readonly lastSeq = new Map<string, number>();
-  private readonly timers = new Set<Timer>();
+  /**
+   * Timers power off cancels. An array, not a Set: a Set gets a new table each time it empties,
+   * and a MAC's does at every frame; in a street those tables outlive the young generation.
+   */
+  private readonly timers: Timer[] = [];
   /** Bumped on power off: work started before is abandoned. */
   private generation = 0;
   private powered = false;
@@ -171,7 +175,7 @@ export class MacEngine {
     this.generation++;
     this.powered = false;
     for (const t of this.timers) t.cancel();
-    this.timers.clear();
+    while (this.timers.length > 0) this.timers.pop();
     const jobs = this.queue.splice(0);
     for (const j of jobs) j.resolve({ status: 'radio-refused' });
     for (const list of this.indirect.values()) for (const e of list) e.resolve({ status: 'radio-refused' });
@@ -202,21 +206,29 @@ export class MacEngine {
   sleep(us: number): Promise<void> {
     return new Promise((resolve) => {
       const t = this.o.radio.clock.setTimer(Math.max(0, Math.round(us)), () => {
-        this.timers.delete(t);
+        this.forget(t);
         resolve();
       });
-      this.timers.add(t);
+      this.timers.push(t);
     });
   }
 
   /** Set a timer that power off cancels. */
   timer(us: number, fn: () => void): Timer {
     const t = this.o.radio.clock.setTimer(Math.max(0, Math.round(us)), () => {
-      this.timers.delete(t);
+      this.forget(t);
       fn();
     });
-    this.timers.add(t);
+    this.timers.push(t);
     return t;
+  }
+
+  /** Take `t` out of the timers power off cancels (swap with the last: their order is not used). */
+  private forget(t: Timer): void {
+    const i = this.timers.indexOf(t);
+    if (i < 0) return;
+    const last = this.timers.pop()!;
+    if (i < this.timers.length) this.timers[i] = last;
   }
 
   /** Keep a sleepy device's receiver on until the returned function is called. */
@@ -371,7 +383,7 @@ export class MacEngine {
       });
       const ack = await ackPromise;
       waitTimer.cancel();
-      this.timers.delete(waitTimer);
+      this.forget(waitTimer);
       if (gen !== this.generation) return { status: 'radio-refused' };
       if (ack) return { status: 'sent', ack };
     }
@@ -454,7 +466,7 @@ export class MacEngine {
     if (!list || !entry) return;
     if (list.length === 0) this.indirect.delete(key);
     entry.timer.cancel();
-    this.timers.delete(entry.timer);
+    this.forget(entry.timer);
     const frame = entry.frame;
     if (frame.frameType !== 'ack') frame.framePending = list.length > 0;
     void this.send(frame).then((r) => entry.resolve({ status: r.status }));
