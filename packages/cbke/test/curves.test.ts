@@ -59,6 +59,35 @@ describe.each(curves)('$name field', (curve) => {
     );
   });
 
+  it('in-place forms equal the allocating ones with the output aliasing either input, inputs left alone', () => {
+    fc.assert(
+      fc.property(elem, elem, (a, b) => {
+        const [a0, b0] = [a.slice(), b.slice()];
+        const product = F.mul(a, b);
+        const square = F.sqr(a);
+        const sum = F.add(a, b);
+        expect(F.eq(a, a0) && F.eq(b, b0)).toBe(true);
+        expect(F.eq(F.mulInto(a, b, F.zero()), product)).toBe(true);
+        expect(F.eq(F.sqrInto(a, F.zero()), square)).toBe(true);
+        expect(F.eq(F.addInto(a, b, F.zero()), sum)).toBe(true);
+        const x = a.slice();
+        expect(F.eq(F.mulInto(x, b, x), product)).toBe(true);
+        const y = b.slice();
+        expect(F.eq(F.mulInto(a, y, y), product)).toBe(true);
+        const z = a.slice();
+        expect(F.eq(F.mulInto(z, z, z), F.mul(a, a))).toBe(true);
+        const s = a.slice();
+        expect(F.eq(F.sqrInto(s, s), square)).toBe(true);
+        const u = a.slice();
+        expect(F.eq(F.addInto(u, b, u), sum)).toBe(true);
+        expect(F.eq(F.sqrN(a, 3), F.sqr(F.sqr(F.sqr(a))))).toBe(true);
+        expect(F.eq(F.sqrN(a, 0), a) && F.sqrN(a, 0) !== a).toBe(true);
+        expect(F.eq(a, a0) && F.eq(b, b0)).toBe(true);
+      }),
+      { numRuns: 40 },
+    );
+  });
+
   it('trace mask agrees with the definition; half-trace solves z^2 + z = c', () => {
     fc.assert(
       fc.property(elem, (c) => {
