@@ -5,7 +5,7 @@
  * (nwkSecurityLevel is known to both ends); the nonce and the authenticated header always
  * carry the real level, which callers pass explicitly.
  */
-import { type Eui64, eui64ToLittleEndian, type Reader, type Writer } from '../bytes.js';
+import { type Eui64, eui64LittleEndianShared, type Reader, type Writer } from '../bytes.js';
 
 /** Key identifier subfield (§4.5.1.1.2, Table 4.24). */
 export const SecurityKeyId = { data: 0, network: 1, keyTransport: 2, keyLoad: 3 } as const;
@@ -66,7 +66,7 @@ export function decodeAuxHeader(r: Reader): AuxHeader {
  */
 export function buildNonce(sourceAddress: Eui64, frameCounter: number, control: number): Uint8Array {
   const n = new Uint8Array(13);
-  n.set(eui64ToLittleEndian(sourceAddress), 0);
+  n.set(eui64LittleEndianShared(sourceAddress), 0);
   n[8] = frameCounter & 0xff;
   n[9] = (frameCounter >>> 8) & 0xff;
   n[10] = (frameCounter >>> 16) & 0xff;
