@@ -11,6 +11,7 @@ import {
   sign,
   verify,
 } from 'node:crypto';
+import { p256 } from '@noble/curves/nist.js';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
@@ -65,6 +66,19 @@ describe('test PKI', () => {
     expect(new Set(all.map((k) => toHex(k.privateKey))).size).toBe(8);
     expect(toHex(parties.supplier.systemTitle)).toBe('90b3d51f30010000');
     expect(toHex(parties.acb.systemTitle)).toBe('90b3d51f30000002');
+  });
+
+  it("each public key is its private key's point by @noble/curves as well (derived by node:crypto)", () => {
+    fc.assert(
+      fc.property(fc.string({ maxLength: 12 }), fc.stringMatching(/^[0-9a-f]{16}$/), (seed, eui) => {
+        const k = deviceGbcsKeys(seed, eui);
+        for (const pair of [k.ds, k.ka])
+          expect(toHex(pair.publicKey)).toBe(toHex(p256.getPublicKey(pair.privateKey, false)));
+      }),
+      { numRuns: 20 },
+    );
+    for (const p of Object.values(parties))
+      expect(toHex(p.ka.publicKey)).toBe(toHex(p256.getPublicKey(p.ka.privateKey, false)));
   });
 });
 
