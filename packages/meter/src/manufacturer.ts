@@ -62,12 +62,19 @@ export function parseManufacturerSecretKey(text: string, where = 'manufacturer k
   const hex = text.trim();
   if (!/^[0-9a-fA-F]{64}$/.test(hex))
     throw new ManufacturerKeyError('MANUFACTURER_KEY_FORMAT', `${where}: expected 64 hex digits`);
-  try {
-    return manufacturerKeyPairFromSecret(fromHex(hex));
-  } catch (e) {
-    throw new ManufacturerKeyError('MANUFACTURER_KEY_FORMAT', `${where}: ${(e as Error).message}`);
+  // Every meter of a run parses the run's one key: its public key (~1 ms) is computed once.
+  if (lastParsed?.hex !== hex.toLowerCase()) {
+    try {
+      lastParsed = { hex: hex.toLowerCase(), pair: manufacturerKeyPairFromSecret(fromHex(hex)) };
+    } catch (e) {
+      throw new ManufacturerKeyError('MANUFACTURER_KEY_FORMAT', `${where}: ${(e as Error).message}`);
+    }
   }
+  const { secretKey, publicKey } = lastParsed.pair;
+  return { secretKey: secretKey.slice(), publicKey: publicKey.slice() };
 }
+
+let lastParsed: { hex: string; pair: ManufacturerKeyPair } | null = null;
 
 /** Read a secret key file (`manufacturer-secret-key.hex` of a run, or the user's own). */
 export function readManufacturerSecretKeyFile(path: string): ManufacturerKeyPair {

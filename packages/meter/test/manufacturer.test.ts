@@ -68,4 +68,21 @@ describe('manufacturer key', () => {
       toHex(pair.publicKey),
     );
   });
+
+  it('parsing the same key again (every meter of a run) gives the same pair, each caller its own copy', () => {
+    const a = generateManufacturerKeyPair();
+    const b = generateManufacturerKeyPair();
+    const first = parseManufacturerSecretKey(toHex(a.secretKey));
+    first.publicKey.fill(0); // a caller that writes into its copy
+    first.secretKey.fill(0);
+    const again = parseManufacturerSecretKey(toHex(a.secretKey).toUpperCase());
+    expect(toHex(again.publicKey)).toBe(toHex(a.publicKey));
+    expect(toHex(again.secretKey)).toBe(toHex(a.secretKey));
+    expect(toHex(parseManufacturerSecretKey(toHex(b.secretKey)).publicKey)).toBe(toHex(b.publicKey));
+    expect(toHex(parseManufacturerSecretKey(toHex(a.secretKey)).publicKey)).toBe(toHex(a.publicKey));
+    expect(() => parseManufacturerSecretKey('ff'.repeat(32))).toThrow(
+      expect.objectContaining({ code: 'MANUFACTURER_KEY_FORMAT' }),
+    );
+    expect(toHex(parseManufacturerSecretKey(toHex(a.secretKey)).publicKey)).toBe(toHex(a.publicKey));
+  });
 });
