@@ -63,9 +63,10 @@ export function parseManufacturerSecretKey(text: string, where = 'manufacturer k
   if (!/^[0-9a-fA-F]{64}$/.test(hex))
     throw new ManufacturerKeyError('MANUFACTURER_KEY_FORMAT', `${where}: expected 64 hex digits`);
   // Every meter of a run parses the run's one key: its public key (~1 ms) is computed once.
-  if (lastParsed?.hex !== hex.toLowerCase()) {
+  const key = hex.toLowerCase();
+  if (lastParsed?.hex !== key) {
     try {
-      lastParsed = { hex: hex.toLowerCase(), pair: manufacturerKeyPairFromSecret(fromHex(hex)) };
+      lastParsed = { hex: key, pair: manufacturerKeyPairFromSecret(fromHex(key)) };
     } catch (e) {
       throw new ManufacturerKeyError('MANUFACTURER_KEY_FORMAT', `${where}: ${(e as Error).message}`);
     }

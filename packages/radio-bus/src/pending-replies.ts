@@ -4,9 +4,10 @@
  *
  * Not a Map: V8 gives a Map a new hash table each time a delete empties it, and a radio's
  * table goes from one entry to none at every frame. In a street, where the radio object lives
- * for the whole run, each of those tables outlives the young generation and is promoted, so a
- * city's old space filled with dead tables. Two arrays that only grow (at most a few entries
- * are ever outstanding) allocate nothing once warm.
+ * for the whole run, each of those tables outlives the young generation and is promoted (with
+ * the other per-frame replacements in bus-air.ts and the MAC: 450 -> 412 MB promoted at 300
+ * homes in 6 simulated minutes). Two arrays that only grow (at most a few entries are ever
+ * outstanding) allocate nothing once warm.
  */
 export class PendingReplies<T> {
   private readonly ids: number[] = [];
