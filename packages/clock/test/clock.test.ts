@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { ClockError, formatVirtualTime, HOUR, ManualClock, SECOND } from '../src/index.js';
+import { ClockError, formatVirtualTime, HOUR, ManualClock, MinHeap, SECOND } from '../src/index.js';
 
 describe('ManualClock', () => {
   it('runs timers in time order, ties in the order they were set', () => {
@@ -78,5 +78,40 @@ describe('parseDuration', () => {
     expect(parseDuration(10)).toBe(10 * SECOND);
     for (const bad of ['', 'soon', '5 minutes', '10x', '-1s', '1h 30m'])
       expect(() => parseDuration(bad)).toThrow(/not a duration/);
+  });
+});
+
+describe('MinHeap', () => {
+  it('after pushes, pops and removeWhere, pops what a sorted list would give', () => {
+    // Ops: push a value, pop the least, or drop every item divisible by a number.
+    const op = fc.oneof(
+      fc.record({ push: fc.integer({ min: 0, max: 50 }) }),
+      fc.constant({ pop: true }),
+      fc.record({ dropMultiplesOf: fc.integer({ min: 2, max: 7 }) }),
+    );
+    fc.assert(
+      fc.property(fc.array(op, { maxLength: 200 }), (ops) => {
+        const heap = new MinHeap<number>((a, b) => a < b);
+        let model: number[] = [];
+        for (const o of ops) {
+          if ('push' in o) {
+            heap.push(o.push);
+            model.push(o.push);
+            model.sort((a, b) => a - b);
+          } else if ('pop' in o) {
+            expect(heap.pop()).toBe(model.shift());
+          } else {
+            heap.removeWhere((x) => x % o.dropMultiplesOf === 0);
+            model = model.filter((x) => x % o.dropMultiplesOf !== 0);
+          }
+          expect(heap.size).toBe(model.length);
+          expect(heap.peek()).toBe(model[0]);
+        }
+        const rest: number[] = [];
+        for (let x = heap.pop(); x !== undefined; x = heap.pop()) rest.push(x);
+        expect(rest).toEqual(model);
+      }),
+      { numRuns: 300 },
+    );
   });
 });

@@ -1,13 +1,14 @@
 /**
- * The actions radios send (tx, cca, set-channel, power, trace, link-send): bounded as they arrive, and
- * applied at the barrier.
+ * The actions radios send (tx, cca, cancel, set-channel, power, trace, link-send): bounded as
+ * they arrive, and applied at the barrier; a `tx` or `cca` with `at` is scheduled there and
+ * applied at the first barrier of its instant.
  *
  * The bounds are the bus's defence against a client that keeps working at one instant (it
  * would hold time there) or never idles (its queue would grow without end). Applying every
  * radio's actions at the barrier, radios in EUI64 order and each radio's in arrival order, is
  * what makes a run independent of the order messages arrived in over the sockets.
  */
-import type { BusState, Radio } from './bus-state.js';
+import type { BusState, Radio, ScheduledAction } from './bus-state.js';
 import { DutyCycleMeter } from './duty-cycle.js';
 import { type Band, isValidChannel } from './phy.js';
 import type { ClientMessage } from './protocol.js';
@@ -82,10 +83,15 @@ export class BusActions {
     const s = this.s;
     switch (a.type) {
       case 'tx':
-        s.air.startTransmission(radio, a.id, a.psdu);
+        if (a.at !== undefined) this.schedule(radio, a.at, a);
+        else s.air.startTransmission(radio, a.id, a.psdu, a.confirm !== false);
         return;
       case 'cca':
-        s.links.send(radio, { type: 'cca-result', t: s.now, id: a.id, busy: s.air.channelBusy(radio) });
+        if (a.at !== undefined) this.schedule(radio, a.at, a);
+        else s.links.send(radio, { type: 'cca-result', t: s.now, id: a.id, busy: s.air.channelBusy(radio) });
+        return;
+      case 'cancel':
+        s.withdraw(radio, a.id);
         return;
       case 'set-channel': {
         const band = a.band ?? radio.band;
@@ -131,6 +137,31 @@ export class BusActions {
       default:
         return;
     }
+  }
+
+  /**
+   * A `tx` or `cca` for instant `at`: queued as a bus event, so the radio need not be woken
+   * for it. Bounded like the actions waiting for a barrier.
+   */
+  private schedule(radio: Radio, at: number, a: ScheduledAction['action']): void {
+    const s = this.s;
+    if (at < s.now) {
+      s.links.reportError(
+        radio.port,
+        'BUS_SCHEDULE_PAST',
+        `${a.type} scheduled at t=${at}, before t=${s.now}`,
+      );
+      return;
+    }
+    if (this.maxPendingActions > 0 && radio.scheduled.length >= this.maxPendingActions) {
+      s.links.reportError(
+        radio.port,
+        'BUS_ACTION_BACKLOG',
+        `more than ${this.maxPendingActions} scheduled actions waiting`,
+      );
+      return;
+    }
+    s.schedule(radio, at, a);
   }
 
   /**

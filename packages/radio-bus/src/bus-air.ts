@@ -110,7 +110,8 @@ export class BusAir {
     this.releaseRetired();
   }
 
-  startTransmission(radio: Radio, txId: number, psduB64: string): void {
+  /** `confirm` false: no `tx-done`, whether it was sent or refused (`tx` with `confirm: false`). */
+  startTransmission(radio: Radio, txId: number, psduB64: string, confirm: boolean): void {
     const s = this.s;
     const psdu = bytesFromBase64(psduB64);
     if (psdu.length > radio.timing.maxPsduBytes || psdu.length === 0) {
@@ -122,8 +123,9 @@ export class BusAir {
       return;
     }
     const airtime = airtimeUs(psdu.length, radio.timing);
-    const refuse = (status: 'busy' | 'off' | 'duty-cycle') =>
-      s.links.send(radio, { type: 'tx-done', t: s.now, id: txId, status, airtimeUs: 0 });
+    const refuse = (status: 'busy' | 'off' | 'duty-cycle') => {
+      if (confirm) s.links.send(radio, { type: 'tx-done', t: s.now, id: txId, status, airtimeUs: 0 });
+    };
     if (!radio.powered) {
       refuse('off');
       return;
@@ -151,6 +153,7 @@ export class BusAir {
       frame: this.frameSeq++,
       from: radio,
       txId,
+      confirm,
       band: radio.band,
       page: radio.page,
       channel: radio.channel,
@@ -315,7 +318,7 @@ export class BusAir {
     const s = this.s;
     const from = tx.from;
     pruneIntervals(from.txIntervals, horizon);
-    if (s.isRegistered(from)) {
+    if (tx.confirm && s.isRegistered(from)) {
       s.links.send(from, {
         type: 'tx-done',
         t: s.now,

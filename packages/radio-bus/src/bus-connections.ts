@@ -100,7 +100,8 @@ export class BusConnections {
         this.close(port, 'bye');
         return;
       default:
-        // tx, cca, set-channel, power, trace: applied at the next barrier, in EUI64 order.
+        // tx, cca, cancel, set-channel, power, trace, link-send: applied at the next barrier, in
+        // EUI64 order (a `tx` or `cca` with `at` is scheduled there, and applied when due).
         if (this.s.actions.overLimits(radio)) return;
         this.s.queueAction(radio, msg);
         this.markAwaiting(radio);
@@ -162,6 +163,7 @@ export class BusConnections {
       next: null,
       timerSlot: -1,
       actions: [],
+      scheduled: [],
       channelSince: s.now,
       poweredSince: s.now,
       txIntervals: [],
@@ -220,6 +222,7 @@ export class BusConnections {
         s.awaitingCount--;
       }
       s.byEui.delete(radio.eui64);
+      s.withdraw(radio, null);
       s.wakers.delete(radio);
       s.acting.delete(radio);
       s.timers.remove(radio);

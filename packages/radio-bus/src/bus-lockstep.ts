@@ -117,7 +117,7 @@ export class BusLockStep {
 
   /** The earliest bus event or radio timer (infinity if none). */
   private nextEventTime(): number {
-    const t = this.s.queue.peek()?.t ?? Number.POSITIVE_INFINITY;
+    const t = this.s.peekEvent()?.t ?? Number.POSITIVE_INFINITY;
     return Math.min(t, this.s.timers.earliest());
   }
 
@@ -135,11 +135,16 @@ export class BusLockStep {
     const s = this.s;
     s.now = t;
     for (;;) {
-      const ev = s.queue.peek();
+      const ev = s.peekEvent();
       if (ev === undefined || ev.t > t) break;
       s.queue.pop();
       if (ev.kind === 'tx-end') s.air.endTransmission(ev.tx);
-      else if (ev.kind === 'duty-recheck') s.air.dutyRecheck(ev.radio);
+      else if (ev.kind === 'scheduled') {
+        // Due: into the radio's actions ahead of whatever it sends at this instant, as if its
+        // device had woken and sent it first (it is not woken for it).
+        s.released(ev);
+        s.queueAction(ev.radio, { ...ev.action, at: undefined });
+      } else if (ev.kind === 'duty-recheck') s.air.dutyRecheck(ev.radio);
       else if (ev.kind === 'callback') ev.fn();
       else if (ev.kind === 'control') {
         const radio = s.byEui.get(ev.eui64);

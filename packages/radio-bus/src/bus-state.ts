@@ -75,6 +75,8 @@ export interface Radio {
   timerSlot: number;
   /** Actions waiting for the barrier; a radio with any is in `BusState.acting`. */
   actions: ClientMessage[];
+  /** Its scheduled `tx`/`cca` (sent with `at`) not yet due and not withdrawn. */
+  scheduled: ScheduledAction[];
   channelSince: number;
   poweredSince: number;
   /**
@@ -100,6 +102,8 @@ export interface Transmission {
   frame: number;
   from: Radio;
   txId: number;
+  /** Its sender wants a `tx-done`. */
+  confirm: boolean;
   band: Band;
   page: number;
   channel: number;
@@ -113,7 +117,19 @@ export interface Transmission {
   header: FilterHeader;
 }
 
+/** A `tx` or `cca` a radio sent with `at`: applied at that instant's first barrier. */
+export interface ScheduledAction {
+  t: number;
+  seq: number;
+  kind: 'scheduled';
+  radio: Radio;
+  action: Extract<ClientMessage, { type: 'tx' } | { type: 'cca' }>;
+  /** Cancelled, or its radio left: skipped when it comes due (and swept out when many pile up). */
+  withdrawn: boolean;
+}
+
 export type BusEvent =
+  | ScheduledAction
   | { t: number; seq: number; kind: 'tx-end'; tx: Transmission }
   | { t: number; seq: number; kind: 'duty-recheck'; radio: Radio }
   | { t: number; seq: number; kind: 'jam'; jammer: number; on: boolean }
@@ -184,6 +200,55 @@ export class BusState {
   /** Queue a bus event; events at one instant run in the order they were pushed. */
   push(ev: Unsequenced<BusEvent>): void {
     this.queue.push({ ...ev, seq: this.seq++ } as BusEvent);
+  }
+
+  /** Scheduled actions withdrawn but still in `queue`. */
+  private withdrawnCount = 0;
+
+  /** The earliest bus event that still counts (withdrawn scheduled actions are dropped here). */
+  peekEvent(): BusEvent | undefined {
+    for (;;) {
+      const ev = this.queue.peek();
+      if (ev === undefined || ev.kind !== 'scheduled' || !ev.withdrawn) return ev;
+      this.queue.pop();
+      this.withdrawnCount--;
+    }
+  }
+
+  /** `radio` scheduled `action` for instant `t` (applied at the barrier, so in the bus's order). */
+  schedule(radio: Radio, t: number, action: ScheduledAction['action']): void {
+    const ev: ScheduledAction = { t, seq: this.seq++, kind: 'scheduled', radio, action, withdrawn: false };
+    radio.scheduled.push(ev);
+    this.queue.push(ev);
+  }
+
+  /** The scheduled action is due: no longer the radio's to withdraw. */
+  released(ev: ScheduledAction): void {
+    const list = ev.radio.scheduled;
+    const i = list.indexOf(ev);
+    if (i >= 0) list.splice(i, 1);
+  }
+
+  /**
+   * Withdraw `radio`'s scheduled actions with this `id` (all of them with null: it left). They
+   * stay in the heap until due, unless they come to half of it: then they are swept out, so a
+   * client that schedules far ahead and cancels cannot grow the queue without bound.
+   */
+  withdraw(radio: Radio, id: number | null): void {
+    const list = radio.scheduled;
+    let w = 0;
+    for (let r = 0; r < list.length; r++) {
+      const ev = list[r]!;
+      if (id === null || ev.action.id === id) {
+        ev.withdrawn = true;
+        this.withdrawnCount++;
+      } else list[w++] = ev;
+    }
+    list.length = w;
+    if (this.withdrawnCount > 64 && this.withdrawnCount * 2 > this.queue.size) {
+      this.queue.removeWhere((e) => e.kind === 'scheduled' && e.withdrawn);
+      this.withdrawnCount = 0;
+    }
   }
 
   emit(event: BusTraceEvent): void {

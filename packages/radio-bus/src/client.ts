@@ -68,6 +68,13 @@ export interface LinkResult {
   t: number;
 }
 
+/** A `tx` or `cca` the bus holds until `atUs` (`transmitAt`, `ccaAt`). */
+export interface ScheduledAction {
+  atUs: number;
+  /** Withdraw it if it has not been applied yet (after: nothing). */
+  cancel(): void;
+}
+
 export class BusClientError extends Error {
   constructor(
     readonly code: string,
@@ -197,6 +204,44 @@ export class BusRadio {
     const id = this.txId++;
     this.post({ type: 'cca', id });
     return new Promise((resolve) => this.pendingCca.set(id, resolve));
+  }
+
+  /**
+   * Put a PSDU on the air at instant `atUs` (>= now) without this device being woken for it,
+   * and without a confirmation: fire and forget, as a transceiver sends an acknowledgment.
+   * Like a timer that transmits, but the bus holds it: two fewer lock-step rounds. Applied at
+   * that instant before anything this radio sends at it. Returns what withdraws it if it has
+   * not gone out yet.
+   */
+  transmitAt(psdu: Uint8Array, atUs: number): ScheduledAction {
+    const id = this.txId++;
+    this.post({ type: 'tx', id, psdu: Buffer.from(psdu).toString('base64'), at: atUs, confirm: false });
+    return { atUs, cancel: () => this.withdraw(id, atUs) };
+  }
+
+  /**
+   * Clear-channel assessment at instant `atUs` (>= now) without this device being woken until
+   * the answer comes (a backoff then carrier sense). `cancel` withdraws it; `busy` then never
+   * settles.
+   */
+  ccaAt(atUs: number): ScheduledAction & { busy: Promise<boolean> } {
+    const id = this.txId++;
+    this.post({ type: 'cca', id, at: atUs });
+    const busy = new Promise<boolean>((resolve) => this.pendingCca.set(id, resolve));
+    return {
+      atUs,
+      busy,
+      cancel: () => {
+        this.pendingCca.take(id);
+        this.withdraw(id, atUs);
+      },
+    };
+  }
+
+  /** Tell the bus to drop scheduled action `id`, unless it has certainly been applied. */
+  private withdraw(id: number, atUs: number): void {
+    if (this.closedReason !== null || atUs < this.clock.now()) return;
+    this.post({ type: 'cancel', id });
   }
 
   /**

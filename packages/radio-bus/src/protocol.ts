@@ -48,8 +48,22 @@ export const ClientMessageSchema = z.discriminatedUnion('type', [
   }),
   /** Change (or with null drop) the address filter, at the barrier like a retune: a MAC that joined a PAN. */
   z.strictObject({ type: z.literal('set-filter'), filter: AddressFilterSchema.nullable() }),
-  z.strictObject({ type: z.literal('tx'), id: int.nonnegative(), psdu: base64 }),
-  z.strictObject({ type: z.literal('cca'), id: int.nonnegative() }),
+  /**
+   * Transmit. `at`: at that later instant, without waking the device for it (scheduled: applied
+   * at that instant's first barrier, before anything the radio sends at it); `confirm: false`:
+   * no `tx-done` (an acknowledgment, whose fate the sender does not wait for).
+   */
+  z.strictObject({
+    type: z.literal('tx'),
+    id: int.nonnegative(),
+    psdu: base64,
+    at: time.optional(),
+    confirm: z.literal(false).optional(),
+  }),
+  /** Clear-channel assessment; `at` as for `tx` (the answer then wakes the device at that instant). */
+  z.strictObject({ type: z.literal('cca'), id: int.nonnegative(), at: time.optional() }),
+  /** Withdraw a scheduled `tx` or `cca` not yet applied (one already applied, or unknown: nothing). */
+  z.strictObject({ type: z.literal('cancel'), id: int.nonnegative() }),
   z.strictObject({ type: z.literal('power'), on: z.boolean() }),
   /**
    * Idle until `next`. `seen`: how many bus messages (every type but `error`) the client has
@@ -131,6 +145,7 @@ export const BUS_ERROR_CODES = [
   'BUS_INSTANT_LIMIT',
   'BUS_ACTION_BACKLOG',
   'BUS_SEND_BACKLOG',
+  'BUS_SCHEDULE_PAST',
   'BUS_SHUTDOWN',
 ] as const;
 export type BusErrorCode = (typeof BUS_ERROR_CODES)[number];
@@ -151,6 +166,7 @@ const KNOWN_TYPES = new Set([
   'set-filter',
   'tx',
   'cca',
+  'cancel',
   'power',
   'idle',
   'bye',
@@ -205,8 +221,9 @@ function fastPath(v: Record<string, unknown>): ClientMessage | null {
       (keys === 2 || (Number.isSafeInteger(seen) && (seen as number) >= 0))
     )
       return v as ClientMessage;
-  } else if (v.type === 'cca' && keys === 2) {
-    if (Number.isSafeInteger(v.id) && (v.id as number) >= 0) return v as ClientMessage;
+  } else if (v.type === 'cca' && (keys === 2 || (keys === 3 && 'at' in v))) {
+    if (Number.isSafeInteger(v.id) && (v.id as number) >= 0 && (keys === 2 || isTime(v.at)))
+      return v as ClientMessage;
   } else if (v.type === 'power' && keys === 2) {
     if (typeof v.on === 'boolean') return v as ClientMessage;
   } else if (v.type === 'trace' && keys === 2) {
@@ -219,13 +236,28 @@ function fastPath(v: Record<string, unknown>): ClientMessage | null {
       !Object.hasOwn(e, '__proto__')
     )
       return v as ClientMessage;
-  } else if (v.type === 'tx' && keys === 3) {
+  } else if (v.type === 'tx' && keys >= 3 && keys <= 5) {
     const { id, psdu } = v;
-    if (Number.isSafeInteger(id) && (id as number) >= 0 && typeof psdu === 'string' && BASE64.test(psdu)) {
+    const extra = keys - 3;
+    const at = 'at' in v ? 1 : 0;
+    const confirm = 'confirm' in v ? 1 : 0;
+    if (
+      extra === at + confirm &&
+      (at === 0 || isTime(v.at)) &&
+      (confirm === 0 || v.confirm === false) &&
+      Number.isSafeInteger(id) &&
+      (id as number) >= 0 &&
+      typeof psdu === 'string' &&
+      BASE64.test(psdu)
+    ) {
       return v as ClientMessage;
     }
   }
   return null;
+}
+
+function isTime(v: unknown): boolean {
+  return Number.isSafeInteger(v) && (v as number) >= 0;
 }
 
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;

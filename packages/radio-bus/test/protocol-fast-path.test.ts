@@ -23,8 +23,14 @@ const field = (right: fc.Arbitrary<unknown>) =>
 const count = fc.oneof(fc.nat(1000), fc.constant(null));
 const fields: Record<string, Record<string, fc.Arbitrary<unknown>>> = {
   idle: { next: field(count), seen: field(fc.nat(1000)) },
-  tx: { id: field(fc.nat(1000)), psdu: field(fc.base64String({ maxLength: 12 })) },
-  cca: { id: field(fc.nat(1000)) },
+  tx: {
+    id: field(fc.nat(1000)),
+    psdu: field(fc.base64String({ maxLength: 12 })),
+    at: field(fc.nat(1000)),
+    confirm: field(fc.constant(false)),
+  },
+  cca: { id: field(fc.nat(1000)), at: field(fc.nat(1000)) },
+  cancel: { id: field(fc.nat(1000)) },
   power: { on: field(fc.boolean()) },
   trace: {
     event: field(fc.dictionary(fc.constantFrom('type', 'a', '__proto__', 'x'), anyValue, { maxKeys: 3 })),

@@ -6,10 +6,11 @@
  * asks with a Data Request, the ack's Frame Pending bit tells it so; expiry after
  * macTransactionPersistenceTime) and data polls from a sleepy device. Every timing is virtual
  * time on the radio's clock and every random backoff comes from a seeded Prng, so the same
- * seed gives the same air.
+ * seed gives the same air. The bus holds each ack and each backoff's carrier sense (scheduled
+ * actions), so the device is not woken for them.
  */
 import type { Timer } from '@gbhan/clock';
-import type { BusRadio, Prng, ReceivedFrame } from '@gbhan/radio-bus';
+import type { BusRadio, Prng, ReceivedFrame, ScheduledAction } from '@gbhan/radio-bus';
 import {
   ackAirtimeUs,
   decodeMacFrame,
@@ -90,8 +91,15 @@ export class MacEngine {
   private radioOn = false;
   private awakeHolds = 0;
   private sleepCheck = false;
+  /**
+   * What the bus holds for us (a carrier sense after its backoff, an acknowledgment): power off
+   * withdraws them. Few at a time; an entry is dropped once its instant has passed.
+   */
+  private readonly scheduled: ScheduledAction[] = [];
   /** Until when an acknowledgment we owe occupies the transceiver. */
   private ackBusyUntil = 0;
+  /** The instant the acknowledgment we owe goes on the air (-1: none owed). */
+  private ackAt = -1;
   /** Channel changes asked for while an acknowledgment is owed: applied once it is on the air. */
   private afterAck: (() => void)[] | null = null;
   private phy: Readonly<PhyProfile>;
@@ -155,8 +163,21 @@ export class MacEngine {
    * the frame by aTurnaroundTime, whatever the layers above decided on receiving it).
    */
   retune(apply: () => void): void {
-    if (this.afterAck) this.afterAck.push(apply);
-    else apply();
+    const now = this.o.radio.clock.now();
+    if (now >= this.ackAt) {
+      // At the ack's instant the bus sends it before anything we send then: retune at once.
+      apply();
+      return;
+    }
+    if (this.afterAck === null) {
+      this.afterAck = [];
+      this.timer(this.ackAt - now, () => {
+        const deferred = this.afterAck ?? [];
+        this.afterAck = null;
+        for (const a of deferred) a();
+      });
+    }
+    this.afterAck.push(apply);
   }
 
   get rxOnWhenIdle(): boolean {
@@ -176,6 +197,9 @@ export class MacEngine {
     this.powered = false;
     for (const t of this.timers) t.cancel();
     while (this.timers.length > 0) this.timers.pop();
+    for (const a of this.scheduled) a.cancel();
+    while (this.scheduled.length > 0) this.scheduled.pop();
+    this.ackAt = -1;
     const jobs = this.queue.splice(0);
     for (const j of jobs) j.resolve({ status: 'radio-refused' });
     for (const list of this.indirect.values()) for (const e of list) e.resolve({ status: 'radio-refused' });
@@ -229,6 +253,18 @@ export class MacEngine {
     if (i < 0) return;
     const last = this.timers.pop()!;
     if (i < this.timers.length) this.timers[i] = last;
+  }
+
+  /** Keep `a` for power off to withdraw, dropping those whose instant has passed. */
+  private hold(a: ScheduledAction): void {
+    const now = this.o.radio.clock.now();
+    const list = this.scheduled;
+    for (let i = list.length - 1; i >= 0; i--) {
+      if (list[i]!.atUs >= now) continue;
+      const last = list.pop()!;
+      if (i < list.length) list[i] = last;
+    }
+    list.push(a);
   }
 
   /** Keep a sleepy device's receiver on until the returned function is called. */
@@ -331,9 +367,11 @@ export class MacEngine {
     let be = MAC_MIN_BE;
     for (;;) {
       const periods = Math.floor(this.o.prng.next() * 2 ** be);
-      await this.sleep(periods * unitBackoffUs(this.phy));
-      if (gen !== this.generation) return false;
-      const busy = await this.o.radio.cca();
+      // The backoff and the carrier sense at its end, held by the bus: no wake-up in between.
+      const backoffUs = Math.max(0, Math.round(periods * unitBackoffUs(this.phy)));
+      const cca = this.o.radio.ccaAt(this.o.radio.clock.now() + backoffUs);
+      this.hold(cca);
+      const busy = await cca.busy;
       if (gen !== this.generation) return false;
       if (!busy) return true;
       nb++;
@@ -433,16 +471,11 @@ export class MacEngine {
         framePending: pending,
         frameVersion: 0,
       });
-      const gen = this.generation;
-      this.ackBusyUntil = this.o.radio.clock.now() + turnaroundUs(this.phy) + ackAirtimeUs(this.phy);
-      this.afterAck ??= [];
-      this.timer(turnaroundUs(this.phy), () => {
-        if (gen !== this.generation) return;
-        void this.o.radio.transmit(ack);
-        const deferred = this.afterAck ?? [];
-        this.afterAck = null;
-        for (const apply of deferred) apply();
-      });
+      const now = this.o.radio.clock.now();
+      this.ackBusyUntil = now + turnaroundUs(this.phy) + ackAirtimeUs(this.phy);
+      // Held by the bus until aTurnaroundTime has passed: no wake-up for it, no confirmation.
+      this.ackAt = now + Math.max(0, Math.round(turnaroundUs(this.phy)));
+      this.hold(this.o.radio.transmitAt(ack, this.ackAt));
     }
     // Duplicate rejection (§7.5.6.4.3 / §7.2.1.2): same source, same sequence number.
     if (unicast) {

@@ -4,8 +4,18 @@ import { CH, during, ESME, GSME, joinedNet, PRICE_GET_CURRENT } from './harness.
 
 const zcl = { clusterId: 0x0700, zcl: PRICE_GET_CURRENT, security: 'nwk' as const };
 
-function txFrom(net: Awaited<ReturnType<typeof joinedNet>>['net'], eui64: string, since: number) {
+type Net = Awaited<ReturnType<typeof joinedNet>>['net'];
+
+function txFrom(net: Net, eui64: string, since: number) {
   return net.trace.filter((e) => e.type === 'tx' && e.radio === eui64 && e.t >= since && e.bytes > 5);
+}
+
+/** The instant `eui64` heard the last bit of the frame `tx` traced. */
+function heardAt(net: Net, eui64: string, tx: Net['trace'][number]): number {
+  const frame = tx.type === 'tx' ? tx.frame : -1;
+  const rx = net.trace.find((e) => e.type === 'rx' && e.radio === eui64 && e.frame === frame);
+  if (rx === undefined) throw new Error(`${eui64} did not hear frame ${frame}`);
+  return rx.t;
 }
 
 describe('MAC engine', () => {
@@ -66,6 +76,37 @@ describe('an acknowledgment owed while the layers above retune', () => {
     expect(net.deviceEvents(CH, 'mac-no-ack')).toEqual([]);
     await net.run(net.bus.time + 10_000);
     expect(esme.radio.registration.channel).toBe(20);
+  });
+});
+
+describe('an acknowledgment held by the bus', () => {
+  it('goes on the air aTurnaroundTime after the frame it acknowledges ended', async () => {
+    const { net, ch } = await joinedNet(46);
+    const t0 = net.bus.time;
+    expect((await during(net, ch.sendZcl({ eui64: ESME }, zcl), 2_000_000)).status).toBe('sent');
+    const data = txFrom(net, CH, t0)[0]!;
+    const heard = heardAt(net, ESME, data);
+    const acks = net.trace.filter((e) => e.type === 'tx' && e.radio === ESME && e.t >= t0 && e.bytes === 5);
+    expect(acks).toHaveLength(1);
+    // 12 symbols of 16 us at 2.4 GHz (IEEE 802.15.4-2006 §6.4.1 aTurnaroundTime).
+    expect(acks[0]!.t - heard).toBe(192);
+  });
+
+  it('is withdrawn when the device is reset before it went out (its RAM is gone)', async () => {
+    const { net, ch, esme } = await joinedNet(47);
+    // On the CH's frame the ESME resets at once, then powers on again: the radio is on when the ack was due.
+    esme.onZcl(() => {
+      esme.powerOff();
+      void esme.powerOn();
+    });
+    const t0 = net.bus.time;
+    await during(net, ch.sendZcl({ eui64: ESME }, zcl), 2_000_000);
+    const data = txFrom(net, CH, t0)[0]!;
+    const heard = heardAt(net, ESME, data);
+    const acks = net.trace.filter(
+      (e) => e.type === 'tx' && e.radio === ESME && e.bytes === 5 && e.t >= heard && e.t <= heard + 1_000,
+    );
+    expect(acks).toEqual([]);
   });
 });
 
