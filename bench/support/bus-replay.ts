@@ -1,13 +1,15 @@
 /**
  * A run's radio traffic again, from its trace, on a bus of its own: each frame sent by its
- * radio at its instant, a clear-channel assessment before each frame that is not an ACK,
+ * radio at its instant, a clear-channel assessment before each frame that is not an ACK
+ * (scheduled, as gbhan's MAC does: the radio wakes 192 us before and is answered at the
+ * frame's instant), each ACK scheduled without confirmation,
  * receivers switched off and on and address filters set as in the run, by radios with no
  * device stack behind them. What the medium, the lock-step and its messages cost per frame
  * (bench/city-floor.ts).
  */
 import { type Band, BusRadio, InProcessTransport, type Position, RadioBus } from '@gbhan/radio-bus';
 
-/** aTurnaroundTime on 2.4 GHz (12 symbols): a CCA comes this long before its frame. */
+/** aTurnaroundTime on 2.4 GHz (12 symbols): an ACK's frame ends this long before it. */
 const TURNAROUND_US = 192;
 
 export interface TraceLine {
@@ -51,8 +53,11 @@ export async function busReplay(
     const ev = l.event;
     if (l.type === 'tx') {
       const psdu = new Uint8Array(Buffer.from(l.psdu!, 'hex'));
-      if ((psdu[0]! & 7) !== 2) r.clock.setTimerAt(Math.max(0, l.t - TURNAROUND_US), () => void r.cca());
-      r.clock.setTimerAt(l.t, () => void r.transmit(psdu));
+      // As gbhan's MAC asks the bus: an ACK scheduled when its frame has ended (no tx-done);
+      // any other frame after a carrier sense scheduled at its instant, sent on the answer.
+      const before = Math.max(0, l.t - TURNAROUND_US);
+      if ((psdu[0]! & 7) === 2) r.clock.setTimerAt(before, () => void r.transmitAt(psdu, l.t));
+      else r.clock.setTimerAt(before, () => void r.ccaAt(l.t).busy.then(() => r.transmit(psdu)));
     } else if (l.type === 'power') {
       r.clock.setTimerAt(l.t, () => r.setPower(l.on!));
     } else if (ev?.type === 'nwk-state' && ev.short !== undefined && ev.panId !== undefined) {
