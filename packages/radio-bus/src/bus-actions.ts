@@ -8,7 +8,7 @@
  * radio's actions at the barrier, radios in EUI64 order and each radio's in arrival order, is
  * what makes a run independent of the order messages arrived in over the sockets.
  */
-import type { BusState, Radio, ScheduledAction } from './bus-state.js';
+import type { BusState, Radio, ScheduledEvent } from './bus-state.js';
 import { DutyCycleMeter } from './duty-cycle.js';
 import { type Band, isValidChannel } from './phy.js';
 import type { ClientMessage } from './protocol.js';
@@ -143,7 +143,7 @@ export class BusActions {
    * A `tx` or `cca` for instant `at`: queued as a bus event, so the radio need not be woken
    * for it. Bounded like the actions waiting for a barrier.
    */
-  private schedule(radio: Radio, at: number, a: ScheduledAction['action']): void {
+  private schedule(radio: Radio, at: number, a: ScheduledEvent['action']): void {
     const s = this.s;
     if (at < s.now) {
       s.links.reportError(

@@ -76,7 +76,7 @@ export interface Radio {
   /** Actions waiting for the barrier; a radio with any is in `BusState.acting`. */
   actions: ClientMessage[];
   /** Its scheduled `tx`/`cca` (sent with `at`) not yet due and not withdrawn. */
-  scheduled: ScheduledAction[];
+  scheduled: ScheduledEvent[];
   channelSince: number;
   poweredSince: number;
   /**
@@ -118,7 +118,7 @@ export interface Transmission {
 }
 
 /** A `tx` or `cca` a radio sent with `at`: applied at that instant's first barrier. */
-export interface ScheduledAction {
+export interface ScheduledEvent {
   t: number;
   seq: number;
   kind: 'scheduled';
@@ -129,7 +129,7 @@ export interface ScheduledAction {
 }
 
 export type BusEvent =
-  | ScheduledAction
+  | ScheduledEvent
   | { t: number; seq: number; kind: 'tx-end'; tx: Transmission }
   | { t: number; seq: number; kind: 'duty-recheck'; radio: Radio }
   | { t: number; seq: number; kind: 'jam'; jammer: number; on: boolean }
@@ -216,14 +216,14 @@ export class BusState {
   }
 
   /** `radio` scheduled `action` for instant `t` (applied at the barrier, so in the bus's order). */
-  schedule(radio: Radio, t: number, action: ScheduledAction['action']): void {
-    const ev: ScheduledAction = { t, seq: this.seq++, kind: 'scheduled', radio, action, withdrawn: false };
+  schedule(radio: Radio, t: number, action: ScheduledEvent['action']): void {
+    const ev: ScheduledEvent = { t, seq: this.seq++, kind: 'scheduled', radio, action, withdrawn: false };
     radio.scheduled.push(ev);
     this.queue.push(ev);
   }
 
   /** The scheduled action is due: no longer the radio's to withdraw. */
-  released(ev: ScheduledAction): void {
+  released(ev: ScheduledEvent): void {
     const list = ev.radio.scheduled;
     const i = list.indexOf(ev);
     if (i >= 0) list.splice(i, 1);

@@ -19,6 +19,20 @@ export function eui(n: number): string {
   return n.toString(16).padStart(16, '0');
 }
 
+/** The `hello` of radio `n` on 2.4 GHz channel 11 at the origin, `over` changing or adding fields. */
+export function helloOf(n: number, over: Record<string, unknown> = {}) {
+  return {
+    type: 'hello' as const,
+    version: 1,
+    eui64: eui(n),
+    band: '2.4GHz' as const,
+    page: 0,
+    channel: 11,
+    position: { x: 0, y: 0 },
+    ...over,
+  };
+}
+
 export async function makeBus(config: RadioBusConfig = {}) {
   const bus = new RadioBus({ seed: 7, ...config });
   const trace: BusTraceEvent[] = [];

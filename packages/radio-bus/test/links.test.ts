@@ -20,7 +20,7 @@ import {
   WebSocketTransport,
 } from '../src/index.js';
 import type { BusTraceEvent } from '../src/trace.js';
-import { eui } from './harness.js';
+import { eui, helloOf } from './harness.js';
 
 type LinkEvent = Extract<BusTraceEvent, { type: 'link-delivered' | 'link-drop' | 'link-state' | 'link-set' }>;
 
@@ -281,15 +281,6 @@ describe('bad messages', () => {
     const port = bus.attach({ send: (m) => received.push(m), close: () => (closed = true) });
     return { port, received, closed: () => closed };
   }
-  const hello = (n: number) => ({
-    type: 'hello',
-    version: 1,
-    eui64: eui(n),
-    band: '2.4GHz',
-    page: 0,
-    channel: 11,
-    position: { x: 0, y: 0 },
-  });
 
   it('answers wrong types and oversize data with typed errors, and the bus carries on', async () => {
     const t = await linked(pair(), 2);
@@ -307,7 +298,7 @@ describe('bad messages', () => {
     ];
     for (const [i, [msg, code]] of cases.entries()) {
       const c = raw(t.bus);
-      c.port.receive(hello(10 + i));
+      c.port.receive(helloOf(10 + i));
       c.port.receive(msg);
       c.port.receive({ type: 'idle', next: null });
       await t.bus.runUntil((i + 1) * MILLISECOND);

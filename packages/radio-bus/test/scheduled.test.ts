@@ -9,7 +9,7 @@ import type { BusState } from '../src/bus-state.js';
 import type { RadioBus } from '../src/index.js';
 import type { BusMessage, ClientMessage } from '../src/protocol.js';
 import { macDataFrame } from './frames.js';
-import { eui, makeBus } from './harness.js';
+import { eui, helloOf, makeBus } from './harness.js';
 
 const MS = 1000;
 const SECOND = 1_000_000;
@@ -39,15 +39,7 @@ function rawRadio(
     },
     close: () => {},
   });
-  port.receive({
-    type: 'hello',
-    version: 1,
-    eui64: eui(n),
-    band: '2.4GHz',
-    page: 0,
-    channel: 11,
-    position: { x: 0, y: 0 },
-  });
+  port.receive(helloOf(n));
   return got;
 }
 

@@ -22,7 +22,7 @@ import {
 } from '../src/index.js';
 import type { BusTraceEvent } from '../src/trace.js';
 import { macDataFrame } from './frames.js';
-import { eui } from './harness.js';
+import { eui, helloOf } from './harness.js';
 
 async function serve(config: RadioBusConfig = {}) {
   const bus = new RadioBus({ seed: 3, ...config });
@@ -60,18 +60,9 @@ function traffic(a: BusRadio, b: BusRadio): () => number {
   return () => got;
 }
 
-/** A hello for radio `n` on 2.4 GHz channel 11, with `over` changing or adding fields. */
+/** `helloOf` as a socket client sends it: JSON text. */
 function hello(n: number, over: Record<string, unknown> = {}): string {
-  return JSON.stringify({
-    type: 'hello',
-    version: 1,
-    eui64: eui(n),
-    band: '2.4GHz',
-    page: 0,
-    channel: 11,
-    position: { x: 0, y: 0 },
-    ...over,
-  });
+  return JSON.stringify(helloOf(n, over));
 }
 
 /** A raw socket that speaks whatever we tell it to. */
