@@ -216,14 +216,9 @@ function fastPath(v: Record<string, unknown>): ClientMessage | null {
   for (const _ in v) keys++;
   if (v.type === 'idle' && (keys === 2 || (keys === 3 && 'seen' in v))) {
     const { next, seen } = v;
-    if (
-      (next === null || (Number.isSafeInteger(next) && (next as number) >= 0)) &&
-      (keys === 2 || (Number.isSafeInteger(seen) && (seen as number) >= 0))
-    )
-      return v as ClientMessage;
+    if ((next === null || isNatural(next)) && (keys === 2 || isNatural(seen))) return v as ClientMessage;
   } else if (v.type === 'cca' && (keys === 2 || (keys === 3 && 'at' in v))) {
-    if (Number.isSafeInteger(v.id) && (v.id as number) >= 0 && (keys === 2 || isTime(v.at)))
-      return v as ClientMessage;
+    if (isNatural(v.id) && (keys === 2 || isNatural(v.at))) return v as ClientMessage;
   } else if (v.type === 'power' && keys === 2) {
     if (typeof v.on === 'boolean') return v as ClientMessage;
   } else if (v.type === 'trace' && keys === 2) {
@@ -243,10 +238,9 @@ function fastPath(v: Record<string, unknown>): ClientMessage | null {
     const confirm = 'confirm' in v ? 1 : 0;
     if (
       extra === at + confirm &&
-      (at === 0 || isTime(v.at)) &&
+      (at === 0 || isNatural(v.at)) &&
       (confirm === 0 || v.confirm === false) &&
-      Number.isSafeInteger(id) &&
-      (id as number) >= 0 &&
+      isNatural(id) &&
       typeof psdu === 'string' &&
       BASE64.test(psdu)
     ) {
@@ -256,7 +250,8 @@ function fastPath(v: Record<string, unknown>): ClientMessage | null {
   return null;
 }
 
-function isTime(v: unknown): boolean {
+/** An integer >= 0 the schema's `int` also takes (ids, counts, virtual times). */
+function isNatural(v: unknown): boolean {
   return Number.isSafeInteger(v) && (v as number) >= 0;
 }
 
